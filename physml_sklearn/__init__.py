@@ -1,0 +1,16 @@
+"""Machine learning for physics, the scikit-learn way.
+
+Neural networks of a "Machine Learning for Physics" course as scikit-learn
+estimators built on skorch and PyTorch, with toy physics data sets and the
+diagnostics a physicist expects.
+"""
+
+from .classifier import DropoutMLPClassifier, SoftmaxMLPClassifier
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DropoutMLPClassifier",
+    "SoftmaxMLPClassifier",
+    "__version__",
+]

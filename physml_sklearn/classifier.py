@@ -1,0 +1,521 @@
+"""The classifiers: a binary dropout MLP and a softmax multiclassifier."""
+
+from numbers import Integral
+
+import numpy as np
+from scipy.special import expit, log_expit, log_softmax, softmax
+from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.validation import check_is_fitted
+from torch import nn
+
+from ._core._base import NeuralEstimator
+from ._core._modules import make_mlp
+from ._core._validation import (
+    check_classifier_target,
+    check_features_target,
+    check_sample_weight,
+    encode_labels,
+    target_type,
+)
+
+
+class _MLPClassifierBase(ClassifierMixin, NeuralEstimator):
+    """What the two classifiers share: labels, class weights, the MLP body."""
+
+    _parameter_constraints: dict = {
+        **NeuralEstimator._parameter_constraints,
+        "hidden_layer_sizes": ["array-like", Integral],
+        "class_weight": [StrOptions({"balanced"}), dict, None],
+    }
+
+    #: whether the estimator handles more than two classes
+    _multiclass = True
+
+    def _hidden_layers(self):
+        sizes = self.hidden_layer_sizes
+        sizes = [sizes] if isinstance(sizes, Integral) else list(sizes)
+        if any(not isinstance(s, Integral) or s < 1 for s in sizes):
+            raise ValueError(
+                "hidden_layer_sizes must hold positive integers (the width of each "
+                f"hidden layer); got {self.hidden_layer_sizes!r}."
+            )
+        return sizes
+
+    def _n_outputs(self):
+        return len(self.classes_)
+
+    def _prepare_fit_data(self, X, y, sample_weight, *, reset, classes=None):
+        X, y = check_features_target(self, X, y, reset=reset)
+        y = check_classifier_target(y, n_samples=X.shape[0])
+        if reset or not hasattr(self, "classes_"):
+            if classes is None:
+                all_classes = np.unique(y)
+            else:
+                all_classes = np.unique(np.asarray(classes))
+                if not set(np.unique(y)) <= set(all_classes):
+                    encode_labels(y, all_classes)  # raises with the unknown labels
+            self._check_n_classes(all_classes, y)
+            self.classes_ = all_classes
+        labels = encode_labels(y, self.classes_)
+        weight = check_sample_weight(sample_weight, X.shape[0])
+        class_weight = self._class_weights(labels)
+        if class_weight is not None:
+            weight = class_weight if weight is None else weight * class_weight
+        return X, self._encode_target(labels), weight, labels
+
+    def _check_n_classes(self, classes, y):
+        n = len(classes)
+        if n < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes in the "
+                f"data, but the data contain only 1 class: {classes.tolist()}."
+            )
+        if n > 2 and not self._multiclass:
+            kind = target_type(y)
+            raise ValueError(
+                "Only binary classification is supported. The type of the target "
+                f"is {kind} ({n} classes: {classes.tolist()[:10]}); "
+                f"{type(self).__name__} has one sigmoid output, use "
+                "SoftmaxMLPClassifier for more than two classes."
+            )
+
+    def _class_weights(self, labels):
+        """Per-sample weights from ``class_weight``, or None."""
+        if self.class_weight is None:
+            return None
+        n_classes = len(self.classes_)
+        if self.class_weight == "balanced":
+            present = np.unique(labels)
+            per_class = np.ones(n_classes)
+            per_class[present] = compute_class_weight(
+                "balanced", classes=present, y=labels
+            )
+        else:
+            unknown = set(self.class_weight) - set(self.classes_.tolist())
+            if unknown:
+                raise ValueError(
+                    f"class_weight has keys {sorted(map(str, unknown))} that are not "
+                    f"among the classes {self.classes_.tolist()}."
+                )
+            per_class = np.array(
+                [float(self.class_weight.get(c, 1.0)) for c in self.classes_.tolist()]
+            )
+        return per_class[labels].astype(np.float32)
+
+    def _build_module(self, n_features, target):
+        return make_mlp(
+            n_features,
+            self._hidden_layers(),
+            self._n_output_units(),
+            activation=self.activation,
+            kernel_initializer=self.kernel_initializer,
+            dropout=self.dropout,
+        )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Train the network on ``X`` and the labels ``y``.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Training events.
+        y : array-like of shape (n_samples,)
+            Class labels (of any type).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each event's loss term; negative weights are allowed.
+
+        Returns
+        -------
+        self : object
+            The fitted classifier.
+        """
+        return self._fit(X, y, sample_weight)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Train for one epoch on ``(X, y)``, keeping what was learned before.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            A chunk of training events.
+        y : array-like of shape (n_samples,)
+            Their labels.
+        classes : array-like of shape (n_classes,), default=None
+            Every label that can occur; required on the first call.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each event's loss term.
+
+        Returns
+        -------
+        self : object
+            The classifier.
+        """
+        if not hasattr(self, "classes_") and classes is None:
+            raise ValueError(
+                "classes must be passed on the first call to partial_fit "
+                "(all the labels that can occur, e.g. classes=np.unique(y))."
+            )
+        return self._fit(X, y, sample_weight, partial=True, classes=classes)
+
+    def predict(self, X):
+        """Predict the class of each event.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Events.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+            The predicted labels, taken from ``classes_``.
+        """
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = self._multiclass
+        tags.classifier_tags.multi_label = False
+        return tags
+
+
+class DropoutMLPClassifier(_MLPClassifierBase):
+    """Binary MLP classifier with dropout: the WZ vs ZZ signal/background network.
+
+    A fully connected network with one sigmoid output neuron, trained with
+    binary cross-entropy on the logit. The default architecture is the
+    lecture's 128-128-64-64-32-16 network with dropout 0.5 after every hidden
+    layer; ``early_stopping=True`` holds out a stratified validation set and
+    restores the weights of the epoch with the lowest validation loss.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int, default=(128, 128, 64, 64, 32, 16)
+        Width of each hidden layer.
+    dropout : float or tuple of float, default=0.5
+        Dropout probability after every hidden layer, or one per layer.
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the loss; ``"balanced"`` weights them by
+        the inverse of their frequency.
+    activation, kernel_initializer, optimizer, lr, weight_decay, batch_size, \
+max_epochs, early_stopping, validation_fraction, patience, tol, callbacks, \
+device, random_state, verbose, warm_start
+        The parameters every neural estimator shares, described in the user
+        guide (:ref:`shared_parameters`): ``activation="relu"``,
+        ``kernel_initializer="he_normal"``, ``optimizer="adam"``, ``lr=1e-3``,
+        ``weight_decay=0.0``, ``batch_size=256``, ``max_epochs=100``,
+        ``early_stopping=False``, ``validation_fraction=0.1``,
+        ``patience=10``, ``tol=1e-4``, ``callbacks=None``, ``device="cpu"``,
+        ``random_state=None``, ``verbose=0``, ``warm_start=False``.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (2,)
+        The two labels; ``classes_[1]`` is the positive class.
+    net_ : skorch.NeuralNet
+        The trained skorch net.
+    history_ : skorch.History
+        Its training history.
+    loss_curve_ : list of float
+        Training loss per epoch.
+    validation_loss_curve_ : list of float
+        Validation loss per epoch (empty without ``early_stopping``).
+    best_epoch_ : int
+        Epoch (from 1) whose weights the model holds: the one with the lowest
+        validation loss with ``early_stopping``, else the last one.
+    n_iter_ : int
+        Number of epochs trained.
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when ``fit`` was given a DataFrame.
+
+    See Also
+    --------
+    SoftmaxMLPClassifier : The same network with one softmax output per class.
+    sklearn.neural_network.MLPClassifier : scikit-learn's own MLP.
+
+    Examples
+    --------
+    >>> from physml_sklearn import DropoutMLPClassifier
+    >>> from physml_sklearn.datasets import make_diboson
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> X, y = make_diboson(2000, random_state=0, return_X_y=True)
+    >>> clf = make_pipeline(StandardScaler(), DropoutMLPClassifier(
+    ...     hidden_layer_sizes=(32, 16), dropout=0.2, max_epochs=20, random_state=0))
+    >>> clf.fit(X, y).predict_proba(X[:3]).shape
+    (3, 2)
+    >>> bool(clf.score(X, y) > 0.6)
+    True
+    """
+
+    _parameter_constraints: dict = {**_MLPClassifierBase._parameter_constraints}
+    _multiclass = False
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(128, 128, 64, 64, 32, 16),
+        dropout=0.5,
+        *,
+        class_weight=None,
+        activation="relu",
+        kernel_initializer="he_normal",
+        optimizer="adam",
+        lr=1e-3,
+        weight_decay=0.0,
+        batch_size=256,
+        max_epochs=100,
+        early_stopping=False,
+        validation_fraction=0.1,
+        patience=10,
+        tol=1e-4,
+        callbacks=None,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.dropout = dropout
+        self.class_weight = class_weight
+        self.activation = activation
+        self.kernel_initializer = kernel_initializer
+        self.optimizer = optimizer
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.tol = tol
+        self.callbacks = callbacks
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+
+    def _n_output_units(self):
+        return 1
+
+    def _encode_target(self, labels):
+        return labels.astype(np.float32).reshape(-1, 1)
+
+    def _build_criterion(self):
+        return nn.BCEWithLogitsLoss(reduction="none")
+
+    def decision_function(self, X):
+        """The logit of ``classes_[1]`` for each event.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Events.
+
+        Returns
+        -------
+        logit : ndarray of shape (n_samples,)
+            Positive values favour ``classes_[1]``.
+        """
+        return self._forward(X)[:, 0]
+
+    def predict_proba(self, X):
+        """Probability of each class for each event.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Events.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, 2)
+            Columns follow ``classes_``; rows sum to 1.
+        """
+        p = expit(self.decision_function(X))
+        return np.column_stack([1.0 - p, p])
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`, computed stably from the logit.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Events.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, 2)
+        """
+        logit = self.decision_function(X)
+        return np.column_stack([log_expit(-logit), log_expit(logit)])
+
+    def predict(self, X):
+        """Predict the class of each event (``classes_[1]`` when the logit > 0).
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Events.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+            The predicted labels, taken from ``classes_``.
+        """
+        positive = self.decision_function(X) > 0
+        return self.classes_[positive.astype(int)]
+
+
+class SoftmaxMLPClassifier(_MLPClassifierBase):
+    """Multiclass MLP classifier with one softmax output per class (WZ / ZZ / ttZ).
+
+    A fully connected network with one output per class, trained with
+    cross-entropy; ``predict_proba`` applies the softmax, so each row sums
+    to 1 and its columns follow ``classes_``. Works for two or more classes.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int, default=(32, 16)
+        Width of each hidden layer.
+    dropout : float or tuple of float, default=0.0
+        Dropout probability after every hidden layer, or one per layer.
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the loss; ``"balanced"`` weights them by
+        the inverse of their frequency.
+    activation, kernel_initializer, optimizer, lr, weight_decay, batch_size, \
+max_epochs, early_stopping, validation_fraction, patience, tol, callbacks, \
+device, random_state, verbose, warm_start
+        The parameters every neural estimator shares, described in the user
+        guide (:ref:`shared_parameters`), with the same defaults as in
+        :class:`DropoutMLPClassifier`.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The labels, one per output node.
+    net_ : skorch.NeuralNet
+        The trained skorch net.
+    history_ : skorch.History
+        Its training history.
+    loss_curve_ : list of float
+        Training loss per epoch.
+    validation_loss_curve_ : list of float
+        Validation loss per epoch (empty without ``early_stopping``).
+    best_epoch_ : int
+        Epoch (from 1) whose weights the model holds.
+    n_iter_ : int
+        Number of epochs trained.
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when ``fit`` was given a DataFrame.
+
+    See Also
+    --------
+    DropoutMLPClassifier : The binary network with one sigmoid output.
+
+    Examples
+    --------
+    >>> from physml_sklearn import SoftmaxMLPClassifier
+    >>> from physml_sklearn.datasets import make_diboson
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> data = make_diboson(3000, processes=("WZ", "ZZ", "ttZ"), random_state=0)
+    >>> clf = make_pipeline(StandardScaler(),
+    ...                     SoftmaxMLPClassifier(max_epochs=20, random_state=0))
+    >>> proba = clf.fit(data.data, data.target).predict_proba(data.data[:4])
+    >>> proba.shape
+    (4, 3)
+    >>> bool(abs(proba.sum(axis=1) - 1).max() < 1e-9)
+    True
+    """
+
+    _parameter_constraints: dict = {**_MLPClassifierBase._parameter_constraints}
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(32, 16),
+        dropout=0.0,
+        *,
+        class_weight=None,
+        activation="relu",
+        kernel_initializer="he_normal",
+        optimizer="adam",
+        lr=1e-3,
+        weight_decay=0.0,
+        batch_size=256,
+        max_epochs=100,
+        early_stopping=False,
+        validation_fraction=0.1,
+        patience=10,
+        tol=1e-4,
+        callbacks=None,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.dropout = dropout
+        self.class_weight = class_weight
+        self.activation = activation
+        self.kernel_initializer = kernel_initializer
+        self.optimizer = optimizer
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.tol = tol
+        self.callbacks = callbacks
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+
+    def _n_output_units(self):
+        return len(self.classes_)
+
+    def _encode_target(self, labels):
+        return labels.astype(np.int64)
+
+    def _build_criterion(self):
+        return nn.CrossEntropyLoss(reduction="none")
+
+    def predict_proba(self, X):
+        """Probability of each class for each event (softmax of the outputs).
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Events.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``; rows sum to 1.
+        """
+        return softmax(self._forward(X), axis=1)
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba` (a stable log-softmax).
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Events.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        return log_softmax(self._forward(X), axis=1)
