@@ -258,11 +258,15 @@ class NeuralEstimator(BaseEstimator):
         else:
             self.best_epoch_ = self.n_iter_
 
-    def _forward(self, X):
-        """Validated ``X`` through the trained network: a float64 array."""
+    def _forward(self, X, module=None):
+        """Validated ``X`` through ``module`` (default: the whole network).
+
+        Returns a float64 array.
+        """
         check_is_fitted(self, "net_")
         X = check_features(self, X, reset=False)
-        return self.net_.forward_chunks(as_tensor(X)).numpy().astype(np.float64)
+        out = self.net_.forward_chunks(as_tensor(X), module=module)
+        return out.numpy().astype(np.float64)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -221,8 +221,10 @@ class PhysNet(NeuralNet):
         return self.criterion_(y_pred, y_true).mean()
 
     # -- inference ------------------------------------------------------
-    def forward_chunks(self, X, *, chunk_size=PREDICT_CHUNK):
-        """Module output for the float32 tensor ``X``, in no-grad chunks.
+    def forward_chunks(self, X, *, module=None, chunk_size=PREDICT_CHUNK):
+        """Output of ``module`` (default ``module_``) for the float32 tensor ``X``.
+
+        Runs in no-grad chunks of ``chunk_size`` rows in evaluation mode.
 
         Returns a float32 CPU tensor. The rows are padded with zeros to a
         multiple of ``ROW_BLOCK``: matrix-multiply kernels treat a ragged tail
@@ -230,7 +232,7 @@ class PhysNet(NeuralNet):
         could change in the last bit with the number of events predicted
         together. With it, predicting a subset gives exactly the same numbers.
         """
-        module = self.module_
+        module = self.module_ if module is None else module
         module.eval()
         n = X.shape[0]
         with torch.inference_mode():

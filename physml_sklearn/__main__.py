@@ -1,0 +1,6 @@
+"""``python -m physml_sklearn demo``: the same as the ``physml-sklearn`` command."""
+
+from ._cli import main
+
+if __name__ == "__main__":
+    raise SystemExit(main())
