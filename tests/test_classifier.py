@@ -1,0 +1,370 @@
+"""DropoutMLPClassifier and SoftmaxMLPClassifier: behaviour beyond the common checks."""
+
+import io
+import pickle
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from skorch.callbacks import Callback
+from sklearn.base import clone
+from sklearn.datasets import make_classification
+from sklearn.inspection import permutation_importance
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from physml_sklearn import DropoutMLPClassifier, SoftmaxMLPClassifier
+from physml_sklearn._core._net import DivergedError
+
+SMALL = dict(hidden_layer_sizes=(16, 8), max_epochs=5, batch_size=32, lr=0.01, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def binary_data():
+    X, y = make_classification(
+        600, n_features=8, n_informative=4, random_state=0, class_sep=1.5
+    )
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def multi_data():
+    X, y = make_classification(
+        600, n_features=8, n_informative=5, n_classes=3, random_state=0
+    )
+    return X, y
+
+
+def test_issue_snippet_runs_on_dataframes():
+    from physml_sklearn.datasets import make_diboson
+
+    data = make_diboson(2000, processes=("WZ", "ZZ"), random_state=0, as_frame=True)
+    assert isinstance(data.data, pd.DataFrame)
+    pipe = make_pipeline(
+        StandardScaler(),
+        DropoutMLPClassifier(
+            hidden_layer_sizes=(32, 16), early_stopping=True, max_epochs=8, random_state=0
+        ),
+    )
+    search = GridSearchCV(
+        pipe,
+        {
+            "dropoutmlpclassifier__dropout": [0.0, 0.5],
+            "dropoutmlpclassifier__patience": [2, 4],
+        },
+        scoring="roc_auc",
+        cv=2,
+        n_jobs=2,
+    )
+    search.fit(data.data, data.target)
+    assert set(search.cv_results_["params"][0]) == {
+        "dropoutmlpclassifier__dropout",
+        "dropoutmlpclassifier__patience",
+    }
+    best = search.best_estimator_
+    clf = best[-1]
+    np.testing.assert_array_equal(clf.feature_names_in_, data.data.columns)
+    assert clf.n_features_in_ == data.data.shape[1]
+    assert search.best_score_ > 0.6
+    result = permutation_importance(
+        best, data.data, data.target, scoring="roc_auc", n_repeats=2, random_state=0
+    )
+    assert result.importances_mean.shape == (data.data.shape[1],)
+
+
+def test_string_labels_round_trip(binary_data):
+    X, y = binary_data
+    labels = np.array(["ZZ", "WZ"])[y]
+    clf = DropoutMLPClassifier(**SMALL, dropout=0.1).fit(X, labels)
+    np.testing.assert_array_equal(clf.classes_, ["WZ", "ZZ"])
+    pred = clf.predict(X)
+    assert set(pred) <= {"WZ", "ZZ"}
+    assert (pred == labels).mean() > 0.7
+    proba = clf.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    # column 1 is classes_[1] and the decision function is its logit
+    np.testing.assert_allclose(
+        proba[:, 1], 1 / (1 + np.exp(-clf.decision_function(X))), rtol=1e-12
+    )
+    np.testing.assert_allclose(np.exp(clf.predict_log_proba(X)), proba, rtol=1e-10)
+
+
+def test_softmax_probabilities_follow_classes(multi_data):
+    X, y = multi_data
+    labels = np.array(["ttZ", "WZ", "ZZ"], dtype=object)[y]
+    clf = SoftmaxMLPClassifier(**SMALL).fit(X, labels)
+    assert list(clf.classes_) == ["WZ", "ZZ", "ttZ"]
+    proba = clf.predict_proba(X)
+    assert proba.shape == (len(X), 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-12)
+    np.testing.assert_array_equal(clf.predict(X), clf.classes_[proba.argmax(axis=1)])
+    assert (clf.predict(X) == labels).mean() > 0.6
+    np.testing.assert_allclose(np.exp(clf.predict_log_proba(X)), proba, rtol=1e-10)
+    # two classes work too
+    two = SoftmaxMLPClassifier(**SMALL).fit(X, y % 2)
+    assert two.predict_proba(X).shape == (len(X), 2)
+
+
+@pytest.mark.parametrize("Est", [DropoutMLPClassifier, SoftmaxMLPClassifier])
+def test_clone_pickle_joblib_round_trips(Est, binary_data):
+    X, y = binary_data
+    clf = Est(**SMALL).fit(X, y)
+    expected = clf.predict_proba(X)
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict_proba(X), expected)
+    buffer = io.BytesIO()
+    joblib.dump(clf, buffer)
+    buffer.seek(0)
+    np.testing.assert_array_equal(joblib.load(buffer).predict_proba(X), expected)
+    # a clone is unfitted, with the same parameters; refitting reproduces the model
+    cloned = clone(clf)
+    assert not hasattr(cloned, "net_")
+    assert cloned.get_params() == clf.get_params()
+    np.testing.assert_array_equal(cloned.fit(X, y).predict_proba(X), expected)
+
+
+def test_same_random_state_same_fit_different_differs(binary_data):
+    X, y = binary_data
+    params = dict(SMALL, dropout=0.3)
+    a = DropoutMLPClassifier(**params).fit(X, y)
+    b = DropoutMLPClassifier(**params).fit(X, y)
+    c = DropoutMLPClassifier(**dict(params, random_state=1)).fit(X, y)
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    assert a.loss_curve_ == b.loss_curve_
+    assert not np.allclose(a.predict_proba(X), c.predict_proba(X))
+    # fitting does not disturb the caller's global torch random state
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    DropoutMLPClassifier(**params).fit(X, y)
+    np.testing.assert_array_equal(torch.rand(3), expected)
+
+
+def test_sample_weight_changes_the_fit_and_zero_weight_drops_rows(binary_data):
+    X, y = binary_data
+    # one full batch and no dropout: the loss is then exactly the weighted mean
+    params = dict(hidden_layer_sizes=(8,), dropout=0.0, max_epochs=20,
+                  batch_size=10_000, lr=0.01, random_state=0)
+    rng = np.random.RandomState(0)
+    weight = rng.uniform(0.1, 3.0, len(y))
+    plain = DropoutMLPClassifier(**params).fit(X, y)
+    weighted = DropoutMLPClassifier(**params).fit(X, y, sample_weight=weight)
+    assert not np.allclose(plain.predict_proba(X), weighted.predict_proba(X), atol=1e-4)
+
+    keep = rng.rand(len(y)) > 0.3
+    zeroed = DropoutMLPClassifier(**params).fit(X, y, sample_weight=keep.astype(float))
+    dropped = DropoutMLPClassifier(**params).fit(X[keep], y[keep])
+    np.testing.assert_allclose(
+        zeroed.predict_proba(X), dropped.predict_proba(X), rtol=0, atol=1e-5
+    )
+
+
+def test_negative_weights_are_used(binary_data):
+    X, y = binary_data
+    weight = np.where(np.arange(len(y)) % 10 == 0, -0.5, 1.0)
+    clf = DropoutMLPClassifier(**SMALL).fit(X, y, sample_weight=weight)
+    assert np.isfinite(clf.loss_curve_).all()
+    with pytest.raises(ValueError, match="positive sum"):
+        DropoutMLPClassifier(**SMALL).fit(X, y, sample_weight=-np.ones(len(y)))
+    with pytest.raises(ValueError, match="one weight per row"):
+        DropoutMLPClassifier(**SMALL).fit(X, y, sample_weight=np.ones(3))
+
+
+class RecordWeights(Callback):
+    """Keeps a copy of the module's weights after every epoch."""
+
+    def on_train_begin(self, net, **kwargs):
+        self.weights_ = {}
+
+    def on_epoch_end(self, net, **kwargs):
+        epoch = net.history[-1, "epoch"]
+        self.weights_[epoch] = {
+            k: v.detach().clone() for k, v in net.module_.state_dict().items()
+        }
+
+
+def test_early_stopping_stops_and_restores_best_weights():
+    # few noisy events and a wide net without dropout: it overtrains quickly
+    X, y = make_classification(300, n_features=20, n_informative=2, flip_y=0.3,
+                               random_state=0)
+    clf = DropoutMLPClassifier(
+        hidden_layer_sizes=(128, 128), dropout=0.0, lr=0.01, batch_size=32,
+        max_epochs=200, early_stopping=True, patience=5, random_state=0,
+        callbacks=[("record", RecordWeights())],
+    ).fit(X, y)
+    assert clf.n_iter_ < 200
+    assert clf.n_iter_ == clf.best_epoch_ + 5
+    assert len(clf.validation_loss_curve_) == clf.n_iter_
+    assert np.argmin(clf.validation_loss_curve_) + 1 == clf.best_epoch_
+    recorder = dict(clf.net_.callbacks_)["record"]
+    best = recorder.weights_[clf.best_epoch_]
+    last = recorder.weights_[clf.n_iter_]
+    state = clf.net_.module_.state_dict()
+    for key, value in state.items():
+        torch.testing.assert_close(value, best[key], rtol=0, atol=0)
+    assert any(not torch.equal(state[k], last[k]) for k in state)
+    # the user's callback object is not touched by fit
+    assert not hasattr(clf.callbacks[0][1], "weights_")
+
+
+def test_early_stopping_split_is_stratified():
+    X, y = make_classification(200, weights=[0.9, 0.1], random_state=0)
+    clf = DropoutMLPClassifier(**dict(SMALL, max_epochs=2), early_stopping=True,
+                               validation_fraction=0.2).fit(X, y)
+    assert len(clf.validation_loss_curve_) == 2
+    assert clf.net_.history[-1, "valid_batch_count"] == 1
+
+
+def test_partial_fit_and_warm_start(binary_data):
+    X, y = binary_data
+    clf = DropoutMLPClassifier(**SMALL)
+    with pytest.raises(ValueError, match="classes must be passed"):
+        clf.partial_fit(X, y)
+    clf.partial_fit(X[:300], y[:300], classes=[0, 1])
+    clf.partial_fit(X[300:], y[300:])
+    assert clf.n_iter_ == 2 and len(clf.loss_curve_) == 2
+    with pytest.raises(ValueError, match="not in classes_"):
+        clf.partial_fit(X[:10], np.full(10, 7))
+
+    warm = DropoutMLPClassifier(**SMALL, warm_start=True).fit(X, y)
+    first = warm.predict_proba(X)
+    warm.fit(X, y)
+    assert warm.n_iter_ == 2 * SMALL["max_epochs"]
+    assert not np.allclose(first, warm.predict_proba(X))
+    cold = DropoutMLPClassifier(**SMALL).fit(X, y)
+    cold.fit(X, y)
+    assert cold.n_iter_ == SMALL["max_epochs"]
+
+
+def test_class_weight(binary_data):
+    X, y = binary_data
+    base = DropoutMLPClassifier(**SMALL).fit(X, y)
+    heavy = DropoutMLPClassifier(**SMALL, class_weight={0: 20.0, 1: 1.0}).fit(X, y)
+    assert (heavy.predict(X) == 0).mean() > (base.predict(X) == 0).mean()
+    balanced = DropoutMLPClassifier(**SMALL, class_weight="balanced").fit(X, y)
+    assert balanced.n_iter_ == SMALL["max_epochs"]
+    with pytest.raises(ValueError, match="not among the classes"):
+        DropoutMLPClassifier(**SMALL, class_weight={5: 1.0}).fit(X, y)
+
+
+def test_options_build_the_network_asked_for(binary_data):
+    X, y = binary_data
+    clf = DropoutMLPClassifier(
+        hidden_layer_sizes=(12, 6), dropout=(0.1, 0.2), activation="tanh",
+        kernel_initializer="glorot_uniform", optimizer=torch.optim.SGD, lr=0.05,
+        weight_decay=1e-4, max_epochs=2, random_state=0,
+    ).fit(X, y)
+    layers = list(clf.net_.module_)
+    assert [type(m).__name__ for m in layers] == [
+        "Linear", "Tanh", "Dropout", "Linear", "Tanh", "Dropout", "Linear"
+    ]
+    assert [m.p for m in layers if isinstance(m, torch.nn.Dropout)] == [0.1, 0.2]
+    assert isinstance(clf.net_.optimizer_, torch.optim.SGD)
+    assert clf.net_.optimizer_.param_groups[0]["weight_decay"] == 1e-4
+    for name in ["adam", "adamw", "sgd", "rmsprop"]:
+        DropoutMLPClassifier(**dict(SMALL, max_epochs=1), optimizer=name).fit(X, y)
+    auto = DropoutMLPClassifier(**dict(SMALL, max_epochs=1), device="auto").fit(X, y)
+    assert auto.net_.device in ("cpu", "cuda")
+
+
+def test_verbose_shows_a_progress_bar(binary_data, capsys):
+    X, y = binary_data
+    DropoutMLPClassifier(**SMALL, verbose=0).fit(X, y)
+    assert capsys.readouterr().err == ""
+    DropoutMLPClassifier(**SMALL, verbose=1).fit(X, y)
+    err = capsys.readouterr().err
+    assert "5/5" in err and "train_loss" in err
+
+
+def test_diverging_fit_says_so(binary_data):
+    X, y = binary_data
+    params = dict(SMALL, dropout=0.0, optimizer="sgd", lr=1e10)
+    with pytest.raises(DivergedError, match="loss became nan.*Lower the learning rate"):
+        DropoutMLPClassifier(**params).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (dict(batch_size=-1), "batch_size"),
+        (dict(activation="swish"), "activation"),
+        (dict(dropout=1.5), "dropout"),
+        (dict(dropout=(0.1, 0.2, 0.3)), "hidden layers"),
+        (dict(hidden_layer_sizes=(16, 0)), "hidden_layer_sizes"),
+        (dict(optimizer="lbfgs"), "optimizer"),
+        (dict(optimizer=dict), "torch.optim.Optimizer"),
+        (dict(device="gpu0"), "device"),
+        (dict(kernel_initializer="zeros"), "kernel_initializer"),
+    ],
+)
+def test_bad_parameters_are_named(bad, match, binary_data):
+    X, y = binary_data
+    params = dict(SMALL, **bad)
+    with pytest.raises(ValueError, match=match):
+        DropoutMLPClassifier(**params).fit(X, y)
+
+
+def test_bad_data_gets_clear_errors(binary_data, multi_data):
+    X, y = binary_data
+    clf = DropoutMLPClassifier(**SMALL)
+    X_nan = X.copy()
+    X_nan[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        clf.fit(X_nan, y)
+    X_inf = X.copy()
+    X_inf[1, 1] = np.inf
+    with pytest.raises(ValueError, match="infinity"):
+        clf.fit(X_inf, y)
+    with pytest.raises(ValueError, match="1 class"):
+        clf.fit(X, np.zeros(len(y)))
+    Xm, ym = multi_data
+    with pytest.raises(ValueError, match="SoftmaxMLPClassifier"):
+        clf.fit(Xm, ym)
+    clf.fit(X, y)
+    with pytest.raises(ValueError, match="8 features"):
+        clf.predict(X[:, :5])
+    with pytest.raises(ValueError, match="Unknown label type"):
+        DropoutMLPClassifier(**SMALL).fit(X, np.linspace(0, 1, len(y)))
+
+
+def test_callers_data_is_never_modified(binary_data):
+    X, y = binary_data
+    for X_in in (X.copy(), X.astype(np.float32), pd.DataFrame(X.astype(np.float32))):
+        before = X_in.copy()
+        y_in = y.copy()
+        weight = np.ones(len(y))
+        clf = DropoutMLPClassifier(**SMALL, early_stopping=True).fit(
+            X_in, y_in, sample_weight=weight
+        )
+        clf.predict_proba(X_in)
+        if isinstance(X_in, pd.DataFrame):
+            pd.testing.assert_frame_equal(X_in, before)
+        else:
+            np.testing.assert_array_equal(X_in, before)
+        np.testing.assert_array_equal(y_in, y)
+        np.testing.assert_array_equal(weight, 1.0)
+
+
+def test_any_real_dtype_and_lists(binary_data):
+    X, y = binary_data
+    ref = DropoutMLPClassifier(**SMALL).fit(X.astype(np.float32), y)
+    for X_in in (X.astype(np.float16), X.round().astype(np.int64), X.tolist()):
+        clf = DropoutMLPClassifier(**SMALL).fit(X_in, list(y))
+        assert clf.predict_proba(X_in).dtype == np.float64
+    np.testing.assert_array_equal(
+        DropoutMLPClassifier(**SMALL).fit(X, y).predict_proba(X), ref.predict_proba(X)
+    )
+
+
+def test_better_than_chance_on_diboson():
+    from physml_sklearn.datasets import make_diboson
+
+    X, y = make_diboson(4000, random_state=1, return_X_y=True)
+    clf = make_pipeline(
+        StandardScaler(), DropoutMLPClassifier(max_epochs=15, random_state=0)
+    ).fit(X[:3000], y[:3000])
+    assert roc_auc_score(y[3000:], clf.predict_proba(X[3000:])[:, 1]) > 0.75
