@@ -5,11 +5,14 @@ estimators built on skorch and PyTorch, with toy physics data sets and the
 diagnostics a physicist expects.
 """
 
+from .autoencoder import AutoEncoder, AutoEncoderOutlierDetector
 from .classifier import DropoutMLPClassifier, SoftmaxMLPClassifier
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AutoEncoder",
+    "AutoEncoderOutlierDetector",
     "DropoutMLPClassifier",
     "SoftmaxMLPClassifier",
     "__version__",

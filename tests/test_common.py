@@ -2,15 +2,24 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from physml_sklearn import DropoutMLPClassifier, SoftmaxMLPClassifier
+from physml_sklearn import (
+    AutoEncoder,
+    AutoEncoderOutlierDetector,
+    DropoutMLPClassifier,
+    SoftmaxMLPClassifier,
+)
 
 # Cheap settings that still learn the checks' small problems: a few hundred
 # rows, so small batches, a high learning rate and a few dozen epochs.
 FAST = dict(batch_size=32, lr=0.02, max_epochs=30, random_state=0)
+# The autoencoders only need to run: a few epochs of a tiny network.
+AE_FAST = dict(encoder_layers=(8,), batch_size=32, max_epochs=5, random_state=0)
 
 ESTIMATORS = [
     DropoutMLPClassifier(hidden_layer_sizes=(16,), dropout=0.0, **FAST),
     SoftmaxMLPClassifier(hidden_layer_sizes=(16,), **FAST),
+    AutoEncoder(**AE_FAST),
+    AutoEncoderOutlierDetector(**AE_FAST),
 ]
 
 # The networks compute in float32, as the API fixes (half the memory and

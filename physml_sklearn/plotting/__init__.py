@@ -1,3 +1,7 @@
 """Display objects in scikit-learn's style; matplotlib is imported only on use."""
 
-__all__ = []
+from ._reconstruction import ReconstructionDisplay
+
+__all__ = [
+    "ReconstructionDisplay",
+]
