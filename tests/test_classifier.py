@@ -378,3 +378,15 @@ def test_better_than_chance_on_diboson():
         DropoutMLPClassifier(dropout=0.2, max_epochs=15, batch_size=64, random_state=0),
     ).fit(X[:3000], y[:3000])
     assert roc_auc_score(y[3000:], clf.predict_proba(X[3000:])[:, 1]) > 0.85
+
+
+def test_partial_fit_ignores_early_stopping_and_warm_start_follows_params(binary_data):
+    X, y = binary_data
+    clf = DropoutMLPClassifier(**SMALL, early_stopping=True)
+    clf.partial_fit(X, y, classes=[0, 1]).partial_fit(X, y)
+    assert clf.n_iter_ == 2 and clf.validation_loss_curve_ == []
+    warm = DropoutMLPClassifier(**SMALL, early_stopping=True, warm_start=True).fit(X, y)
+    n_valid = len(warm.validation_loss_curve_)
+    warm.set_params(early_stopping=False).fit(X, y)
+    assert len(warm.validation_loss_curve_) == n_valid
+    assert warm.n_iter_ == n_valid + SMALL["max_epochs"]

@@ -170,12 +170,16 @@ class NeuralEstimator(BaseEstimator):
             )
         fork_devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
         with torch.random.fork_rng(devices=fork_devices):
+            callbacks = self._training_callbacks()
+            if not use_validation:  # partial_fit: nothing to stop on
+                callbacks = [(n, cb) for n, cb in callbacks if n != "early_stopping"]
             if not continuing:
                 torch.manual_seed(init_seed)
-                self.net_ = self._make_net(X.shape[1], target, device)
+                self.net_ = self._make_net(X.shape[1], target, device, callbacks)
                 self.net_.initialize()
-            elif self.early_stopping or self.verbose:
-                self._refresh_callbacks()
+            else:  # the current early_stopping / verbose / callbacks apply
+                self.net_.callbacks = callbacks
+                self.net_.initialize_callbacks()
             data = TensorData(
                 as_tensor(X, device),
                 None if target is None else as_tensor(target, device),
@@ -199,6 +203,7 @@ class NeuralEstimator(BaseEstimator):
         return self
 
     def _training_callbacks(self):
+        """The skorch callbacks of a fit: the user's, early stopping, progress."""
         callbacks = named_callbacks(self.callbacks)
         if self.early_stopping:
             callbacks.append(
@@ -219,12 +224,7 @@ class NeuralEstimator(BaseEstimator):
             callbacks.append(("progress_bar", EpochProgressBar()))
         return callbacks
 
-    def _refresh_callbacks(self):
-        """Apply changed ``early_stopping`` / ``verbose`` on a warm start."""
-        self.net_.callbacks = self._training_callbacks()
-        self.net_.initialize_callbacks()
-
-    def _make_net(self, n_features, target, device):
+    def _make_net(self, n_features, target, device, callbacks):
         optimizer, optimizer_kwargs = resolve_optimizer(self.optimizer, device)
         kwargs = {f"optimizer__{k}": v for k, v in optimizer_kwargs.items()}
         if self.weight_decay:
@@ -238,7 +238,7 @@ class NeuralEstimator(BaseEstimator):
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
             train_split=None,
-            callbacks=self._training_callbacks(),
+            callbacks=callbacks,
             device=device,
             verbose=0,
             **kwargs,
