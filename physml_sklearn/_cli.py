@@ -25,10 +25,14 @@ def _save(fig, out, name):
 
 
 def demo_classifiers(args, out):
-    """WZ vs ZZ with the dropout MLP, then WZ / ZZ / ttZ with the softmax MLP."""
+    """WZ vs ZZ with the dropout MLP, then WZ / ZZ / ttZ with the softmax MLP.
+
+    Prints the test performance, the overtraining check (KS test and train/test
+    AUC per class), the TMVA efficiency table and the permutation ranking of
+    the inputs; writes the loss curve, the overtraining plots and the ranking.
+    """
     import matplotlib.pyplot as plt
     import pandas as pd
-    from sklearn.inspection import permutation_importance
     from sklearn.metrics import accuracy_score, roc_auc_score
     from sklearn.model_selection import train_test_split
     from sklearn.pipeline import make_pipeline
@@ -36,9 +40,13 @@ def demo_classifiers(args, out):
 
     from . import DropoutMLPClassifier, SoftmaxMLPClassifier
     from .datasets import make_diboson
+    from .inspection import rank_features
+    from .metrics import overtraining_test, signal_efficiency_table
+    from .plotting import FeatureImportanceDisplay, LossCurveDisplay, ScoreDistributionDisplay
 
     rs = args.random_state
     data = make_diboson(args.n_events, processes=("WZ", "ZZ"), random_state=rs, as_frame=True)
+    names = list(data.target_names)
     X_train, X_test, y_train, y_test = train_test_split(
         data.data, data.target, test_size=0.3, stratify=data.target, random_state=rs
     )
@@ -47,36 +55,26 @@ def demo_classifiers(args, out):
         DropoutMLPClassifier(early_stopping=True, max_epochs=args.max_epochs, random_state=rs),
     ).fit(X_train, y_train)
     clf = binary[-1]
-    score = binary.predict_proba(X_test)[:, 1]
+    proba_train, proba_test = binary.predict_proba(X_train), binary.predict_proba(X_test)
     summary = pd.DataFrame(
         {
             "task": ["WZ vs ZZ (DropoutMLPClassifier)"],
-            "roc_auc": [roc_auc_score(y_test, score)],
+            "roc_auc": [roc_auc_score(y_test, proba_test[:, 1])],
             "accuracy": [accuracy_score(y_test, binary.predict(X_test))],
             "epochs": [clf.n_iter_],
             "best_epoch": [clf.best_epoch_],
         }
     )
-
-    imp = permutation_importance(
+    check = overtraining_test(y_train, proba_train, y_test, proba_test)
+    efficiency = signal_efficiency_table(y_train, proba_train, y_test, proba_test)
+    ranking = rank_features(
         binary, X_test, y_test, scoring="roc_auc", n_repeats=5, random_state=rs
     )
-    ranking = (
-        pd.DataFrame(
-            {
-                "feature": X_test.columns,
-                "importance_mean": imp.importances_mean,
-                "importance_std": imp.importances_std,
-            }
-        )
-        .sort_values("importance_mean", ascending=False)
-        .reset_index(drop=True)
-    )
-    ranking.insert(0, "rank", range(1, len(ranking) + 1))
 
     multi_data = make_diboson(
         args.n_events, processes=("WZ", "ZZ", "ttZ"), random_state=rs, as_frame=True
     )
+    multi_names = list(multi_data.target_names)
     Xm_train, Xm_test, ym_train, ym_test = train_test_split(
         multi_data.data, multi_data.target, test_size=0.3, stratify=multi_data.target,
         random_state=rs,
@@ -85,37 +83,40 @@ def demo_classifiers(args, out):
         StandardScaler(),
         SoftmaxMLPClassifier(early_stopping=True, max_epochs=args.max_epochs, random_state=rs),
     ).fit(Xm_train, ym_train)
-    proba = multi.predict_proba(Xm_test)
+    proba_m_train, proba_m_test = multi.predict_proba(Xm_train), multi.predict_proba(Xm_test)
     summary.loc[1] = [
         "WZ / ZZ / ttZ (SoftmaxMLPClassifier)",
-        roc_auc_score(ym_test, proba, multi_class="ovr"),
+        roc_auc_score(ym_test, proba_m_test, multi_class="ovr"),
         accuracy_score(ym_test, multi.predict(Xm_test)),
         multi[-1].n_iter_,
         multi[-1].best_epoch_,
     ]
+    check_multi = overtraining_test(ym_train, proba_m_train, ym_test, proba_m_test)
+    check["class"] = [names[c] for c in check["class"]]
+    check_multi["class"] = [multi_names[c] for c in check_multi["class"]]
+
     _table(summary, "Test performance (ROC AUC one-vs-rest for the multiclassifier)")
+    _table(check, "Overtraining check, WZ vs ZZ: KS test of train vs test scores per class")
+    _table(check_multi, "Overtraining check, WZ / ZZ / ttZ (output node of each class)")
+    _table(efficiency, f"Signal ({names[1]}) efficiency at fixed background ({names[0]}) "
+                       "efficiency, train vs test")
     _table(ranking, "Permutation ranking, WZ vs ZZ (drop in test ROC AUC)")
 
-    fig, ax = plt.subplots()
-    ax.plot(range(1, len(clf.loss_curve_) + 1), clf.loss_curve_, label="train")
-    ax.plot(range(1, len(clf.validation_loss_curve_) + 1), clf.validation_loss_curve_,
-            label="validation")
-    ax.axvline(clf.best_epoch_, color="grey", ls="--", label=f"best epoch {clf.best_epoch_}")
-    ax.set(xlabel="epoch", ylabel="loss", title="DropoutMLPClassifier, WZ vs ZZ")
-    ax.legend()
-    paths = [_save(fig, out, "loss_curve.png")]
-
-    fig, ax = plt.subplots()
-    bins = [i / 40 for i in range(41)]
-    score_train = binary.predict_proba(X_train)[:, 1]
-    for label, name, color in [(0, "WZ", "tab:blue"), (1, "ZZ", "tab:red")]:
-        ax.hist(score[y_test == label], bins=bins, density=True, alpha=0.4, color=color,
-                label=f"{name} test")
-        ax.hist(score_train[y_train == label], bins=bins, density=True, histtype="step",
-                color=color, label=f"{name} train")
-    ax.set(xlabel="P(ZZ)", ylabel="normalised events", title="Score distributions")
-    ax.legend()
-    paths.append(_save(fig, out, "score_distribution.png"))
+    disp = LossCurveDisplay.from_estimator(binary, name="DropoutMLPClassifier, WZ vs ZZ")
+    paths = [_save(disp.figure_, out, "loss_curve.png")]
+    disp = ScoreDistributionDisplay.from_estimator(
+        binary, X_train, y_train, X_test, y_test, class_names=names,
+        name="DropoutMLPClassifier, WZ vs ZZ",
+    )
+    paths.append(_save(disp.figure_, out, "score_distribution.png"))
+    disp = ScoreDistributionDisplay.from_predictions(
+        ym_train, proba_m_train, ym_test, proba_m_test, class_names=multi_names,
+        name="SoftmaxMLPClassifier",
+    )
+    paths.append(_save(disp.figure_, out, "score_distribution_multiclass.png"))
+    disp = FeatureImportanceDisplay.from_ranking(ranking, score_name="test ROC AUC")
+    disp.ax_.set_title("Permutation importance, DropoutMLPClassifier, WZ vs ZZ")
+    paths.append(_save(disp.figure_, out, "feature_importance.png"))
     plt.close("all")
     return paths
 
