@@ -513,7 +513,7 @@ callbacks, device, random_state, verbose, warm_start
     --------
     >>> from physml_sklearn import AutoEncoder
     >>> from sklearn.datasets import load_digits
-    >>> X = load_digits().data / 16
+    >>> X = load_digits().data[:500] / 16
     >>> ae = AutoEncoder(latent_dim=2, max_epochs=10, random_state=0).fit(X)
     >>> ae.transform(X[:3]).shape
     (3, 2)
@@ -730,8 +730,7 @@ callbacks, device, random_state, verbose, warm_start
     >>> import numpy as np
     >>> from physml_sklearn import AutoEncoderOutlierDetector
     >>> from sklearn.datasets import load_digits
-    >>> digits = load_digits()
-    >>> X = digits.data / 16
+    >>> X = load_digits().data[:500] / 16
     >>> det = AutoEncoderOutlierDetector(latent_dim=4, contamination=0.1,
     ...                                  max_epochs=10, random_state=0)
     >>> labels = det.fit_predict(X)

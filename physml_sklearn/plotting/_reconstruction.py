@@ -41,8 +41,9 @@ class ReconstructionDisplay:
     One column per example: the input the autoencoder was given, the target
     it should produce (when it differs from the input, e.g. the clean image
     behind a blurred one) and the autoencoder's output. All panels share one
-    grey scale, set by the inputs and targets, so that a faint reconstruction
-    looks faint. The whole grid is one image in one :class:`matplotlib.axes.Axes`,
+    grey scale, the range of the targets (of the inputs when there are no
+    targets), so that a faint reconstruction looks faint and noisy inputs
+    do not wash out the clean images. The whole grid is one image in one :class:`matplotlib.axes.Axes`,
     so the display fits into any figure layout.
 
     It is recommended to create a display with :meth:`from_estimator` or
@@ -82,10 +83,9 @@ class ReconstructionDisplay:
     >>> from physml_sklearn.datasets import load_blurred_digits
     >>> from physml_sklearn.plotting import ReconstructionDisplay
     >>> digits = load_blurred_digits(sigma=1.0)
-    >>> ae = AutoEncoder(latent_dim=16, max_epochs=5, random_state=0)
-    >>> ae = ae.fit(digits.data, digits.target)
-    >>> disp = ReconstructionDisplay.from_estimator(
-    ...     ae, digits.data, digits.target, n_images=6)
+    >>> X, Y = digits.data[:500], digits.target[:500]
+    >>> ae = AutoEncoder(latent_dim=16, max_epochs=5, random_state=0).fit(X, Y)
+    >>> disp = ReconstructionDisplay.from_estimator(ae, X, Y, n_images=6)
     >>> disp.im_.get_array().shape
     (26, 53)
     >>> [t.get_text() for t in disp.ax_.get_yticklabels()][:2]
@@ -144,10 +144,9 @@ class ReconstructionDisplay:
                 top, left = r * (height + gap), c * (width + gap)
                 grid[top : top + height, left : left + width] = image
 
-        shown = np.concatenate([block for _, block in rows[:-1]])
         colormap = plt.get_cmap(cmap).with_extremes(bad="white")
         default_im_kw = dict(
-            cmap=colormap, vmin=shown.min(), vmax=shown.max(), interpolation="nearest"
+            cmap=colormap, vmin=reference.min(), vmax=reference.max(), interpolation="nearest"
         )
         default_im_kw.update(im_kw or {})
 
