@@ -232,7 +232,7 @@ device, random_state, verbose, warm_start
         Number of epochs trained.
     n_features_in_ : int
         Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names, when ``fit`` was given a DataFrame.
 
     See Also
@@ -414,7 +414,7 @@ device, random_state, verbose, warm_start
         Number of epochs trained.
     n_features_in_ : int
         Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names, when ``fit`` was given a DataFrame.
 
     See Also
