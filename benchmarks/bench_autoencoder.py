@@ -110,7 +110,8 @@ def bench_deblurring(seed):
         ours = psnr(ae.predict(X_test), Y_test)
         gain_target = 4.0 if noise == 0 else 5.0
         report(
-            f"noise {noise}: PSNR gain over blurred input", f"{ours:.2f} dB (+{ours - blurred:.2f})",
+            f"noise {noise}: PSNR gain over blurred input",
+            f"{ours:.2f} dB (+{ours - blurred:.2f})",
             f"blurred {blurred:.2f} dB", f">= +{gain_target:.0f} dB", ours - blurred >= gain_target,
             seconds,
         )

@@ -84,7 +84,7 @@ def test_other_image_shapes():
 
 def test_bad_input(blurred):
     X, Y = blurred
-    with pytest.raises(ValueError, match=r"image_shape=\(4, 4\) holds 16 pixels but the rows have 64"):
+    with pytest.raises(ValueError, match=r"\(4, 4\) holds 16 pixels but the rows have 64"):
         ReconstructionDisplay.from_predictions(X, Y, image_shape=(4, 4))
     with pytest.raises(ValueError, match="image_shape must be a pair"):
         ReconstructionDisplay.from_predictions(X, Y, image_shape=8)

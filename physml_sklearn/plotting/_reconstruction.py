@@ -42,9 +42,9 @@ class ReconstructionDisplay:
     it should produce (when it differs from the input, e.g. the clean image
     behind a blurred one) and the autoencoder's output. All panels share one
     grey scale, the range of the targets (of the inputs when there are no
-    targets), so that a faint reconstruction looks faint and noisy inputs
-    do not wash out the clean images. The whole grid is one image in one :class:`matplotlib.axes.Axes`,
-    so the display fits into any figure layout.
+    targets), so that a faint reconstruction looks faint and noisy inputs do
+    not wash out the clean images. The whole grid is one image in one
+    :class:`matplotlib.axes.Axes`, so the display fits into any figure layout.
 
     It is recommended to create a display with :meth:`from_estimator` or
     :meth:`from_predictions`. All parameters are stored as attributes.
