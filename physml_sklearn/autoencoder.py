@@ -365,7 +365,7 @@ class _AutoEncoderBase(NeuralEstimator):
 
         Returns
         -------
-        X_reconstructed : ndarray of shape (n_samples, n_outputs_)
+        X_reconstructed : ndarray of shape (n_samples, `n_outputs_`)
             Decoded rows.
         """
         return self._decode(Z)
@@ -491,7 +491,7 @@ callbacks, device, random_state, verbose, warm_start
         Number of epochs trained.
     n_features_in_ : int
         Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names, when ``fit`` was given a DataFrame.
 
     See Also
@@ -615,7 +615,7 @@ callbacks, device, random_state, verbose, warm_start
 
         Returns
         -------
-        X_reconstructed : ndarray of shape (n_samples, n_outputs_)
+        X_reconstructed : ndarray of shape (n_samples, `n_outputs_`)
             The network's output.
         """
         return self._forward(X)
@@ -707,7 +707,7 @@ callbacks, device, random_state, verbose, warm_start
         Number of epochs trained.
     n_features_in_ : int
         Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names, when ``fit`` was given a DataFrame.
 
     See Also
