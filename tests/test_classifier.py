@@ -390,3 +390,22 @@ def test_partial_fit_ignores_early_stopping_and_warm_start_follows_params(binary
     warm.set_params(early_stopping=False).fit(X, y)
     assert len(warm.validation_loss_curve_) == n_valid
     assert warm.n_iter_ == n_valid + SMALL["max_epochs"]
+
+
+def test_dropout_aware_initialisation_keeps_the_logits_in_scale():
+    # Inverted dropout doubles the second moment of what it passes on; the
+    # initialiser compensates, so the lecture's six-layer network with dropout
+    # 0.5 starts with logits of order one instead of order ten.
+    from physml_sklearn._core._modules import make_mlp
+
+    torch.manual_seed(0)
+    X = torch.randn(4096, 20)
+    widths = (128, 128, 64, 64, 32, 16)
+    plain = make_mlp(20, widths, 1, dropout=0.0)
+    dropped = make_mlp(20, widths, 1, dropout=0.5)
+    dropped.train()
+    with torch.no_grad():
+        std_dropped = dropped(X).std().item()
+        std_plain = plain(X).std().item()
+    assert 0.2 * std_plain < std_dropped < 3 * std_plain
+    assert std_dropped < 4
