@@ -4,6 +4,7 @@ import os
 
 import matplotlib
 import torch
+from threadpoolctl import threadpool_limits
 
 matplotlib.use("Agg")
 
@@ -11,3 +12,4 @@ matplotlib.use("Agg")
 # otherwise they oversubscribe the machine and small networks crawl.
 if os.environ.get("PYTEST_XDIST_WORKER"):
     torch.set_num_threads(1)
+    threadpool_limits(1)  # BLAS and OpenMP (numpy, scikit-learn) as well

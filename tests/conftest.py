@@ -3,6 +3,7 @@ import os
 import matplotlib
 import pytest
 import torch
+from threadpoolctl import threadpool_limits
 
 matplotlib.use("Agg")
 
@@ -10,6 +11,7 @@ matplotlib.use("Agg")
 # otherwise the workers oversubscribe the cores and small networks crawl.
 if os.environ.get("PYTEST_XDIST_WORKER"):
     torch.set_num_threads(1)
+    threadpool_limits(1)  # BLAS and OpenMP (numpy, scikit-learn) as well
 
 
 @pytest.fixture(autouse=True)
