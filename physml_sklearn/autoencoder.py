@@ -453,8 +453,8 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _AutoEncode
         A custom decoder instead of the fully connected one, mapping
         (n, latent_dim) to (n, n_outputs) (other output shapes are flattened
         per row), followed by ``output_activation`` when one is set.
-    activation, kernel_initializer, dropout, optimizer, lr, weight_decay, \\
-batch_size, max_epochs, early_stopping, validation_fraction, patience, tol, \\
+    activation, kernel_initializer, dropout, optimizer, lr, weight_decay, \
+batch_size, max_epochs, early_stopping, validation_fraction, patience, tol, \
 callbacks, device, random_state, verbose, warm_start
         The parameters every neural estimator shares, described in the user
         guide (:ref:`shared_parameters`). ``dropout`` applies to the hidden
@@ -681,8 +681,8 @@ class AutoEncoderOutlierDetector(
     loss, output_activation, encoder, decoder
         As in :class:`AutoEncoder`; ``loss`` also defines the error that is
         scored.
-    activation, kernel_initializer, dropout, optimizer, lr, weight_decay, \\
-batch_size, max_epochs, early_stopping, validation_fraction, patience, tol, \\
+    activation, kernel_initializer, dropout, optimizer, lr, weight_decay, \
+batch_size, max_epochs, early_stopping, validation_fraction, patience, tol, \
 callbacks, device, random_state, verbose, warm_start
         The shared parameters, with the defaults of :class:`AutoEncoder`.
 

@@ -353,7 +353,7 @@ def make_diboson(
       and shows up as missing transverse momentum (MET). W+ and W- come in the
       ratio 3:2 (protons hold more u than d quarks).
     - ``ZZ``: q qbar -> Z Z -> 4 l, with one lepton lost because it falls outside
-      the detector (|eta| > 2.5), is too soft (pT < 7 GeV) or fails the
+      the detector (``|eta| > 2.5``), is too soft (pT < 7 GeV) or fails the
       identification (5 % per lepton). No neutrino: the MET is only detector
       resolution. The lost lepton is not added to the MET.
     - ``ttZ``: g g -> t tbar Z, with t -> b W, one W -> l nu and the other
@@ -386,8 +386,8 @@ def make_diboson(
     **Detector.** Lepton pT is smeared by a Gaussian of relative width
     ``2 % (+) 0.01 % x pT / GeV`` (added in quadrature), jet pT by
     ``80 % / sqrt(pT / GeV) (+) 5 %``; directions are exact. Jets count when
-    pT > 30 GeV and |eta| < 4.5 (there is no lepton-jet overlap removal).
-    A jet within |eta| < 2.5 is b-tagged with probability 70 % if it comes
+    pT > 30 GeV and ``|eta| < 4.5`` (there is no lepton-jet overlap removal).
+    A jet within ``|eta| < 2.5`` is b-tagged with probability 70 % if it comes
     from a b quark, 1 % otherwise. The MET is the vector sum of the neutrino
     pT plus Gaussian noise of ``4 GeV (+) 0.5 sqrt(sum ET / GeV)`` per
     component, where sum ET is the scalar sum of the lepton and jet pT. The
@@ -396,7 +396,7 @@ def make_diboson(
     detector it does not degrade the MET resolution, so that it stays free of
     information.
 
-    **Selection.** A lepton is reconstructed when pT > 7 GeV, |eta| < 2.5 and
+    **Selection.** A lepton is reconstructed when pT > 7 GeV, ``|eta| < 2.5`` and
     it passes the 95 % identification. An event is kept when exactly three
     leptons are reconstructed (a fourth-lepton veto) and, sorted by pT, they
     pass pT > 25, 15 and 10 GeV. Events are generated in batches and the

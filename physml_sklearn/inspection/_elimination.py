@@ -164,9 +164,9 @@ class PermutationFeatureElimination(SelectorMixin, MetaEstimatorMixin, BaseEstim
         Clone of ``estimator`` fitted on all the data, selected variables only.
     n_features_ : int
         Number of selected variables.
-    support_ : ndarray of shape (n_features_in_,)
+    support_ : ndarray of shape (`n_features_in_`,)
         Mask of the selected variables.
-    ranking_ : ndarray of shape (n_features_in_,)
+    ranking_ : ndarray of shape (`n_features_in_`,)
         1 for the selected variables; a variable dropped at the last step
         before the selection gets 2, one dropped a step earlier 3, and so on.
     cv_results_ : dict of ndarrays
@@ -183,7 +183,7 @@ class PermutationFeatureElimination(SelectorMixin, MetaEstimatorMixin, BaseEstim
         The classes, when ``estimator`` is a classifier.
     n_features_in_ : int
         Number of variables seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Their names, when ``fit`` was given a DataFrame with string columns.
 
     See Also
@@ -456,7 +456,7 @@ class PermutationFeatureElimination(SelectorMixin, MetaEstimatorMixin, BaseEstim
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_samples, n_features_in_)
+        X : array-like or DataFrame of shape (n_samples, `n_features_in_`)
             Events with all the variables seen in ``fit``.
 
         Returns
@@ -473,7 +473,7 @@ class PermutationFeatureElimination(SelectorMixin, MetaEstimatorMixin, BaseEstim
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_samples, n_features_in_)
+        X : array-like or DataFrame of shape (n_samples, `n_features_in_`)
             Events with all the variables seen in ``fit``.
 
         Returns
@@ -490,7 +490,7 @@ class PermutationFeatureElimination(SelectorMixin, MetaEstimatorMixin, BaseEstim
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_samples, n_features_in_)
+        X : array-like or DataFrame of shape (n_samples, `n_features_in_`)
             Events with all the variables seen in ``fit``.
 
         Returns
@@ -507,7 +507,7 @@ class PermutationFeatureElimination(SelectorMixin, MetaEstimatorMixin, BaseEstim
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_samples, n_features_in_)
+        X : array-like or DataFrame of shape (n_samples, `n_features_in_`)
             Events with all the variables seen in ``fit``.
 
         Returns
@@ -523,7 +523,7 @@ class PermutationFeatureElimination(SelectorMixin, MetaEstimatorMixin, BaseEstim
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_samples, n_features_in_)
+        X : array-like or DataFrame of shape (n_samples, `n_features_in_`)
             Events with all the variables seen in ``fit``.
         y : array-like of shape (n_samples,)
             Their targets.
