@@ -7,6 +7,7 @@ diagnostics a physicist expects.
 
 from .autoencoder import AutoEncoder, AutoEncoderOutlierDetector
 from .classifier import DropoutMLPClassifier, SoftmaxMLPClassifier
+from .gan import GANSampler
 
 __version__ = "0.1.0"
 
@@ -14,6 +15,7 @@ __all__ = [
     "AutoEncoder",
     "AutoEncoderOutlierDetector",
     "DropoutMLPClassifier",
+    "GANSampler",
     "SoftmaxMLPClassifier",
     "__version__",
 ]

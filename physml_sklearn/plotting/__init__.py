@@ -1,12 +1,14 @@
 """Display objects in scikit-learn's style; matplotlib is imported only on use."""
 
 from ._feature_importance import FeatureImportanceDisplay
+from ._gan_samples import GANSamplesDisplay
 from ._loss_curve import LossCurveDisplay
 from ._reconstruction import ReconstructionDisplay
 from ._score_distribution import ScoreDistributionDisplay
 
 __all__ = [
     "FeatureImportanceDisplay",
+    "GANSamplesDisplay",
     "LossCurveDisplay",
     "ReconstructionDisplay",
     "ScoreDistributionDisplay",

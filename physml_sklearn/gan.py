@@ -1,0 +1,729 @@
+"""Generative adversarial networks: learn a distribution, then sample from it."""
+
+import copy
+import math
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+from skorch.callbacks import Callback, PassthroughScoring
+from skorch.utils import TeeGenerator
+from torch import nn
+from torch.nn.functional import softplus
+
+from ._core._base import NeuralEstimator, resolve_device, resolve_optimizer
+from ._core._modules import make_mlp, seed_from, torch_generator
+from ._core._net import DivergedError, PhysNet
+from ._core._validation import check_sample_weight
+from .metrics import energy_distance
+
+#: Adam's (beta1, beta2) for both networks: a short memory of past gradients,
+#: as GANs need (Radford et al. 2015, Gulrajani et al. 2017)
+ADAM_BETAS = (0.5, 0.9)
+#: decay of the moving average of the generator weights that ``sample`` uses
+EMA_DECAY = 0.99
+#: fraction of a fit's steps at the full learning rates before they anneal
+HOLD_FRACTION = 0.7
+#: generated rows per real row in each step: a fuller picture of the
+#: generated distribution steadies both networks' gradients
+GENERATED_PER_REAL = 4
+#: weight of the wgan-gp gradient penalty, for standardised data
+GRADIENT_PENALTY = 0.1
+#: rows generated per snapshot: as many as the training rows, at most this
+SNAPSHOT_ROWS = 2000
+#: ``score`` compares at most this many rows, drawn with ``SCORE_SEED``
+SCORE_ROWS = 5000
+SCORE_SEED = 0
+
+
+def _weighted_mean(values, weight):
+    values = values.reshape(values.shape[0])
+    return values.mean() if weight is None else (values * weight).mean()
+
+
+class BCEGANLoss(nn.Module):
+    """The classic GAN loss on the discriminator's logit.
+
+    The discriminator minimises the binary cross-entropy of real rows
+    (label 1) and generated rows (label 0); the generator minimises
+    ``-log D(G(z))``, the non-saturating form of Goodfellow et al. (2014).
+    """
+
+    def discriminator_loss(self, real, fake, weight=None):
+        return _weighted_mean(softplus(-real), weight) + softplus(fake).mean()
+
+    def generator_loss(self, fake):
+        return softplus(-fake).mean()
+
+    def penalty(self, discriminator, real, fake):
+        return None
+
+
+class WassersteinGPLoss(nn.Module):
+    """Wasserstein loss with a gradient penalty (Gulrajani et al. 2017).
+
+    The critic maximises ``mean D(real) - mean D(fake)``, an estimate of the
+    earth mover's distance, while ``penalty_weight * (|grad D| - 1)**2`` at
+    random points between real and generated rows keeps it 1-Lipschitz.
+    """
+
+    def __init__(self, penalty_weight=GRADIENT_PENALTY):
+        super().__init__()
+        self.penalty_weight = penalty_weight
+
+    def discriminator_loss(self, real, fake, weight=None):
+        return fake.mean() - _weighted_mean(real, weight)
+
+    def generator_loss(self, fake):
+        return -fake.mean()
+
+    def penalty(self, discriminator, real, fake):
+        eps = torch.rand(real.shape[0], 1, device=real.device)
+        mixed = (eps * real + (1.0 - eps) * fake).requires_grad_(True)
+        (grad,) = torch.autograd.grad(discriminator(mixed).sum(), mixed, create_graph=True)
+        return self.penalty_weight * ((grad.norm(dim=1) - 1.0) ** 2).mean()
+
+
+class HoldThenAnneal(Callback):
+    """Both learning rates held, then cosine-annealed to zero, over one fit.
+
+    The first ``hold`` fraction of the discriminator steps of a call to
+    ``fit`` run at the full learning rates; over the rest they fall along a
+    half cosine to zero, which settles the generator on the data instead of
+    leaving it jittering around them. A call that trains one epoch
+    (``partial_fit``) keeps them constant.
+    """
+
+    def __init__(self, hold=HOLD_FRACTION):
+        self.hold = hold
+
+    def on_train_begin(self, net, X=None, **kwargs):
+        epochs = getattr(net, "epochs_planned", 1)
+        n_batches = math.ceil(len(X) / net.batch_size) if X is not None else 0
+        self.total_steps_ = epochs * n_batches if epochs > 1 else 0
+        self.step_ = 0
+        self._scale(net, 1.0)
+
+    def on_batch_begin(self, net, training=False, **kwargs):
+        if training and self.total_steps_:
+            self._scale(net, self.factor(self.step_ / self.total_steps_))
+            self.step_ += 1
+
+    def on_train_end(self, net, **kwargs):
+        self._scale(net, 1.0)
+
+    def factor(self, progress):
+        """The fraction of the full learning rates after ``progress`` of the steps."""
+        if progress < self.hold:
+            return 1.0
+        return 0.5 * (1.0 + math.cos(math.pi * (progress - self.hold) / (1.0 - self.hold)))
+
+    @staticmethod
+    def _scale(net, factor):
+        for optimizer in (net.optimizer_, net.optimizer_discriminator_):
+            for group in optimizer.param_groups:
+                group.setdefault("initial_lr", group["lr"])
+                group["lr"] = group["initial_lr"] * factor
+
+
+class SampleSnapshots(Callback):
+    """Generate rows at the end of the given epochs, into ``samples_``.
+
+    The rows are standardised, as the net sees them; the same latent points
+    (drawn with ``seed``) are used at every epoch, so the snapshots show the
+    same samples moving, and the training's random numbers are untouched.
+    """
+
+    def __init__(self, epochs, max_samples=SNAPSHOT_ROWS, seed=0):
+        self.epochs = epochs
+        self.max_samples = max_samples
+        self.seed = seed
+
+    def on_train_begin(self, net, X=None, **kwargs):
+        self.samples_ = {}
+        self.n_samples_ = min(len(X), self.max_samples) if X is not None else self.max_samples
+
+    def on_epoch_end(self, net, **kwargs):
+        epoch = len(net.history)
+        if epoch in self.epochs:
+            rows = net.generate(self.n_samples_, torch_generator(self.seed))
+            self.samples_[epoch] = rows.numpy()
+
+
+class GANNet(PhysNet):
+    """The skorch net of :class:`GANSampler`: a generator against a discriminator.
+
+    ``module_`` is the generator (latent vectors in, rows out) and
+    ``discriminator_`` the discriminator (rows in, one logit out), each with
+    its own optimizer, ``optimizer_`` and ``optimizer_discriminator_``
+    (configured through ``optimizer__*`` and ``optimizer_discriminator__*``).
+    ``generator_average_`` holds an exponential moving average of the
+    generator's weights, which :meth:`generate` uses. ``criterion_`` is a
+    :class:`BCEGANLoss` or :class:`WassersteinGPLoss`.
+
+    Each training batch of real rows makes one discriminator step; every
+    ``n_critic``-th discriminator step is followed by a generator step. The
+    batch losses are recorded as ``discriminator_loss`` and
+    ``generator_loss`` (and the discriminator's as ``train_loss``).
+    """
+
+    def __init__(self, module, *, discriminator, latent_dim, n_critic=1, **kwargs):
+        # set before NeuralNet.__init__: afterwards skorch only accepts torch
+        # modules inside the initialize_* methods
+        self.discriminator = discriminator
+        self.latent_dim = latent_dim
+        self.n_critic = n_critic
+        super().__init__(module, **kwargs)
+
+    def get_default_callbacks(self):
+        return [
+            *super().get_default_callbacks(),
+            *(
+                (name, PassthroughScoring(name=name, lower_is_better=None, on_train=True))
+                for name in ("generator_loss", "discriminator_loss")
+            ),
+        ]
+
+    # -- the skorch way: extra modules and optimizers in initialize_* ------
+    def initialize_module(self):
+        super().initialize_module()
+        self.discriminator_ = self.initialized_instance(
+            self.discriminator, self.get_params_for("discriminator")
+        )
+        self.generator_average_ = copy.deepcopy(self.module_).requires_grad_(False)
+        return self
+
+    def initialize_optimizer(self, triggered_directly=None):
+        for name, module in (("optimizer", self.module_),
+                             ("optimizer_discriminator", self.discriminator_)):
+            args, kwargs = self.get_params_for_optimizer(name, module.named_parameters())
+            setattr(self, name + "_", self.optimizer(*args, **kwargs))
+        return self
+
+    def initialize_history(self):
+        super().initialize_history()
+        self.discriminator_steps_ = 0
+        self.generator_steps_ = 0
+        return self
+
+    # -- training -----------------------------------------------------------
+    def train_step(self, batch, **fit_params):
+        real, target = batch
+        weight = target[1] if isinstance(target, tuple) else None
+        n = real.shape[0]
+        generator, discriminator = self.module_, self.discriminator_
+
+        m = n * GENERATED_PER_REAL
+        with torch.no_grad():
+            fake = generator(torch.randn(m, self.latent_dim, device=real.device))
+        self.optimizer_discriminator_.zero_grad(set_to_none=True)
+        logits = discriminator(torch.cat([real, fake]))
+        loss = self.criterion_.discriminator_loss(logits[:n], logits[n:], weight)
+        penalty = self.criterion_.penalty(discriminator, real, fake[:n])
+        if penalty is not None:
+            loss = loss + penalty
+        loss.backward()
+        self.notify(
+            "on_grad_computed",
+            named_parameters=TeeGenerator(discriminator.named_parameters()),
+            batch=batch,
+            training=True,
+        )
+        self.optimizer_discriminator_.step()
+        self._record("discriminator_loss", loss.item())
+        self.discriminator_steps_ += 1
+
+        if self.discriminator_steps_ % self.n_critic == 0:
+            self.optimizer_.zero_grad(set_to_none=True)
+            fake_out = discriminator(generator(torch.randn(m, self.latent_dim, device=real.device)))
+            generator_loss = self.criterion_.generator_loss(fake_out)
+            generator_loss.backward(inputs=list(generator.parameters()))
+            self.optimizer_.step()
+            self._record("generator_loss", generator_loss.item())
+            self.generator_steps_ += 1
+            self._update_average()
+        return {"loss": loss.detach(), "y_pred": fake}
+
+    def _record(self, name, value):
+        if not math.isfinite(value):
+            lr_g = self.optimizer_.param_groups[0].get("initial_lr", self.lr)
+            lr_d = self.optimizer_discriminator_.param_groups[0].get("initial_lr", self.lr)
+            raise DivergedError(
+                f"Training diverged: the {name.replace('_', ' ')} became {value} in "
+                f"epoch {len(self.history)}, so the generated samples would be NaN. "
+                f"Lower the learning rates (lr_generator={lr_g:g}, lr_discriminator="
+                f"{lr_d:g} now), e.g. by a factor of 10."
+            )
+        self.history.record_batch(name, value)
+
+    def _update_average(self):
+        # the decay grows from 0.1 to EMA_DECAY over the first updates, so
+        # that the average does not drag the initial weights along
+        t = self.generator_steps_
+        decay = min(EMA_DECAY, (1.0 + t) / (10.0 + t))
+        with torch.no_grad():
+            for avg, param in zip(self.generator_average_.parameters(), self.module_.parameters()):
+                avg.lerp_(param, 1.0 - decay)
+
+    # -- sampling -------------------------------------------------------------
+    def generate(self, n_samples, generator=None, *, average=True):
+        """``n_samples`` standardised rows as a float32 CPU tensor.
+
+        The latent vectors are standard normal, drawn on the CPU from the
+        :class:`torch.Generator` ``generator`` (the global one when None), so
+        a seed gives the same rows on every device. ``average`` uses the
+        moving average of the generator weights, else the current weights.
+        """
+        z = torch.randn(int(n_samples), self.latent_dim, generator=generator)
+        module = self.generator_average_ if average else self.module_
+        return self.forward_chunks(z, module=module)
+
+
+def _layer_sizes(value, name):
+    sizes = [value] if isinstance(value, Integral) else list(value)
+    if any(not isinstance(s, Integral) or s < 1 for s in sizes):
+        raise ValueError(
+            f"`{name}` must hold positive integers (the width of each hidden "
+            f"layer); got {value!r}."
+        )
+    return [int(s) for s in sizes]
+
+
+class GANSampler(NeuralEstimator):
+    """Generative adversarial network: learn the distribution of rows, then sample.
+
+    A generator network turns random latent vectors into rows; a
+    discriminator network is trained to tell them from the training rows,
+    and the generator to fool it. The two are updated in turn, one
+    generator step after every ``n_critic`` discriminator steps, until the
+    generated rows cannot be told from the real ones. Both networks are
+    built and trained inside one skorch net (``net_``, a :class:`GANNet`).
+    The columns of ``X`` are standardised internally and :meth:`sample`
+    returns rows in the original units. See :ref:`gans` in the user guide.
+
+    Parameters
+    ----------
+    latent_dim : int, default=5
+        Dimension of the generator's input, standard normal random vectors.
+    generator_layers : tuple of int, default=(32, 32)
+        Width of each hidden layer of the generator.
+    discriminator_layers : tuple of int, default=(32, 32)
+        Width of each hidden layer of the discriminator.
+    loss : {"bce", "wgan-gp"}, default="bce"
+        ``"bce"``: the classic GAN, a discriminator trained with binary
+        cross-entropy and the non-saturating generator loss.
+        ``"wgan-gp"``: Wasserstein GAN whose critic is kept 1-Lipschitz by a
+        gradient penalty (weight 0.1 on the standardised data); give it
+        several critic steps, ``n_critic=5``.
+    n_critic : int, default=1
+        Discriminator steps per generator step.
+    lr_generator : float, default=1e-3
+        Learning rate of the generator's optimizer.
+    lr_discriminator : float, default=1e-3
+        Learning rate of the discriminator's optimizer.
+    snapshot_epochs : list of int, default=None
+        Epochs (counted from 1 over all fits of a warm start) at whose end
+        rows are generated and kept in ``snapshots_``, to watch the
+        distribution form; epochs that are not reached are left out.
+    activation, kernel_initializer, dropout, optimizer, lr, weight_decay, \\
+batch_size, max_epochs, early_stopping, validation_fraction, patience, tol, \\
+callbacks, device, random_state, verbose, warm_start
+        The parameters every neural estimator shares, described in the user
+        guide (:ref:`shared_parameters`), with the defaults of its table.
+        For a GAN: ``activation`` and ``kernel_initializer`` apply to both
+        networks, ``dropout`` to the discriminator's hidden layers only, and
+        ``optimizer`` and ``weight_decay`` to both optimizers. ``lr`` is not
+        used, since each network has its own learning rate: a value other
+        than its default ``1e-3`` raises an error that points to
+        ``lr_generator`` and ``lr_discriminator``. ``batch_size`` is the
+        number of real rows per discriminator step (each step generates
+        four times as many rows); an epoch is one pass of the discriminator over the
+        training rows, so it makes ``ceil(n_samples / batch_size) /
+        n_critic`` generator updates. ``early_stopping=True`` raises an
+        error: a GAN's losses measure the balance of the two networks, not
+        the quality of the samples, so there is no validation loss to stop
+        on (``validation_fraction``, ``patience`` and ``tol`` are unused).
+
+    Attributes
+    ----------
+    net_ : GANNet
+        The trained skorch net: ``net_.module_`` is the generator,
+        ``net_.discriminator_`` the discriminator and
+        ``net_.generator_average_`` the averaged generator that samples.
+    history_ : skorch.History
+        Its training history; each epoch holds ``generator_loss`` and
+        ``discriminator_loss`` (means over the epoch's steps).
+    loss_curve_ : list of float
+        Discriminator loss per epoch.
+    discriminator_loss_curve_ : list of float
+        The same, under its own name.
+    generator_loss_curve_ : list of float
+        Generator loss per epoch (NaN for an epoch without a generator step).
+    validation_loss_curve_ : list of float
+        Always empty: a GAN has no validation loss.
+    best_epoch_ : int
+        The last epoch.
+    n_iter_ : int
+        Number of epochs trained.
+    n_generator_updates_ : int
+        Number of generator steps made.
+    snapshots_ : dict of int to ndarray of shape (n_rows, n_features_in_)
+        Rows generated at the end of each of ``snapshot_epochs``, in the
+        original units, from the same latent points at every epoch; empty
+        without ``snapshot_epochs``.
+    mean_ : ndarray of shape (n_features_in_,)
+        Mean of each column of the training rows, removed before training.
+    scale_ : ndarray of shape (n_features_in_,)
+        Standard deviation of each column (1 for a constant column), divided
+        out before training.
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when ``fit`` was given a DataFrame.
+
+    See Also
+    --------
+    physml_sklearn.plotting.GANSamplesDisplay : Real and generated rows, per snapshot.
+    physml_sklearn.metrics.classifier_two_sample_auc : Judge the samples.
+    sklearn.neighbors.KernelDensity : The classic density estimate, which
+        also samples; a strong baseline in a few dimensions.
+
+    Notes
+    -----
+    Training choices, all internal: Adam (and AdamW) run with betas
+    (0.5, 0.9); the learning rates are held for the first 70 % of the steps
+    of each call to ``fit`` and then cosine-annealed to zero (constant in
+    ``partial_fit``); :meth:`sample` uses an exponential moving average of
+    the generator weights (decay 0.99), which smooths the jitter of the
+    last steps; the latent vectors are standard normal.
+
+    The defaults are the lecture's small networks at a cautious learning
+    rate. On ``make_cubic(2000)`` they need several thousand generator
+    updates; with ``activation="gelu"`` (smooth curves need a smooth
+    generator) and ``lr_generator=lr_discriminator=1e-2``, 1,000 updates
+    give samples that a gradient-boosting classifier tells from fresh true
+    points with a ROC AUC of about 0.6. ``benchmarks/bench_gan.py`` measures
+    both.
+
+    :meth:`score` is minus the energy distance between the given rows and as
+    many generated rows, both standardised with ``mean_`` and ``scale_`` (so
+    that every feature counts alike), from a fixed seed: the same model
+    gives the same score.
+
+    Examples
+    --------
+    >>> from physml_sklearn import GANSampler
+    >>> from physml_sklearn.datasets import make_cubic
+    >>> X = make_cubic(1000, random_state=0)
+    >>> gan = GANSampler(max_epochs=20, snapshot_epochs=[10, 20], random_state=0)
+    >>> gan.fit(X).sample(5, random_state=0).shape
+    (5, 2)
+    >>> sorted(gan.snapshots_)
+    [10, 20]
+    >>> gan.n_generator_updates_
+    80
+    >>> bool(gan.score(make_cubic(500, random_state=1)) < 0)
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **NeuralEstimator._parameter_constraints,
+        "latent_dim": [Interval(Integral, 1, None, closed="left")],
+        "generator_layers": ["array-like", Integral],
+        "discriminator_layers": ["array-like", Integral],
+        "loss": [StrOptions({"bce", "wgan-gp"})],
+        "n_critic": [Interval(Integral, 1, None, closed="left")],
+        "lr_generator": [Interval(Real, 0, None, closed="neither")],
+        "lr_discriminator": [Interval(Real, 0, None, closed="neither")],
+        "snapshot_epochs": ["array-like", Integral, None],
+    }
+
+    _net_class = GANNet
+
+    def __init__(
+        self,
+        latent_dim=5,
+        generator_layers=(32, 32),
+        discriminator_layers=(32, 32),
+        *,
+        loss="bce",
+        n_critic=1,
+        lr_generator=1e-3,
+        lr_discriminator=1e-3,
+        snapshot_epochs=None,
+        activation="relu",
+        kernel_initializer="he_normal",
+        dropout=0.0,
+        optimizer="adam",
+        lr=1e-3,
+        weight_decay=0.0,
+        batch_size=256,
+        max_epochs=100,
+        early_stopping=False,
+        validation_fraction=0.1,
+        patience=10,
+        tol=1e-4,
+        callbacks=None,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+    ):
+        self.latent_dim = latent_dim
+        self.generator_layers = generator_layers
+        self.discriminator_layers = discriminator_layers
+        self.loss = loss
+        self.n_critic = n_critic
+        self.lr_generator = lr_generator
+        self.lr_discriminator = lr_discriminator
+        self.snapshot_epochs = snapshot_epochs
+        self.activation = activation
+        self.kernel_initializer = kernel_initializer
+        self.dropout = dropout
+        self.optimizer = optimizer
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.tol = tol
+        self.callbacks = callbacks
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+
+    # -- hooks of the core ------------------------------------------------
+    def _prepare_fit_data(self, X, y, sample_weight, *, reset):
+        X = validate_data(self, X, reset=reset, dtype=np.float64)
+        weight = check_sample_weight(sample_weight, X.shape[0])
+        if reset:
+            self.mean_ = X.mean(axis=0)
+            scale = X.std(axis=0)
+            scale[~(scale > 0)] = 1.0
+            self.scale_ = scale
+        X = np.ascontiguousarray((X - self.mean_) / self.scale_, dtype=np.float32)
+        return X, None, weight, None
+
+    def _build_module(self, n_features, target):
+        return make_mlp(
+            self.latent_dim,
+            _layer_sizes(self.generator_layers, "generator_layers"),
+            n_features,
+            activation=self.activation,
+            kernel_initializer=self.kernel_initializer,
+        )
+
+    def _build_criterion(self):
+        return WassersteinGPLoss() if self.loss == "wgan-gp" else BCEGANLoss()
+
+    def _net_kwargs(self):
+        _, optimizer_kwargs = resolve_optimizer(self.optimizer, resolve_device(self.device))
+        if self.optimizer in ("adam", "adamw"):
+            optimizer_kwargs["betas"] = ADAM_BETAS
+        if self.weight_decay:
+            optimizer_kwargs["weight_decay"] = self.weight_decay
+        kwargs = {}
+        for prefix, lr in (("optimizer", self.lr_generator),
+                           ("optimizer_discriminator", self.lr_discriminator)):
+            kwargs.update({f"{prefix}__{k}": v for k, v in optimizer_kwargs.items()})
+            kwargs[f"{prefix}__lr"] = lr
+        discriminator = make_mlp(
+            self.n_features_in_,
+            _layer_sizes(self.discriminator_layers, "discriminator_layers"),
+            1,
+            activation=self.activation,
+            kernel_initializer=self.kernel_initializer,
+            dropout=self.dropout,
+        )
+        return {
+            **kwargs,
+            "discriminator": discriminator,
+            "latent_dim": self.latent_dim,
+            "n_critic": self.n_critic,
+        }
+
+    def _training_callbacks(self):
+        callbacks = super()._training_callbacks()
+        callbacks.insert(0, ("lr_schedule", HoldThenAnneal()))
+        epochs = self._snapshot_epochs()
+        if epochs:
+            callbacks.append(("snapshots", SampleSnapshots(epochs)))
+        return callbacks
+
+    # -- fitting -----------------------------------------------------------
+    def _snapshot_epochs(self):
+        if self.snapshot_epochs is None:
+            return set()
+        epochs = self.snapshot_epochs
+        epochs = [epochs] if isinstance(epochs, Integral) else list(epochs)
+        if any(isinstance(e, bool) or not isinstance(e, Integral) or e < 1 for e in epochs):
+            raise ValueError(
+                "`snapshot_epochs` must be a list of positive integers (epochs "
+                f"counted from 1); got {self.snapshot_epochs!r}."
+            )
+        return {int(e) for e in epochs}
+
+    def _check_gan_parameters(self):
+        if self.early_stopping:
+            raise ValueError(
+                "GANSampler does not support early_stopping=True: the losses of a "
+                "GAN measure the balance between generator and discriminator, not "
+                "the quality of the samples, so there is no validation loss to stop "
+                "on. Set early_stopping=False and choose max_epochs; compare "
+                "snapshot_epochs or score held-out rows to find a good number."
+            )
+        if self.lr != 1e-3:
+            raise ValueError(
+                f"GANSampler does not use lr (got lr={self.lr!r}): its two networks "
+                "have their own learning rates. Set lr_generator and "
+                "lr_discriminator instead, and leave lr at its default."
+            )
+
+    def _fit(self, X, y=None, sample_weight=None, *, partial=False, **kwargs):
+        self._check_gan_parameters()
+        self._snapshot_epochs()
+        previous = getattr(self, "snapshots_", {}) if self._is_continuing(partial) else {}
+        super()._fit(X, None, sample_weight, partial=partial, **kwargs)
+        history = self.history_
+        self.discriminator_loss_curve_ = list(self.loss_curve_)
+        self.generator_loss_curve_ = [
+            float(row.get("generator_loss", np.nan)) for row in history
+        ]
+        self.n_generator_updates_ = int(self.net_.generator_steps_)
+        snapshots = dict(self.net_.callbacks_).get("snapshots")
+        new = {} if snapshots is None else snapshots.samples_
+        self.snapshots_ = {
+            **previous,
+            **{epoch: self._to_original(rows) for epoch, rows in new.items()},
+        }
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None, sample_weight=None):
+        """Learn the distribution of the rows of ``X``.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Training rows, drawn from the distribution to learn.
+        y : None
+            Ignored; present for API consistency.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each real row's term in the discriminator loss;
+            negative weights are allowed.
+
+        Returns
+        -------
+        self : object
+            The fitted sampler.
+        """
+        return self._fit(X, None, sample_weight)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None, sample_weight=None):
+        """Train for one epoch on ``X``, keeping what was learned before.
+
+        The first call standardises with the mean and spread of its rows.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            A chunk of training rows.
+        y : None
+            Ignored; present for API consistency.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each real row's term in the discriminator loss.
+
+        Returns
+        -------
+        self : object
+            The sampler.
+        """
+        return self._fit(X, None, sample_weight, partial=True)
+
+    # -- sampling ------------------------------------------------------------
+    def _to_original(self, rows):
+        return np.asarray(rows, dtype=np.float64) * self.scale_ + self.mean_
+
+    def _generate(self, n_samples, random_state):
+        """``n_samples`` standardised rows (float64) from the averaged generator."""
+        seed = seed_from(check_random_state(random_state))
+        rows = self.net_.generate(n_samples, torch_generator(seed)).numpy().astype(np.float64)
+        if not np.isfinite(rows).all():
+            raise ValueError(
+                "The generator produced non-finite values: its training diverged. "
+                "Refit with lower lr_generator and lr_discriminator."
+            )
+        return rows
+
+    def sample(self, n_samples=1, random_state=None):
+        """Generate rows from the learned distribution.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of rows to generate.
+        random_state : int, RandomState instance or None, default=None
+            Seeds the latent vectors: the same int gives the same rows.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features_in_) or DataFrame
+            The rows in the units of the training data; a DataFrame with the
+            training columns when ``fit`` was given a DataFrame.
+        """
+        check_is_fitted(self, "net_")
+        if isinstance(n_samples, bool) or not isinstance(n_samples, Integral) or n_samples < 1:
+            raise ValueError(
+                f"n_samples must be a positive integer (the number of rows to "
+                f"generate); got {n_samples!r}."
+            )
+        X = self._to_original(self._generate(int(n_samples), random_state))
+        if hasattr(self, "feature_names_in_"):
+            import pandas as pd
+
+            return pd.DataFrame(X, columns=self.feature_names_in_)
+        return X
+
+    def score(self, X, y=None):
+        """Minus the energy distance between ``X`` and as many generated rows.
+
+        Higher is better (0 for a perfect match, up to the statistical
+        fluctuation of the two samples), so
+        :class:`~sklearn.model_selection.GridSearchCV` can tune a GAN on
+        held-out rows without a ``scoring``. Both samples are standardised
+        with ``mean_`` and ``scale_``; the generated rows come from a fixed
+        seed, so a fitted model always gives the same score. Above 5,000
+        rows, a fixed random subset of 5,000 rows of ``X`` is used.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Rows from the true distribution, ideally not used in training.
+        y : None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        score : float
+            Minus the energy distance.
+        """
+        check_is_fitted(self, "net_")
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        if X.shape[0] > SCORE_ROWS:
+            rows = np.random.RandomState(SCORE_SEED).choice(X.shape[0], SCORE_ROWS, replace=False)
+            X = X[np.sort(rows)]
+        real = (X - self.mean_) / self.scale_
+        return -energy_distance(real, self._generate(real.shape[0], SCORE_SEED))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = False
+        return tags
