@@ -65,7 +65,7 @@ print(f"the autoencoder trained for {ae.n_iter_} epochs; "
 # Neither method was told the digits. Look at how many of the ten colours sit
 # in a patch of their own and how many overlap; the pipeline at the end of
 # this example puts a number on it.
-fig, axes = plt.subplots(1, 2, figsize=(10, 4.5))
+fig, axes = plt.subplots(1, 2, figsize=(10, 4.5), layout="constrained")
 for ax, (name, Z) in zip(axes, codes.items()):
     points = ax.scatter(Z[:, 0], Z[:, 1], c=y_test, cmap="tab10", s=8, vmin=-0.5, vmax=9.5)
     ax.set(title=f"{name}, 2 dimensions", xlabel=f"{name} 0", ylabel=f"{name} 1")
@@ -104,7 +104,7 @@ print(f"ae.score(X_test) = {ae.score(X_test):.4f}, minus the 2-D error above: "
 n_show = 10
 rebuilt = {"input": X_test, "PCA": pca.inverse_transform(codes["PCA"]),
            "AutoEncoder": ae.inverse_transform(codes["AutoEncoder"])}
-fig, axes = plt.subplots(3, n_show, figsize=(n_show, 3.3))
+fig, axes = plt.subplots(3, n_show, figsize=(n_show, 3.3), layout="constrained")
 for row, (name, images) in zip(axes, rebuilt.items()):
     for ax, image in zip(row, images[:n_show]):
         ax.imshow(image.reshape(8, 8), cmap="gray_r", vmin=0, vmax=1)
