@@ -2,6 +2,7 @@
 
 import copy
 import math
+from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
@@ -38,6 +39,8 @@ SNAPSHOT_ROWS = 2000
 #: ``score`` compares at most this many rows, drawn with ``SCORE_SEED``
 SCORE_ROWS = 5000
 SCORE_SEED = 0
+#: networks up to this width train and sample on one CPU thread
+ONE_THREAD_WIDTH = 256
 
 
 def _weighted_mean(values, weight):
@@ -283,6 +286,20 @@ class GANNet(PhysNet):
         return self.forward_chunks(z, module=module)
 
 
+@contextmanager
+def _torch_threads(n_threads):
+    """Run the block with ``n_threads`` torch threads (None: leave them alone)."""
+    if n_threads is None:
+        yield
+        return
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n_threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
 def _layer_sizes(value, name):
     sizes = [value] if isinstance(value, Integral) else list(value)
     if any(not isinstance(s, Integral) or s < 1 for s in sizes):
@@ -329,8 +346,8 @@ class GANSampler(NeuralEstimator):
         Epochs (counted from 1 over all fits of a warm start) at whose end
         rows are generated and kept in ``snapshots_``, to watch the
         distribution form; epochs that are not reached are left out.
-    activation, kernel_initializer, dropout, optimizer, lr, weight_decay, \\
-batch_size, max_epochs, early_stopping, validation_fraction, patience, tol, \\
+    activation, kernel_initializer, dropout, optimizer, lr, weight_decay, \
+batch_size, max_epochs, early_stopping, validation_fraction, patience, tol, \
 callbacks, device, random_state, verbose, warm_start
         The parameters every neural estimator shares, described in the user
         guide (:ref:`shared_parameters`), with the defaults of its table.
@@ -395,19 +412,31 @@ callbacks, device, random_state, verbose, warm_start
     Notes
     -----
     Training choices, all internal: Adam (and AdamW) run with betas
-    (0.5, 0.9); the learning rates are held for the first 70 % of the steps
-    of each call to ``fit`` and then cosine-annealed to zero (constant in
+    (0.5, 0.9); each discriminator step sees ``batch_size`` real rows and
+    four times as many generated ones, and each generator step generates as
+    many; the learning rates are held for the first 70 % of the steps of each
+    call to ``fit`` and then cosine-annealed to zero (constant in
     ``partial_fit``); :meth:`sample` uses an exponential moving average of
-    the generator weights (decay 0.99), which smooths the jitter of the
-    last steps; the latent vectors are standard normal.
+    the generator weights (decay 0.99), which smooths the jitter of the last
+    steps; the latent vectors are standard normal; the gradient penalty of
+    ``"wgan-gp"`` has weight 0.1, not the usual 10, which on standardised
+    two-dimensional shapes held the critic so flat that the samples stayed
+    a blur (median distance to the cubic 0.02-0.04 instead of 0.003).
 
     The defaults are the lecture's small networks at a cautious learning
-    rate. On ``make_cubic(2000)`` they need several thousand generator
-    updates; with ``activation="gelu"`` (smooth curves need a smooth
-    generator) and ``lr_generator=lr_discriminator=1e-2``, 1,000 updates
-    give samples that a gradient-boosting classifier tells from fresh true
-    points with a ROC AUC of about 0.6. ``benchmarks/bench_gan.py`` measures
-    both.
+    rate. On ``make_cubic(2000)``, 1,000 generator updates put the samples
+    on the curve (median distance 0.002) but not yet with the right density
+    along it; with ``activation="gelu"`` (a smooth curve wants a smooth
+    generator) and ``lr_generator=lr_discriminator=1e-2``, the same 1,000
+    updates give samples that a gradient-boosting classifier tells from
+    fresh true points with a ROC AUC of about 0.62, as well as a tuned
+    :class:`~sklearn.neighbors.KernelDensity`. ``benchmarks/bench_gan.py``
+    measures both.
+
+    On the CPU, networks whose hidden layers have at most 256 units train
+    and sample on one torch thread (the setting is restored afterwards):
+    their steps are too small to share between threads, and the
+    synchronisation made the default GAN 10 to 90 times slower on two cores.
 
     :meth:`score` is minus the energy distance between the given rows and as
     many generated rows, both standardised with ``mean_`` and ``scale_`` (so
@@ -570,6 +599,16 @@ callbacks, device, random_state, verbose, warm_start
             )
         return {int(e) for e in epochs}
 
+    def _cpu_threads(self):
+        """1 for small networks on the CPU, whose steps are too small to share
+        between threads; None (torch's setting) otherwise."""
+        if not resolve_device(self.device).startswith("cpu"):
+            return None
+        widths = _layer_sizes(self.generator_layers, "generator_layers") + _layer_sizes(
+            self.discriminator_layers, "discriminator_layers"
+        )
+        return 1 if max(widths, default=0) <= ONE_THREAD_WIDTH else None
+
     def _check_gan_parameters(self):
         if self.early_stopping:
             raise ValueError(
@@ -590,7 +629,8 @@ callbacks, device, random_state, verbose, warm_start
         self._check_gan_parameters()
         self._snapshot_epochs()
         previous = getattr(self, "snapshots_", {}) if self._is_continuing(partial) else {}
-        super()._fit(X, None, sample_weight, partial=partial, **kwargs)
+        with _torch_threads(self._cpu_threads()):
+            super()._fit(X, None, sample_weight, partial=partial, **kwargs)
         history = self.history_
         self.discriminator_loss_curve_ = list(self.loss_curve_)
         self.generator_loss_curve_ = [
@@ -655,7 +695,9 @@ callbacks, device, random_state, verbose, warm_start
     def _generate(self, n_samples, random_state):
         """``n_samples`` standardised rows (float64) from the averaged generator."""
         seed = seed_from(check_random_state(random_state))
-        rows = self.net_.generate(n_samples, torch_generator(seed)).numpy().astype(np.float64)
+        with _torch_threads(self._cpu_threads()):
+            rows = self.net_.generate(n_samples, torch_generator(seed)).numpy()
+        rows = rows.astype(np.float64)
         if not np.isfinite(rows).all():
             raise ValueError(
                 "The generator produced non-finite values: its training diverged. "

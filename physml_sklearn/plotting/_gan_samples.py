@@ -216,7 +216,7 @@ class GANSamplesDisplay:
             inside = np.all((rows >= low) & (rows <= high), axis=1)
             outside.append(1.0 - inside.mean())
             if outside[-1] > 0:
-                panel.text(0.03, 0.03, f"{outside[-1]:.0%} outside", fontsize=8,
+                panel.text(0.03, 0.03, f"{outside[-1]:.1%} outside", fontsize=8,
                            transform=panel.transAxes)
             letter = f"({ascii_lowercase[i]}) " if i < len(ascii_lowercase) else ""
             panel.set_title(letter + ("generated" if epoch is None else f"epoch {epoch}"))
