@@ -242,9 +242,15 @@ class GANNet(PhysNet):
 
         if self.discriminator_steps_ % self.n_critic == 0:
             self.optimizer_.zero_grad(set_to_none=True)
-            fake_out = discriminator(generator(torch.randn(m, self.latent_dim, device=real.device)))
-            generator_loss = self.criterion_.generator_loss(fake_out)
+            z = torch.randn(m, self.latent_dim, device=real.device)
+            generator_loss = self.criterion_.generator_loss(discriminator(generator(z)))
             generator_loss.backward(inputs=list(generator.parameters()))
+            self.notify(
+                "on_grad_computed",
+                named_parameters=TeeGenerator(generator.named_parameters()),
+                batch=batch,
+                training=True,
+            )
             self.optimizer_.step()
             self._record("generator_loss", generator_loss.item())
             self.generator_steps_ += 1
@@ -388,18 +394,18 @@ callbacks, device, random_state, verbose, warm_start
         Number of epochs trained.
     n_generator_updates_ : int
         Number of generator steps made.
-    snapshots_ : dict of int to ndarray of shape (n_rows, n_features_in_)
+    snapshots_ : dict of int to ndarray of shape (n_rows, `n_features_in_`)
         Rows generated at the end of each of ``snapshot_epochs``, in the
         original units, from the same latent points at every epoch; empty
         without ``snapshot_epochs``.
-    mean_ : ndarray of shape (n_features_in_,)
+    mean_ : ndarray of shape (`n_features_in_`,)
         Mean of each column of the training rows, removed before training.
-    scale_ : ndarray of shape (n_features_in_,)
+    scale_ : ndarray of shape (`n_features_in_`,)
         Standard deviation of each column (1 for a constant column), divided
         out before training.
     n_features_in_ : int
         Number of features seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names, when ``fit`` was given a DataFrame.
 
     See Also
@@ -717,7 +723,7 @@ callbacks, device, random_state, verbose, warm_start
 
         Returns
         -------
-        X : ndarray of shape (n_samples, n_features_in_) or DataFrame
+        X : ndarray of shape (n_samples, `n_features_in_`) or DataFrame
             The rows in the units of the training data; a DataFrame with the
             training columns when ``fit`` was given a DataFrame.
         """

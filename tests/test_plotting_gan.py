@@ -46,7 +46,8 @@ def test_one_panel_per_snapshot(gan):
 def test_chosen_epochs_and_missing_ones(gan):
     disp = GANSamplesDisplay.from_estimator(gan, make_cubic(100, random_state=1), epochs=[6, 1])
     assert [ax.get_title() for ax in disp.ax_] == ["(a) epoch 6", "(b) epoch 1"]
-    with pytest.raises(ValueError, match=r"No snapshot for epochs \[3\].*snapshots at \[1, 2, 4, 6\]"):
+    missing = r"No snapshot for epochs \[3\].*snapshots at \[1, 2, 4, 6\]"
+    with pytest.raises(ValueError, match=missing):
         GANSamplesDisplay.from_estimator(gan, make_cubic(100, random_state=1), epochs=[3])
 
 
