@@ -14,6 +14,11 @@ from docutils import nodes
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 import physml_sklearn  # noqa: E402  (after the environment is set)
+import torch  # noqa: E402
+
+# The gallery's networks are small: one intra-op thread runs them as fast as
+# two and cannot be slowed down by contention for the cores.
+torch.set_num_threads(1)
 
 # -- Project -----------------------------------------------------------------
 

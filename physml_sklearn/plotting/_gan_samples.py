@@ -215,7 +215,7 @@ class GANSamplesDisplay:
             )
             inside = np.all((rows >= low) & (rows <= high), axis=1)
             outside.append(1.0 - inside.mean())
-            if outside[-1] > 0:
+            if outside[-1] >= 0.0005:  # shown to one decimal of a percent
                 panel.text(0.03, 0.03, f"{outside[-1]:.1%} outside", fontsize=8,
                            transform=panel.transAxes)
             letter = f"({ascii_lowercase[i]}) " if i < len(ascii_lowercase) else ""
