@@ -409,3 +409,16 @@ def test_dropout_aware_initialisation_keeps_the_logits_in_scale():
         std_plain = plain(X).std().item()
     assert 0.2 * std_plain < std_dropped < 3 * std_plain
     assert std_dropped < 4
+
+
+def test_dropout_layer_drops_the_asked_fraction_and_keeps_the_mean():
+    from physml_sklearn._core._modules import Dropout
+
+    torch.manual_seed(0)
+    layer = Dropout(0.3)
+    x = torch.ones(1000, 1000)
+    out = layer(x)
+    assert abs((out == 0).float().mean().item() - 0.3) < 0.005
+    assert abs(out.mean().item() - 1.0) < 0.01
+    layer.eval()
+    assert layer(x) is x

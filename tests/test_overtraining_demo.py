@@ -62,7 +62,8 @@ def test_overtraining_is_caught_and_its_cures_pass():
     # dropout: a smaller gap, train and test distributions much closer, and a
     # better test AUC (200 epochs on 500 events still overtrain it a little)
     assert auc_gap(checks["dropout"]) < gap
-    assert checks["dropout"]["ks_statistic"].max() < 0.5 * overtrained["ks_statistic"].min()
+    ks_ratio = checks["dropout"]["ks_statistic"] / overtrained["ks_statistic"]
+    assert (ks_ratio < 0.5).all()  # per class
     assert (efficiencies["dropout"][:2] < efficiencies["overtrained"][:2]).all()
     assert checks["dropout"]["auc_test"].iloc[0] > overtrained["auc_test"].iloc[0]
 

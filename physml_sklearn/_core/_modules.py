@@ -21,6 +21,24 @@ INITIALIZERS = ("he_normal", "he_uniform", "glorot_normal", "glorot_uniform", "t
 _HE_NONLINEARITY = {"relu": "relu", "leaky_relu": "leaky_relu", "elu": "relu", "gelu": "relu"}
 
 
+class Dropout(nn.Dropout):
+    """Inverted dropout whose mask comes from :func:`torch.rand`.
+
+    The same layer as :class:`torch.nn.Dropout`; on the CPU, PyTorch draws
+    the latter's mask with a serial ``bernoulli_`` that costs several times
+    a small layer's matrix multiply, while a uniform draw compared with ``p``
+    is vectorised. On other devices the fused kernel is used.
+    """
+
+    def forward(self, x):
+        if not self.training or self.p == 0.0:
+            return x
+        if x.device.type != "cpu":
+            return super().forward(x)
+        keep = torch.rand_like(x) >= self.p
+        return x * keep * (1.0 / (1.0 - self.p))
+
+
 def resolve_dropout(dropout, n_hidden, *, name="dropout"):
     """Return one dropout probability per hidden layer.
 
@@ -134,7 +152,7 @@ def make_mlp(
         init_linear(linear, kernel_initializer, activation, dropout=previous_rate)
         layers += [linear, ACTIVATIONS[activation]()]
         if rate > 0:
-            layers.append(nn.Dropout(rate))
+            layers.append(Dropout(rate))
         width, previous_rate = size, rate
     out = nn.Linear(width, int(n_outputs))
     init_linear(out, kernel_initializer, output_activation or "linear", dropout=previous_rate)
