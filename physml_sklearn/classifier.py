@@ -7,13 +7,13 @@ from scipy.special import expit, log_expit, log_softmax, softmax
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from ._core._base import NeuralEstimator
 from ._core._modules import make_mlp
 from ._core._validation import (
-    check_classifier_target,
     check_features_target,
     check_sample_weight,
     encode_labels,
@@ -48,7 +48,7 @@ class _MLPClassifierBase(ClassifierMixin, NeuralEstimator):
 
     def _prepare_fit_data(self, X, y, sample_weight, *, reset, classes=None):
         X, y = check_features_target(self, X, y, reset=reset)
-        y = check_classifier_target(y, n_samples=X.shape[0])
+        check_classification_targets(y)  # validate_data checked the lengths
         if reset or not hasattr(self, "classes_"):
             if classes is None:
                 all_classes = np.unique(y)

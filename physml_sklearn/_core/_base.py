@@ -180,21 +180,19 @@ class NeuralEstimator(BaseEstimator):
             else:  # the current early_stopping / verbose / callbacks apply
                 self.net_.callbacks = callbacks
                 self.net_.initialize_callbacks()
+            inputs = as_tensor(X, device)
             data = TensorData(
-                as_tensor(X, device),
-                None if target is None else as_tensor(target, device),
-                None if weight is None else as_tensor(weight / weight.mean(), device),
+                inputs,
+                inputs if target is None else as_tensor(target, device),
+                None if weight is None else as_tensor(weight, device),
             )
-            if data.y is None:
-                data.y = data.X
             valid = None
             if use_validation:
                 valid = data.subset(torch.as_tensor(idx_valid, device=device))
                 data = data.subset(torch.as_tensor(idx_train, device=device))
-                if valid.w is not None:
-                    valid.w = valid.w / valid.w.mean()
-                if data.w is not None:
-                    data.w = data.w / data.w.mean()
+            for part in (data, valid):  # each loss is a mean over weights ~ 1
+                if part is not None and part.w is not None:
+                    part.w = part.w / part.w.mean()
             torch.manual_seed(train_seed)
             self.net_.fit_tensors(
                 data, valid, epochs=1 if partial else self.max_epochs, seed=shuffle_seed

@@ -7,8 +7,8 @@ arrays that already are float32 are only read.
 import numpy as np
 import torch
 from sklearn.utils import check_array, column_or_1d
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import check_consistent_length, validate_data
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import validate_data
 
 
 def check_features(estimator, X, *, reset):
@@ -76,13 +76,6 @@ def check_sample_weight(sample_weight, n_samples):
             "(negative weights are allowed, but not a net negative or zero total)."
         )
     return sample_weight.astype(np.float32)
-
-
-def check_classifier_target(y, *, n_samples):
-    """Check that ``y`` is a classification target; return it as a 1-D array."""
-    check_consistent_length(y, np.empty(n_samples))
-    check_classification_targets(y)
-    return y
 
 
 def encode_labels(y, classes):
