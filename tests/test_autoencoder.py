@@ -17,7 +17,7 @@ from skorch.callbacks import LRScheduler
 from torch import nn
 
 from physml_sklearn import AutoEncoder, AutoEncoderOutlierDetector
-from physml_sklearn.autoencoder import OneCycleSchedule
+from physml_sklearn.autoencoder._modules import OneCycleSchedule
 from physml_sklearn.datasets import load_blurred_digits
 
 SMALL = dict(encoder_layers=(32, 16), max_epochs=10, batch_size=32, random_state=0)
