@@ -24,6 +24,7 @@ from skorch.utils import noop
 
 from ._modules import ACTIVATIONS, INITIALIZERS, seed_from
 from ._net import EpochProgressBar, PhysNet, TensorData
+from ._threads import thread_policy
 from ._validation import as_tensor, check_features
 
 #: optimizer names and the keyword arguments we give them
@@ -194,9 +195,10 @@ class NeuralEstimator(BaseEstimator):
                 if part is not None and part.w is not None:
                     part.w = part.w / part.w.mean()
             torch.manual_seed(train_seed)
-            self.net_.fit_tensors(
-                data, valid, epochs=1 if partial else self.max_epochs, seed=shuffle_seed
-            )
+            with thread_policy(self.net_.module_, min(self.batch_size, len(data)), training=True):
+                self.net_.fit_tensors(
+                    data, valid, epochs=1 if partial else self.max_epochs, seed=shuffle_seed
+                )
         self._record_history()
         return self
 
