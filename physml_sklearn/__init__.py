@@ -19,6 +19,9 @@ _LAZY = {
     "DropoutMLPClassifier": "classifier",
     "GANSampler": "gan",
     "SoftmaxMLPClassifier": "classifier",
+    "config_context": "_core._threads",
+    "get_config": "_core._threads",
+    "set_config": "_core._threads",
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]
