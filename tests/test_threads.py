@@ -122,7 +122,7 @@ def test_environment_variable_sets_the_default():
 def test_no_threads_changed_off_cpu(monkeypatch):
     calls = []
     monkeypatch.setattr(torch, "set_num_threads", calls.append)
-    monkeypatch.setattr(_threads, "policy_threads", lambda work: 1)
+    monkeypatch.setattr(_threads, "policy_threads", lambda *args: 1)
     module = nn.Linear(2, 2, device="meta")
     with thread_policy(module, 10):
         pass
@@ -178,3 +178,26 @@ def test_predict_proba_subset_is_bit_identical_and_input_untouched():
     with torch.inference_mode():
         logit = clf.net_.module_.eval()(torch.from_numpy(X32)).numpy()[:, 0]
     np.testing.assert_array_equal(clf.decision_function(X32), logit.astype(np.float64))
+
+
+def test_overlapping_calls_in_threads_restore_torch_setting(two_threads):
+    """Fits in several Python threads share torch's one setting and give it back."""
+    import threading
+
+    module = nn.Linear(4, 3)
+    inside = threading.Barrier(2)
+    seen = []
+
+    def call():
+        with thread_policy(module, 10):
+            inside.wait(timeout=10)  # both calls are inside at once
+            seen.append(torch.get_num_threads())
+            inside.wait(timeout=10)
+
+    workers = [threading.Thread(target=call) for _ in range(2)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert seen == [1, 1]
+    assert torch.get_num_threads() == 2

@@ -31,7 +31,7 @@ TRAINING_COST = 3
 ENV_VAR = "PHYSML_SKLEARN_TORCH_THREADS"
 
 _config = {}
-_lock = threading.Lock()
+_lock = threading.RLock()
 
 
 def _check_torch_threads(value, source):
@@ -157,19 +157,27 @@ def n_parameters(module):
     return sum(p.numel() for p in module.parameters())
 
 
-def policy_threads(work):
+def policy_threads(work, available=None):
     """Torch threads for a step of ``work`` multiply-adds under the current config.
 
-    Returns None when torch's own setting is to be left alone.
+    ``available`` is the thread count torch was set to (default
+    ``torch.get_num_threads()``). Returns None when torch's own setting is to
+    be left alone.
     """
-    import torch
-
     setting = get_config()["torch_threads"]
     if setting == "torch":
         return None
     if setting != "auto":
         return setting
-    return max(1, min(torch.get_num_threads(), int(work // WORK_PER_THREAD)))
+    if available is None:
+        import torch
+
+        available = torch.get_num_threads()
+    return max(1, min(available, int(work // WORK_PER_THREAD)))
+
+
+# calls inside a thread_policy block, process-wide, and torch's setting before the first
+_active = {"depth": 0, "saved": None}
 
 
 @contextmanager
@@ -178,20 +186,29 @@ def thread_policy(module, n_rows, *, training=False):
 
     ``n_rows`` is the mini-batch size when ``training``, the number of rows
     predicted otherwise. On other devices than the CPU nothing changes.
-    torch's thread count is restored on exit.
+    torch's thread count is one setting for the whole process, so calls that
+    overlap (fits in several Python threads, as in a Dask worker with
+    several threads) share it: the cap is torch's setting before the first
+    of them, and the last one to finish restores it.
     """
     import torch
 
     params = list(module.parameters())
     on_cpu = all(p.device.type == "cpu" for p in params)
     work = n_rows * sum(p.numel() for p in params) * (TRAINING_COST if training else 1)
-    n_threads = policy_threads(work) if on_cpu else None
-    previous = torch.get_num_threads()
-    if n_threads is None or n_threads == previous:
-        yield
-        return
-    torch.set_num_threads(n_threads)
+    with _lock:
+        saved = torch.get_num_threads() if _active["depth"] == 0 else _active["saved"]
+        n_threads = policy_threads(work, saved) if on_cpu else None
+        if n_threads is None:
+            n_threads = torch.get_num_threads()
+        _active["depth"] += 1
+        _active["saved"] = saved
+        if n_threads != torch.get_num_threads():
+            torch.set_num_threads(n_threads)
     try:
         yield
     finally:
-        torch.set_num_threads(previous)
+        with _lock:
+            _active["depth"] -= 1
+            if _active["depth"] == 0 and torch.get_num_threads() != saved:
+                torch.set_num_threads(_active["saved"])
