@@ -163,7 +163,7 @@ def test_out_of_core_training_through_incremental(client, parquet_data):
     assert all(peak < MEMORY_LIMIT for peak in peaks.values()), peaks
     # one pass over the 2,560,000 events learned the signal
     test = _partition(N_PARTITIONS + 1)
-    accuracy = model.estimator_.score(test[features], test["label"].astype(int))
+    accuracy = model.estimator_.score(test[features].to_numpy(), test["label"].astype(int))
     assert model.estimator_.n_iter_ == N_PARTITIONS
     assert accuracy > 0.8, accuracy
 
