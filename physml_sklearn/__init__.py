@@ -7,6 +7,7 @@ diagnostics a physicist expects.
 
 from .autoencoder import AutoEncoder, AutoEncoderOutlierDetector
 from .classifier import DropoutMLPClassifier, SoftmaxMLPClassifier
+from .folding import FoldingClassifier
 from .gan import GANSampler
 
 __version__ = "0.1.0"
@@ -15,6 +16,7 @@ __all__ = [
     "AutoEncoder",
     "AutoEncoderOutlierDetector",
     "DropoutMLPClassifier",
+    "FoldingClassifier",
     "GANSampler",
     "SoftmaxMLPClassifier",
     "__version__",
