@@ -10,6 +10,12 @@ import pytest
 from physml_sklearn.datasets import _ntuples, load_ntuples
 
 uproot = pytest.importorskip("uproot")
+try:
+    import tables  # noqa: F401
+
+    HAS_TABLES = True
+except ImportError:  # the hdf5 extra is not installed
+    HAS_TABLES = False
 
 
 def _frame(n, shift, seed):
@@ -41,7 +47,8 @@ def files(tmp_path):
         _write_tree(root, {c: frame[c].to_numpy() for c in frame.columns})
         frame.to_parquet(tmp_path / f"{name}.parquet")
         frame.to_csv(tmp_path / f"{name}.csv", index=False)
-        frame.to_hdf(tmp_path / f"{name}.h5", key="events", format="table")
+        if HAS_TABLES:
+            frame.to_hdf(tmp_path / f"{name}.h5", key="events", format="table")
         out[name] = frame
     out["dir"] = tmp_path
     return out
@@ -114,6 +121,8 @@ def test_selection_and_constant_weight(files):
 
 @pytest.mark.parametrize("ext", ["parquet", "csv", "h5"])
 def test_pandas_formats_match_root(files, ext):
+    if ext == "h5" and not HAS_TABLES:
+        pytest.skip("HDF5 needs PyTables: the hdf5 extra")
     d = files["dir"]
     root = load_ntuples({"s": f"{d}/sig.root:events", "b": f"{d}/bkg.root:events"},
                         weight="w", selection="met > 30", as_frame=False)
