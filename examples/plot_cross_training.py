@@ -116,6 +116,7 @@ for k, (model, ax) in enumerate(zip(folding.estimators_, axes)):
     )
     ax.set_title(f"fold model {k}: trained on fold {1 - k}, tested on fold {k}")
     ax.set_xlabel("network output P(ZZ)")
+    ax.set_yscale("log")  # the tails, where overtraining shows first
 table = pd.concat(rows)[["fold", "class", "ks_pvalue", "auc_train", "auc_test"]]
 print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
 plt.show()
