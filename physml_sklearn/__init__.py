@@ -8,6 +8,7 @@ diagnostics a physicist expects.
 from .autoencoder import AutoEncoder, AutoEncoderOutlierDetector
 from .classifier import DropoutMLPClassifier, SoftmaxMLPClassifier
 from .gan import GANSampler
+from .persistence import load, save
 
 __version__ = "0.1.0"
 
@@ -18,4 +19,6 @@ __all__ = [
     "GANSampler",
     "SoftmaxMLPClassifier",
     "__version__",
+    "load",
+    "save",
 ]
