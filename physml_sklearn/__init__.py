@@ -8,7 +8,7 @@ diagnostics a physicist expects.
 from .autoencoder import AutoEncoder, AutoEncoderOutlierDetector
 from .classifier import DropoutMLPClassifier, SoftmaxMLPClassifier
 from .gan import GANSampler
-from .persistence import load, save
+from .persistence import load, save, to_onnx
 
 __version__ = "0.1.0"
 
@@ -21,4 +21,5 @@ __all__ = [
     "__version__",
     "load",
     "save",
+    "to_onnx",
 ]
