@@ -79,20 +79,44 @@ class _Emitter:
         return self.node("Cast", [variable.full_name], "x_float", to=TensorProto.FLOAT)
 
 
-def _emit_module(em, module, x):
-    """Write ``module`` applied to the float32 tensor ``x``; return the output name."""
+_ACTIVATION_OPS = ("ReLU", "Tanh", "Sigmoid", "LeakyReLU", "ELU", "GELU")
+
+
+def _writable(module):
+    """Whether ``module`` is made only of layers written here as ONNX operators."""
     from torch import nn
 
     from .._core._modules import Dropout
 
     if isinstance(module, nn.Sequential):
+        return all(_writable(child) for child in module)
+    if type(module).__name__ == "AutoEncoderModule":
+        return _writable(module.encoder) and _writable(module.decoder)
+    if isinstance(module, (nn.Dropout, Dropout)) or type(module) in (nn.Identity, nn.Linear):
+        return True
+    if type(module) is nn.GELU:
+        return module.approximate == "none"
+    if type(module) is nn.Flatten:
+        return module.start_dim == 1 and module.end_dim == -1
+    return type(module).__module__.startswith("torch.nn") and (
+        type(module).__name__ in _ACTIVATION_OPS
+    )
+
+
+def _emit_module(em, module, x, width):
+    """Write ``module`` applied to ``x`` (float32, ``width`` columns); return its name."""
+    from torch import nn
+
+    if not _writable(module):
+        return _emit_exported(em, module, x, width)
+    if isinstance(module, nn.Sequential):
         for child in module:
-            x = _emit_module(em, child, x)
+            x = _emit_module(em, child, x, width)
+            width = getattr(child, "out_features", width)
         return x
-    if type(module).__name__ == "AutoEncoderModule" and hasattr(module, "encoder"):
-        return _emit_module(em, module.decoder, _emit_module(em, module.encoder, x))
-    if isinstance(module, (nn.Dropout, Dropout, nn.Identity)):
-        return x  # evaluation mode
+    if type(module).__name__ == "AutoEncoderModule":
+        code = _emit_module(em, module.encoder, x, width)
+        return _emit_module(em, module.decoder, code, _output_width(module.encoder, width))
     if type(module) is nn.Linear:
         weight = module.weight.detach().cpu().numpy()
         inputs = [x, em.const(weight, "W")]
@@ -109,35 +133,49 @@ def _emit_module(em, module, x):
         return em.node("LeakyRelu", [x], alpha=float(module.negative_slope))
     if type(module) is nn.ELU:
         return em.node("Elu", [x], alpha=float(module.alpha))
-    if type(module) is nn.GELU and module.approximate == "none":
+    if type(module) is nn.GELU:
         # 0.5 x (1 + erf(x / sqrt(2))), valid in every opset
         erf = em.node("Erf", [em.node("Mul", [x, em.const(1.0 / math.sqrt(2.0))])])
         half_x = em.node("Mul", [x, em.const(0.5)])
         return em.node("Mul", [half_x, em.node("Add", [erf, em.const(1.0)])])
-    if type(module) is nn.Flatten and module.start_dim == 1 and module.end_dim == -1:
+    if type(module) is nn.Flatten:
         return em.node("Flatten", [x], axis=1)
-    return _emit_exported(em, module, x)
+    return x  # dropout and identity: evaluation mode
 
 
-def _emit_exported(em, module, x):
-    """Export ``module`` with :func:`torch.onnx.export` and inline its graph."""
+def _output_width(module, width):
     import torch
-    from onnx import helper
 
-    in_features = _input_width(module)
+    was_training = module.training
+    module.eval()
+    with torch.no_grad():
+        out = module(torch.zeros(2, width))
+    module.train(was_training)
+    return int(out.reshape(2, -1).shape[1])
+
+
+def _emit_exported(em, module, x, width):
+    """Export ``module`` with :func:`torch.onnx.export` and inline its graph."""
+    import warnings
+
+    import torch
+    from onnx import helper, numpy_helper
+
     module = module.eval()
     batch = torch.export.Dim("batch")
     try:
-        program = torch.onnx.export(
-            module,
-            (torch.zeros(2, in_features),),
-            input_names=["x"],
-            output_names=["y"],
-            dynamic_shapes=({0: batch},),
-            opset_version=max(em.opset, 18),
-            dynamo=True,
-            verbose=False,
-        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # torch.export's own deprecations
+            program = torch.onnx.export(
+                module,
+                (torch.zeros(2, width),),
+                input_names=["x"],
+                output_names=["y"],
+                dynamic_shapes=({0: batch},),
+                opset_version=max(em.opset, 18),
+                dynamo=True,
+                verbose=False,
+            )
     except Exception as exc:  # the exporter raises many types
         raise NotImplementedError(
             f"The torch module {type(module).__name__} could not be exported to ONNX by "
@@ -153,8 +191,6 @@ def _emit_exported(em, module, x):
     names = {graph.input[0].name: x}
     for init in graph.initializer:
         new = em.name("t_" + init.name.replace(".", "_"))
-        from onnx import numpy_helper
-
         array = numpy_helper.to_array(init)
         tensor = numpy_helper.from_array(array, new)
         em.container.add_initializer(new, tensor.data_type, list(array.shape), tensor)
@@ -170,21 +206,11 @@ def _emit_exported(em, module, x):
     return names[graph.output[0].name]
 
 
-def _input_width(module):
-    for sub in module.modules():
-        if hasattr(sub, "in_features"):
-            return int(sub.in_features)
-    raise NotImplementedError(
-        f"Cannot tell the input width of the torch module {type(module).__name__} "
-        "to export it to ONNX."
-    )
-
-
 def _network_output(em, estimator, variable, module=None):
     """The net of ``estimator`` (or its ``module``) applied to ``variable``."""
     x = em.float_input(variable)
     module = estimator.net_.module_ if module is None else module
-    return _emit_module(em, module, x)
+    return _emit_module(em, module, x, estimator.n_features_in_)
 
 
 # -- labels --------------------------------------------------------------------
@@ -279,7 +305,7 @@ def _convert_autoencoder(scope, operator, container):
     module = est.net_.module_
     code = _network_output(em, est, operator.inputs[0], module.encoder)
     em.node("Identity", [code], outputs=[operator.outputs[0].full_name])
-    out = _emit_module(em, module.decoder, code)
+    out = _emit_module(em, module.decoder, code, est.latent_dim)
     em.node("Identity", [out], outputs=[operator.outputs[1].full_name])
 
 
@@ -334,7 +360,7 @@ def _convert_outlier(scope, operator, container):
     em = _Emitter(scope, container)
     est = operator.raw_operator
     x = em.float_input(operator.inputs[0])
-    out = _emit_module(em, est.net_.module_, x)
+    out = _emit_module(em, est.net_.module_, x, est.n_features_in_)
     error = _emit_row_loss(em, est.loss, out, x)
     decision = em.node(
         "Sub", [em.node("Neg", [error]), em.const(np.full((1, 1), est.offset_))], "decision"
@@ -369,7 +395,8 @@ def _convert_gan(scope, operator, container):
     x = em.float_input(operator.inputs[0])
     if len(operator.inputs) > 1:  # the condition, after the latent noise
         x = em.node("Concat", [x, em.float_input(operator.inputs[1])], "z_y", axis=1)
-    rows = _emit_module(em, est.net_.generator_average_, x)
+    width = est.net_.generator_average_[0].in_features
+    rows = _emit_module(em, est.net_.generator_average_, x, width)
     # rows in the original units, in float64 as sample() computes them
     from onnx import TensorProto
 
