@@ -7,6 +7,7 @@ diagnostics a physicist expects.
 
 from .autoencoder import AutoEncoder, AutoEncoderOutlierDetector
 from .classifier import DropoutMLPClassifier, SoftmaxMLPClassifier
+from .folding import FoldingClassifier
 from .gan import GANSampler
 from .persistence import load, save, to_onnx
 
@@ -16,6 +17,7 @@ __all__ = [
     "AutoEncoder",
     "AutoEncoderOutlierDetector",
     "DropoutMLPClassifier",
+    "FoldingClassifier",
     "GANSampler",
     "SoftmaxMLPClassifier",
     "__version__",
