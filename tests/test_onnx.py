@@ -138,6 +138,34 @@ def test_gan_generator_matches_sample(batch_size):
     np.testing.assert_allclose(samples, expected, rtol=TOL, atol=TOL * np.abs(expected).max())
 
 
+@pytest.mark.parametrize("batch_size", [1, 777])
+@pytest.mark.parametrize("fold_column", [None, 4])
+def test_folding_classifier_matches_predict_proba(fold_column, batch_size, rows):
+    from physml_sklearn.folding import FoldingClassifier
+
+    X, y = _data(600)
+    y = np.array(["WZ", "ZZ", "ttZ"])[y + (X[:, 2] > 0.05)]
+    # event numbers beyond float32's 2**24, as in real files
+    events = np.random.RandomState(2).randint(2**40, size=N_ROWS + 600)
+    X = np.column_stack([X, events[:600]])
+    test = np.column_stack([rows, events[600:]]) if fold_column is not None else rows
+    if fold_column is None:
+        X = X[:, :4]
+    model = FoldingClassifier(
+        make_pipeline(StandardScaler(), SoftmaxMLPClassifier((8,), **SMALL)),
+        n_folds=3, fold_column=fold_column,
+    ).fit(X, y)
+    onx = to_onnx(model, X[:2])
+    feed = test.astype(np.float64 if fold_column is not None else np.float32)
+    label, proba = _run(onx, {"X": feed}, batch_size)
+    expected = model.predict_proba(test)
+    _close(proba, expected)
+    np.testing.assert_array_equal(label, model.predict(test))
+    if fold_column is not None:  # each event scored by one fold model, not the average
+        mean = np.mean([e.predict_proba(test[:, :4]) for e in model.estimators_], axis=0)
+        assert np.abs(expected - mean).max() > 1e-3
+
+
 def test_gan_with_other_preprocessing_is_refused():
     from sklearn.preprocessing import QuantileTransformer
 

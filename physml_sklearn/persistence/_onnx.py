@@ -437,7 +437,7 @@ def _folding_parser(scope, model, inputs, custom_parsers=None):
     if model.fold_column is not None:
         select = scope.declare_local_operator("PhysmlFoldFeatures", model)
         select.inputs = inputs
-        features = [scope.declare_local_variable("fold_features", FloatTensorType())]
+        features = [scope.declare_local_variable("fold_features", inputs[0].type.__class__())]
         select.outputs.extend(features)
     probabilities = []
     for estimator in model.estimators_:
@@ -458,10 +458,9 @@ def _folding_parser(scope, model, inputs, custom_parsers=None):
 
 
 def _fold_features_shapes(operator):
-    from skl2onnx.common.data_types import FloatTensorType
-
     n = operator.inputs[0].get_first_dimension()
-    operator.outputs[0].type = FloatTensorType([n, operator.raw_operator.n_features_in_ - 1])
+    width = operator.raw_operator.n_features_in_ - 1
+    operator.outputs[0].type = operator.inputs[0].type.__class__([n, width])
 
 
 def _fold_column_index(model):
@@ -472,8 +471,7 @@ def _convert_fold_features(scope, operator, container):
     em = _Emitter(scope, container)
     model = operator.raw_operator
     keep = np.delete(np.arange(model.n_features_in_), _fold_column_index(model))
-    x = em.float_input(operator.inputs[0])
-    em.node("Gather", [x, em.const(keep, dtype=np.int64)],
+    em.node("Gather", [operator.inputs[0].full_name, em.const(keep, dtype=np.int64)],
             outputs=[operator.outputs[0].full_name], axis=1)
 
 
@@ -562,28 +560,9 @@ def _classifier_classes():
     )
 
 
-def _neural_estimators(model):
-    """The neural estimators inside ``model`` (through its parameters and fitted attributes)."""
-    found = []
-
-    def walk(obj, depth):
-        if depth > 30:
-            return
-        if isinstance(obj, NeuralEstimator):
-            found.append(obj)
-            return
-        if isinstance(obj, (list, tuple)):
-            for v in obj:
-                walk(v, depth + 1)
-        elif isinstance(obj, dict):
-            for v in obj.values():
-                walk(v, depth + 1)
-        elif hasattr(obj, "get_params") and hasattr(obj, "__dict__"):
-            for v in vars(obj).values():
-                walk(v, depth + 1)
-
-    walk(model, 0)
-    return found
+def _has_fold_column(model):
+    last = model.steps[-1][1] if hasattr(model, "steps") else model
+    return getattr(last, "fold_column", None) is not None and hasattr(last, "estimators_")
 
 
 def to_onnx(model, X_sample, path=None, *, target_opset=None):
@@ -597,8 +576,9 @@ def to_onnx(model, X_sample, path=None, *, target_opset=None):
     dimension is dynamic.
 
     The graph's input ``X`` is a float32 tensor of shape
-    ``(n_samples, n_features)`` (one input per column when ``X_sample`` is a
-    DataFrame). Its outputs:
+    ``(n_samples, n_features)`` (float64 for a ``FoldingClassifier`` with a
+    ``fold_column``: event numbers above 2**24 do not fit a float32; one input
+    per column when ``X_sample`` is a DataFrame). Its outputs:
 
     - a classifier, or :class:`~physml_sklearn.folding.FoldingClassifier`
       (the average of its fold models, or each event from the model that did
@@ -675,7 +655,7 @@ def to_onnx(model, X_sample, path=None, *, target_opset=None):
     """
     try:
         import skl2onnx
-        from skl2onnx.common.data_types import FloatTensorType
+        from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType
     except ImportError as exc:
         raise ImportError(
             "to_onnx needs onnx and skl2onnx: pip install 'physml-sklearn[onnx]'."
@@ -715,7 +695,9 @@ def to_onnx(model, X_sample, path=None, *, target_opset=None):
             raise ValueError(
                 f"X_sample must be 2-D, (n_samples, n_features); got shape {X_sample.shape}."
             )
-        initial_types = [("X", FloatTensorType([None, X_sample.shape[1]]))]
+        # event numbers need more digits than float32 has (2**24 = 16,777,216)
+        input_type = DoubleTensorType if _has_fold_column(model) else FloatTensorType
+        initial_types = [("X", input_type([None, X_sample.shape[1]]))]
         onx = skl2onnx.convert_sklearn(model, initial_types=initial_types,
                                        target_opset=target_opset, options=options)
     if path is not None:
