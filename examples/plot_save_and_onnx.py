@@ -37,7 +37,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from physml_sklearn import DropoutMLPClassifier, load, save, to_onnx
+from physml_sklearn import DropoutMLPClassifier, save, to_onnx
 from physml_sklearn.datasets import make_diboson
 
 X, y = make_diboson(25_000, processes=("WZ", "ZZ"), random_state=0, return_X_y=True)
