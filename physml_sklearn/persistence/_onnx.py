@@ -577,7 +577,7 @@ def to_onnx(model, X_sample, path=None, *, target_opset=None):
 
     The graph's input ``X`` is a float32 tensor of shape
     ``(n_samples, n_features)`` (float64 for a ``FoldingClassifier`` with a
-    ``fold_column``: event numbers above 2**24 do not fit a float32; one input
+    ``fold_column``: event numbers above ``2**24`` do not fit a float32; one input
     per column when ``X_sample`` is a DataFrame). Its outputs:
 
     - a classifier, or :class:`~physml_sklearn.folding.FoldingClassifier`
