@@ -236,7 +236,8 @@ def _rewrite(path, edit):
 
 
 @pytest.mark.parametrize("name", ["os:system", "builtins:eval", "sklearn.utils._testing:os.system",
-                                  "physml_sklearn._core._base:torch.load"])
+                                  "physml_sklearn._core._base:torch.load",
+                                  "sklearn.utils._testing:TempMemmap"])
 def test_file_naming_another_class_is_refused(name, tmp_path):
     model, _ = _fit("dropout_pipeline")
     path = save(model, tmp_path / "m.physml")
@@ -369,3 +370,17 @@ def test_file_size_is_the_weights_plus_a_few_kib(tmp_path):
     raw = sum(p.numel() * 4 for p in clf.net_.module_.parameters())
     size = save(make_pipeline(StandardScaler().fit(X), clf), tmp_path / "m.physml").stat().st_size
     assert raw < size <= 1.2 * raw + 8 * 1024, (raw, size)
+
+
+def test_object_of_a_trusted_package_that_is_no_estimator_is_refused(tmp_path):
+    model, _ = _fit("dropout_pipeline")
+    path = save(model, tmp_path / "m.physml")
+
+    def edit(manifest):
+        text = json.dumps(manifest).replace("sklearn.pipeline:Pipeline",
+                                            "sklearn.utils._testing:TempMemmap")
+        return json.loads(text)
+
+    _rewrite(path, edit)
+    with pytest.raises(UntrustedTypeError, match="TempMemmap, which is not a BaseEstimator"):
+        load(path)

@@ -308,7 +308,7 @@ def _holds_network(obj, _depth=0):
         return any(_holds_network(v, _depth + 1) for v in obj.values())
     if isinstance(obj, np.ndarray):
         return obj.dtype.hasobject and any(_holds_network(v, _depth + 1) for v in obj.flat)
-    if isinstance(obj, type) or not hasattr(obj, "__dict__"):
+    if isinstance(obj, type) or not hasattr(obj, "get_params"):  # only estimators hold one
         return False
     return any(_holds_network(v, _depth + 1) for v in vars(obj).values())
 
@@ -491,7 +491,9 @@ class _Reader:
         return obj
 
     def _object(self, node):
-        return self._build(node, object)
+        from sklearn.base import BaseEstimator
+
+        return self._build(node, BaseEstimator)
 
     def _neural(self, node):
         import torch
@@ -561,6 +563,10 @@ class _Reader:
 
 
 def _check_skops_name(module, qualname, name):
+    """Refuse a name that skops does not trust by default unless it leads to a
+    scikit-learn estimator, or to a numpy / scipy type or function."""
+    from sklearn.base import BaseEstimator
+
     try:
         obj = importlib.import_module(module)
         for part in qualname.split("."):
@@ -570,6 +576,10 @@ def _check_skops_name(module, qualname, name):
     owner = getattr(obj, "__module__", None)
     if owner is not None and not _is_trusted_module(owner):
         raise UntrustedTypeError(_untrusted_message(f"{owner}.{getattr(obj, '__qualname__', '')}"))
+    if isinstance(obj, type) and not (
+        issubclass(obj, BaseEstimator) or (owner or module).startswith(("numpy", "scipy"))
+    ):
+        raise UntrustedTypeError(_untrusted_message(name, "is not an estimator"))
 
 
 def _open(path):
