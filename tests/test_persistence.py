@@ -182,6 +182,7 @@ def test_cuda_model_loads_on_cpu(tmp_path, monkeypatch):
     path = save(model, tmp_path / "m.physml")
     assert '"device":"cuda"' in zipfile.ZipFile(path).read("model.json").decode()
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert not any(p.suffix == ".partial" for p in tmp_path.iterdir())
     loaded = load(path)
     assert loaded[-1].device == "cpu"
     assert loaded[-1].net_.device == "cpu"
@@ -384,3 +385,17 @@ def test_object_of_a_trusted_package_that_is_no_estimator_is_refused(tmp_path):
     _rewrite(path, edit)
     with pytest.raises(UntrustedTypeError, match="TempMemmap, which is not a BaseEstimator"):
         load(path)
+
+
+def test_cuda_folding_model_loads_on_cpu(tmp_path, monkeypatch):
+    model, X = _fit("folding")
+    expected = model.predict_proba(X)
+    model.set_params(estimator__dropoutmlpclassifier__device="cuda")  # the unfitted template
+    for pipeline in model.estimators_:
+        pipeline[-1].device = pipeline[-1].net_.device = "cuda"
+    path = save(model, tmp_path / "m.physml")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    loaded = load(path)
+    assert loaded.estimator[-1].device == "cpu"
+    assert {p[-1].device for p in loaded.estimators_} == {"cpu"}
+    np.testing.assert_array_equal(loaded.predict_proba(X), expected)

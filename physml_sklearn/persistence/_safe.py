@@ -19,6 +19,7 @@ parameter); it refuses any other name before anything is built.
 import importlib
 import io
 import json
+import os
 import warnings
 import zipfile
 from pathlib import Path
@@ -390,7 +391,8 @@ def save(model, path):
         "model": root,
     }
     path = Path(path)
-    with zipfile.ZipFile(path, "w") as archive:
+    partial = path.with_name(path.name + ".partial")
+    with zipfile.ZipFile(partial, "w") as archive:
         archive.writestr(
             "model.json",
             json.dumps(manifest, separators=(",", ":"), allow_nan=False),
@@ -400,6 +402,7 @@ def save(model, path):
             archive.writestr(
                 name, data, compress_type=zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
             )
+    os.replace(partial, path)  # a failed write never leaves a half-written model file
     return path
 
 
@@ -488,6 +491,8 @@ class _Reader:
                                                              node["state"].items()]})
         obj = cls.__new__(cls)
         obj.__dict__.update(state)
+        if isinstance(obj, NeuralEstimator) and self.device is not None:
+            obj.device = self.device  # unfitted templates (a meta-estimator's) too
         return obj
 
     def _object(self, node):
@@ -502,8 +507,6 @@ class _Reader:
         from skorch.history import History
 
         est = self._build(node, NeuralEstimator)
-        if self.device is not None:
-            est.device = self.device
         try:
             tensors = load_tensors(self.read(node["weights"]))
         except (SafetensorError, ValueError, RuntimeError) as exc:
