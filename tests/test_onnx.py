@@ -16,6 +16,7 @@ from physml_sklearn import (
     SoftmaxMLPClassifier,
     to_onnx,
 )
+from physml_sklearn.inspection import PermutationFeatureElimination
 
 ort = pytest.importorskip("onnxruntime")
 pytest.importorskip("skl2onnx")
@@ -69,6 +70,8 @@ CLASSIFIERS = {
         MinMaxScaler(), DropoutMLPClassifier((8, 8), activation="tanh", **SMALL)),
     "softmax_gelu_elu": lambda: make_pipeline(
         StandardScaler(), SoftmaxMLPClassifier((8,), activation="gelu", **SMALL)),
+    "feature_elimination": lambda: make_pipeline(StandardScaler(), PermutationFeatureElimination(
+        SoftmaxMLPClassifier((8,), **SMALL), step=0.5, cv=2, n_repeats=1, random_state=0)),
     "column_transformer": lambda: make_pipeline(
         ColumnTransformer([("scale", StandardScaler(), [0, 1]), ("minmax", MinMaxScaler(), [3])]),
         DropoutMLPClassifier((8,), activation="leaky_relu", **SMALL)),

@@ -457,10 +457,28 @@ def _folding_parser(scope, model, inputs, custom_parsers=None):
     return combine.outputs
 
 
+def _selected_columns(model):
+    """The columns of the input that ``model`` hands to its inner estimators."""
+    if hasattr(model, "support_"):  # a feature selector
+        return np.flatnonzero(model.support_)
+    return np.delete(np.arange(model.n_features_in_), _fold_column_index(model))
+
+
 def _fold_features_shapes(operator):
     n = operator.inputs[0].get_first_dimension()
-    width = operator.raw_operator.n_features_in_ - 1
+    width = len(_selected_columns(operator.raw_operator))
     operator.outputs[0].type = operator.inputs[0].type.__class__([n, width])
+
+
+def _selection_parser(scope, model, inputs, custom_parsers=None):
+    """A feature selector with a predictor: its columns, then ``estimator_``."""
+    from skl2onnx._parse import _parse_sklearn
+
+    select = scope.declare_local_operator("PhysmlFoldFeatures", model)
+    select.inputs = inputs
+    selected = scope.declare_local_variable("selected_features", inputs[0].type.__class__())
+    select.outputs.append(selected)
+    return _parse_sklearn(scope, model.estimator_, [selected], custom_parsers=custom_parsers)
 
 
 def _fold_column_index(model):
@@ -470,7 +488,7 @@ def _fold_column_index(model):
 def _convert_fold_features(scope, operator, container):
     em = _Emitter(scope, container)
     model = operator.raw_operator
-    keep = np.delete(np.arange(model.n_features_in_), _fold_column_index(model))
+    keep = _selected_columns(model)
     em.node("Gather", [operator.inputs[0].full_name, em.const(keep, dtype=np.int64)],
             outputs=[operator.outputs[0].full_name], axis=1)
 
@@ -548,15 +566,24 @@ def _register():
             _convert_folding, parser=_folding_parser,
             options={"zipmap": [True, False, "columns"]},
         )
-        register_converter("PhysmlFoldFeatures", _convert_fold_features, overwrite=True)
-        register_shape_calculator("PhysmlFoldFeatures", _fold_features_shapes, overwrite=True)
+    register_converter("PhysmlFoldFeatures", _convert_fold_features, overwrite=True)
+    register_shape_calculator("PhysmlFoldFeatures", _fold_features_shapes, overwrite=True)
+    from ..inspection import PermutationFeatureElimination
+
+    _ALIASES[PermutationFeatureElimination] = "PhysmlPermutationFeatureElimination"
+    update_registered_converter(
+        PermutationFeatureElimination, "PhysmlPermutationFeatureElimination",
+        _classifier_shapes, _convert_folding, parser=_selection_parser,
+        options={"zipmap": [True, False, "columns"]},  # passed on to estimator_
+    )
     _REGISTERED = True
 
 
 def _classifier_classes():
     return tuple(
         cls for cls in _ALIASES
-        if cls.__name__ in ("DropoutMLPClassifier", "SoftmaxMLPClassifier", "FoldingClassifier")
+        if cls.__name__ in ("DropoutMLPClassifier", "SoftmaxMLPClassifier", "FoldingClassifier",
+                            "PermutationFeatureElimination")
     )
 
 
@@ -586,6 +613,8 @@ def to_onnx(model, X_sample, path=None, *, target_opset=None):
       ``predict`` labels, int64 or string) and ``probabilities`` (float32,
       shape ``(n_samples, n_classes)``, the ``predict_proba`` columns) — a
       plain tensor, as with skl2onnx's option ``zipmap=False``;
+    - :class:`~physml_sklearn.inspection.PermutationFeatureElimination`: the
+      outputs of its ``estimator_`` on the selected features;
     - :class:`~physml_sklearn.AutoEncoder`: ``transform`` (the latent codes)
       and ``reconstruction`` (``predict``); it must be the last step;
     - :class:`~physml_sklearn.AutoEncoderOutlierDetector`: ``label`` (+1
@@ -600,7 +629,8 @@ def to_onnx(model, X_sample, path=None, *, target_opset=None):
     Parameters
     ----------
     model : estimator
-        A fitted estimator of the package, a ``FoldingClassifier``, or a
+        A fitted estimator of the package, a ``FoldingClassifier``, a
+        ``PermutationFeatureElimination`` around a classifier, or a
         :class:`~sklearn.pipeline.Pipeline` of scikit-learn transformers
         ending in one.
     X_sample : array-like or DataFrame of shape (n_samples, n_features)
