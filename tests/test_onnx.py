@@ -178,9 +178,13 @@ def test_gan_with_other_preprocessing_is_refused():
     gan.quantile_ = QuantileTransformer(n_quantiles=10).fit(X)
     with pytest.raises(NotImplementedError, match="quantile_ .QuantileTransformer"):
         to_onnx(gan, None)
+    del gan.quantile_
     with pytest.raises(ValueError, match="latent_dim=2"):
-        del gan.quantile_
         to_onnx(gan, np.zeros((1, 4)))
+    # a preprocessing the graph does not know is caught on the samples themselves
+    gan._to_original = lambda rows: np.exp(np.asarray(rows, dtype=float)) * gan.scale_
+    with pytest.raises(NotImplementedError, match="not the averaged generator's output"):
+        to_onnx(gan, None)
 
 
 def test_user_module_is_exported_with_torch(rows):

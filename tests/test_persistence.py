@@ -163,11 +163,13 @@ def test_loaded_model_keeps_training(tmp_path):
     assert loaded[-1].n_iter_ == 6
 
 
-def test_dataframe_feature_names_survive(tmp_path):
+def test_dataframe_feature_names_and_optimizer_class_survive(tmp_path):
     X, y = _data()
     frame = pd.DataFrame(X, columns=["pt", "eta", "phi", "m"])
-    clf = DropoutMLPClassifier((8,), max_epochs=2, random_state=0).fit(frame, y)
+    clf = DropoutMLPClassifier((8,), max_epochs=2, optimizer=torch.optim.SGD, random_state=0)
+    clf.fit(frame, y)
     loaded = load(save(clf, tmp_path / "m.physml"))
+    assert loaded.optimizer is torch.optim.SGD
     np.testing.assert_array_equal(loaded.feature_names_in_, ["pt", "eta", "phi", "m"])
     np.testing.assert_array_equal(loaded.predict_proba(frame), clf.predict_proba(frame))
 

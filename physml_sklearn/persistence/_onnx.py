@@ -407,15 +407,19 @@ def _convert_gan(scope, operator, container):
 
 
 def _check_gan_exportable(gan):
-    """Raise a clear error for a sampler whose preprocessing ONNX cannot express."""
-    from sklearn.base import BaseEstimator
+    """Raise a clear error for a sampler whose generation the graph would not reproduce.
 
-    known = {"mean_", "scale_"}
-    if not known <= set(vars(gan)):
-        raise NotImplementedError(
-            "to_onnx exports a GANSampler that standardises its rows (mean_ and scale_); "
-            "this one preprocesses them otherwise."
-        )
+    The graph computes ``generator_average_(z) * scale_ + mean_``; this is
+    checked against :meth:`GANSampler.sample` on a few latent vectors drawn
+    as ``sample`` draws them, so that a sampler with another preprocessing
+    (or a conditional one) is refused rather than exported wrongly.
+    """
+    import torch
+    from sklearn.base import BaseEstimator
+    from sklearn.utils import check_random_state
+
+    from .._core._modules import seed_from, torch_generator
+
     others = [
         name for name, value in vars(gan).items()
         if name.endswith("_") and name != "net_" and isinstance(value, BaseEstimator)
@@ -425,6 +429,32 @@ def _check_gan_exportable(gan):
             f"This GANSampler preprocesses its rows with {', '.join(others)} "
             f"({', '.join(type(getattr(gan, n)).__name__ for n in others)}), which has no "
             "exact ONNX form; export is not supported for it."
+        )
+    generator = gan.net_.generator_average_
+    width = generator[0].in_features
+    if width != gan.latent_dim:
+        raise NotImplementedError("to_onnx does not export conditional GANSampler models yet.")
+    if not {"mean_", "scale_"} <= set(vars(gan)):
+        raise NotImplementedError(
+            "to_onnx exports a GANSampler that standardises its rows (mean_ and scale_); "
+            "this one preprocesses them otherwise."
+        )
+    seed = 20240601
+    z = torch.randn(64, width, generator=torch_generator(seed_from(check_random_state(seed))))
+    with torch.inference_mode():
+        rows = generator.eval()(z.to(gan.net_.device)).cpu().numpy().astype(np.float64)
+    rows = rows * gan.scale_ + gan.mean_
+    try:
+        expected = np.asarray(gan.sample(64, random_state=seed), dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise NotImplementedError(
+            f"to_onnx cannot export this GANSampler: sampling it needs more than latent "
+            f"noise ({exc})."
+        ) from exc
+    if not np.allclose(rows, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max()):
+        raise NotImplementedError(
+            "to_onnx cannot export this GANSampler: its samples are not the averaged "
+            "generator's output scaled back with mean_ and scale_ (another preprocessing)."
         )
 
 
@@ -700,11 +730,6 @@ def to_onnx(model, X_sample, path=None, *, target_opset=None):
     options = {cls: {"zipmap": False} for cls in _classifier_classes()}
     if isinstance(model, GANSampler):
         _check_gan_exportable(model)
-        width = model.net_.generator_average_[0].in_features
-        if width != model.latent_dim:
-            raise NotImplementedError(
-                "to_onnx does not export conditional GANSampler models yet."
-            )
         if X_sample is not None and np.shape(X_sample)[-1] != model.latent_dim:
             raise ValueError(
                 f"X_sample for a GANSampler is latent noise with latent_dim={model.latent_dim} "
