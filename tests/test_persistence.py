@@ -401,3 +401,19 @@ def test_cuda_folding_model_loads_on_cpu(tmp_path, monkeypatch):
     assert loaded.estimator[-1].device == "cpu"
     assert {p[-1].device for p in loaded.estimators_} == {"cpu"}
     np.testing.assert_array_equal(loaded.predict_proba(X), expected)
+
+
+@pytest.mark.parametrize("edit", [
+    lambda m: {**m, "model": {"__kind__": "key", "items": []}},
+    lambda m: {**m, "model": {"__kind__": "dict", "items": 3}},
+    lambda m: {**m, "model": {"__kind__": "array", "file": "arrays/999.npy"}},
+    lambda m: {**m, "model": {"__kind__": "object", "class": "sklearn.pipeline:Pipeline",
+                              "state": []}},
+    lambda m: {**m, "format_version": 99},
+])
+def test_malformed_manifest_gives_a_clear_error(edit, tmp_path):
+    model, _ = _fit("dropout_pipeline")
+    path = save(model, tmp_path / "m.physml")
+    _rewrite(path, edit)
+    with pytest.raises(ModelFileError, match="model file|format version"):
+        load(path)

@@ -37,6 +37,11 @@ TRUSTED_PREFIXES = ("physml_sklearn", "sklearn", "numpy", "scipy")
 #: the libraries whose versions are recorded and compared on load
 LIBRARIES = ("physml_sklearn", "sklearn", "numpy", "scipy", "torch", "skorch", "skops",
              "safetensors")
+#: the kinds of JSON nodes a model file holds
+_NODE_KINDS = frozenset({
+    "float", "scalar", "tuple", "dict", "array", "object_array", "type", "object", "neural",
+    "skops",
+})
 #: attributes of the estimators that are not saved (rebuilt on load)
 _NET_ATTRIBUTES = ("net_", "history_")
 
@@ -430,10 +435,9 @@ class _Reader:
         if not isinstance(node, dict) or "__kind__" not in node:
             raise ModelFileError(f"The model file holds an unknown node {str(node)[:80]!r}.")
         kind = node["__kind__"]
-        method = getattr(self, "_" + str(kind), None)
-        if method is None or kind in ("init",):
+        if kind not in _NODE_KINDS:
             raise ModelFileError(f"The model file holds an unknown node kind {kind!r}.")
-        return method(node)
+        return getattr(self, "_" + kind)(node)
 
     def _float(self, node):
         return float(node["value"])
@@ -705,8 +709,8 @@ def load(path, *, device="cpu"):
             raise ModelFileError(
                 f"{str(path)!r} is truncated or damaged ({type(exc).__name__}: {exc})."
             ) from exc
-        except (KeyError, TypeError, IndexError) as exc:
-            if isinstance(exc, UntrustedTypeError):
+        except (KeyError, TypeError, IndexError, AttributeError, RecursionError) as exc:
+            if isinstance(exc, (UntrustedTypeError, ModelFileError)):
                 raise
             raise ModelFileError(
                 f"{str(path)!r} is not a valid model file ({type(exc).__name__}: {exc})."
