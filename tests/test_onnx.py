@@ -220,3 +220,38 @@ def test_bad_sample_is_refused():
     model = DropoutMLPClassifier((8,), **SMALL).fit(X, y)
     with pytest.raises(ValueError, match="X_sample must be 2-D"):
         to_onnx(model, X[0])
+
+
+def test_dataframe_inputs(rows):
+    import pandas as pd
+
+    from physml_sklearn.folding import FoldingClassifier
+
+    X, y = _data(600)
+    frame = pd.DataFrame(X, columns=["pt", "eta", "phi", "m"])
+    test = pd.DataFrame(rows[:2000], columns=frame.columns)
+    # fitted on a DataFrame: one matrix input, columns in the training order
+    clf = DropoutMLPClassifier((8,), **SMALL).fit(frame, y)
+    onx = to_onnx(clf, frame[:2])
+    assert [i.name for i in onx.graph.input] == ["X"]
+    _, proba = _run(onx, {"X": test.to_numpy(np.float32)}, 777)
+    _close(proba, clf.predict_proba(test))
+    # columns chosen by name: one input per column
+    model = make_pipeline(
+        ColumnTransformer([("scale", StandardScaler(), ["pt", "m"]), ("minmax", MinMaxScaler(),
+                                                                      ["eta"])]),
+        DropoutMLPClassifier((8,), **SMALL),
+    ).fit(frame, y)
+    onx = to_onnx(model, frame[:2])
+    assert [i.name for i in onx.graph.input] == ["pt", "eta", "phi", "m"]
+    feeds = {c: test[[c]].to_numpy(np.float32) for c in test.columns}
+    _, proba = _run(onx, feeds, 777)
+    _close(proba, model.predict_proba(test))
+    # the event-number column named in a DataFrame
+    frame["event"] = np.arange(600) * 104729
+    folding = FoldingClassifier(make_pipeline(StandardScaler(), DropoutMLPClassifier(
+        (8,), **SMALL)), fold_column="event").fit(frame, y)
+    test["event"] = np.arange(2000) * 7 + 3
+    onx = to_onnx(folding, frame[:2])
+    _, proba = _run(onx, {"X": test.to_numpy(np.float64)}, 777)
+    _close(proba, folding.predict_proba(test))

@@ -68,6 +68,11 @@ class _Emitter:
         )
         return outputs[0] if len(outputs) == 1 else outputs
 
+    def input_matrix(self, operator):
+        """The operator's inputs as one float32 matrix (concatenated when several)."""
+        names = [self.float_input(v) for v in operator.inputs]
+        return names[0] if len(names) == 1 else self.node("Concat", names, "x_all", axis=1)
+
     def float_input(self, variable):
         """The name of ``variable`` as float32 (cast when it is not)."""
         from skl2onnx.common.data_types import FloatTensorType
@@ -206,9 +211,9 @@ def _emit_exported(em, module, x, width):
     return names[graph.output[0].name]
 
 
-def _network_output(em, estimator, variable, module=None):
-    """The net of ``estimator`` (or its ``module``) applied to ``variable``."""
-    x = em.float_input(variable)
+def _network_output(em, estimator, operator, module=None):
+    """The net of ``estimator`` (or its ``module``) applied to the operator's input."""
+    x = em.input_matrix(operator)
     module = estimator.net_.module_ if module is None else module
     return _emit_module(em, module, x, estimator.n_features_in_)
 
@@ -257,7 +262,7 @@ def _convert_binary(scope, operator, container):
 
     em = _Emitter(scope, container)
     est = operator.raw_operator
-    logit = _network_output(em, est, operator.inputs[0])  # (N, 1)
+    logit = _network_output(em, est, operator)  # (N, 1)
     p = em.node("Sigmoid", [logit], "p")
     q = em.node("Sub", [em.const(np.ones((1, 1))), p], "q")
     if len(operator.outputs) > 1:
@@ -272,7 +277,7 @@ def _convert_binary(scope, operator, container):
 def _convert_softmax(scope, operator, container):
     em = _Emitter(scope, container)
     est = operator.raw_operator
-    logits = _network_output(em, est, operator.inputs[0])
+    logits = _network_output(em, est, operator)
     if len(operator.outputs) > 1:
         em.node("Softmax", [logits], outputs=[operator.outputs[1].full_name], axis=1)
     index = em.node("ArgMax", [logits], "index", axis=1, keepdims=0)
@@ -303,7 +308,7 @@ def _convert_autoencoder(scope, operator, container):
     em = _Emitter(scope, container)
     est = operator.raw_operator
     module = est.net_.module_
-    code = _network_output(em, est, operator.inputs[0], module.encoder)
+    code = _network_output(em, est, operator, module.encoder)
     em.node("Identity", [code], outputs=[operator.outputs[0].full_name])
     out = _emit_module(em, module.decoder, code, est.latent_dim)
     em.node("Identity", [out], outputs=[operator.outputs[1].full_name])
@@ -359,7 +364,7 @@ def _convert_outlier(scope, operator, container):
 
     em = _Emitter(scope, container)
     est = operator.raw_operator
-    x = em.float_input(operator.inputs[0])
+    x = em.input_matrix(operator)
     out = _emit_module(em, est.net_.module_, x, est.n_features_in_)
     error = _emit_row_loss(em, est.loss, out, x)
     decision = em.node(
@@ -519,6 +524,11 @@ def _convert_fold_features(scope, operator, container):
     em = _Emitter(scope, container)
     model = operator.raw_operator
     keep = _selected_columns(model)
+    if len(operator.inputs) > 1:
+        raise NotImplementedError(
+            f"{type(model).__name__} takes its input as one matrix in ONNX; pass X_sample "
+            "as an array (or a DataFrame) to to_onnx, not through a ColumnTransformer."
+        )
     em.node("Gather", [operator.inputs[0].full_name, em.const(keep, dtype=np.int64)],
             outputs=[operator.outputs[0].full_name], axis=1)
 
@@ -617,6 +627,13 @@ def _classifier_classes():
     )
 
 
+def _starts_with_column_transformer(model):
+    from sklearn.compose import ColumnTransformer
+
+    first = model.steps[0][1] if hasattr(model, "steps") else model
+    return isinstance(first, ColumnTransformer)
+
+
 def _has_fold_column(model):
     last = model.steps[-1][1] if hasattr(model, "steps") else model
     return getattr(last, "fold_column", None) is not None and hasattr(last, "estimators_")
@@ -634,8 +651,11 @@ def to_onnx(model, X_sample, path=None, *, target_opset=None):
 
     The graph's input ``X`` is a float32 tensor of shape
     ``(n_samples, n_features)`` (float64 for a ``FoldingClassifier`` with a
-    ``fold_column``: event numbers above ``2**24`` do not fit a float32; one input
-    per column when ``X_sample`` is a DataFrame). Its outputs:
+    ``fold_column``: event numbers above ``2**24`` do not fit a float32), its
+    columns in the order of the training data, also when ``X_sample`` is a
+    DataFrame; a pipeline that starts with a
+    :class:`~sklearn.compose.ColumnTransformer` selecting columns by name
+    has one input per column instead, named after it. Its outputs:
 
     - a classifier, or :class:`~physml_sklearn.folding.FoldingClassifier`
       (the average of its fold models, or each event from the model that did
@@ -738,13 +758,14 @@ def to_onnx(model, X_sample, path=None, *, target_opset=None):
         initial_types = [("z", FloatTensorType([None, model.latent_dim]))]
         onx = skl2onnx.convert_sklearn(model, initial_types=initial_types,
                                        target_opset=target_opset, options=options)
-    elif hasattr(X_sample, "columns"):
+    elif hasattr(X_sample, "columns") and _starts_with_column_transformer(model):
+        # one input per column: the column transformer selects them by name
         frame = X_sample.copy()
         for name in frame.columns:
             if frame[name].dtype.kind == "f":
                 frame[name] = frame[name].astype(np.float32)
         onx = skl2onnx.to_onnx(model, frame, target_opset=target_opset, options=options)
-    else:
+    else:  # one matrix: the columns in the order of the training data
         X_sample = np.asarray(X_sample)
         if X_sample.ndim != 2:
             raise ValueError(
