@@ -163,14 +163,16 @@ def test_loaded_model_keeps_training(tmp_path):
     assert loaded[-1].n_iter_ == 6
 
 
-def test_dataframe_feature_names_and_optimizer_class_survive(tmp_path):
+def test_feature_names_optimizer_class_and_tensors_survive(tmp_path):
     X, y = _data()
     frame = pd.DataFrame(X, columns=["pt", "eta", "phi", "m"])
     clf = DropoutMLPClassifier((8,), max_epochs=2, optimizer=torch.optim.SGD, random_state=0)
     clf.fit(frame, y)
+    clf.extra_ = torch.arange(6.0).reshape(2, 3)  # a fitted attribute that is a tensor
     loaded = load(save(clf, tmp_path / "m.physml"))
     assert loaded.optimizer is torch.optim.SGD
     np.testing.assert_array_equal(loaded.feature_names_in_, ["pt", "eta", "phi", "m"])
+    assert torch.equal(loaded.extra_, clf.extra_)
     np.testing.assert_array_equal(loaded.predict_proba(frame), clf.predict_proba(frame))
 
 

@@ -7,7 +7,8 @@ The file is a zip archive:
   tuples, dicts, numpy scalars, classes by name, and objects by class name
   with their attributes (parameters and fitted attributes);
 * ``arrays/*.npy``: the fitted numpy arrays (``allow_pickle=False``);
-* ``weights/*.safetensors``: the network weights of each neural estimator;
+* ``weights/*.safetensors``: the network weights of each neural estimator
+  (``tensors/*.safetensors``: fitted attributes that are torch tensors);
 * ``skops/*.skops``: the scikit-learn objects that hold no neural network
   (scalers, column transformers...), written by :mod:`skops.io`.
 
@@ -25,6 +26,7 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from .._core._base import NeuralEstimator
 
@@ -40,7 +42,7 @@ LIBRARIES = ("physml_sklearn", "sklearn", "numpy", "scipy", "torch", "skorch", "
 #: the kinds of JSON nodes a model file holds
 _NODE_KINDS = frozenset({
     "float", "scalar", "tuple", "dict", "array", "object_array", "type", "object", "neural",
-    "skops",
+    "skops", "tensor",
 })
 #: attributes of the estimators that are not saved (rebuilt on load)
 _NET_ATTRIBUTES = ("net_", "history_")
@@ -188,6 +190,11 @@ class _Writer:
             return self._array(obj, path)
         if isinstance(obj, type):
             return {"__kind__": "type", "name": _trusted_class_name(obj, path)}
+        if type(obj) is torch.Tensor:
+            from safetensors.torch import save as save_tensors
+
+            data = save_tensors({"tensor": obj.detach().cpu().contiguous()})
+            return {"__kind__": "tensor", "file": self._member("tensors", "safetensors", data)}
         if isinstance(obj, NeuralEstimator):
             return self._neural(obj, path)
         if _holds_network(obj):
@@ -481,6 +488,18 @@ class _Reader:
         array = np.empty(len(items), dtype=object)
         array[:] = items
         return array.reshape(node["shape"])
+
+    def _tensor(self, node):
+        from safetensors import SafetensorError
+        from safetensors.torch import load as load_tensors
+
+        try:
+            tensor = load_tensors(self.read(node["file"]))["tensor"]
+        except (SafetensorError, ValueError, RuntimeError, KeyError) as exc:
+            raise ModelFileError(
+                f"The tensor {node['file']!r} of the model file is damaged."
+            ) from exc
+        return tensor if self.device is None else tensor.to(self.device)
 
     def _type(self, node):
         return _resolve_class(node["name"])
