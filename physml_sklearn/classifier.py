@@ -202,16 +202,54 @@ class DropoutMLPClassifier(_MLPClassifierBase):
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes in the loss; ``"balanced"`` weights them by
         the inverse of their frequency.
-    activation, kernel_initializer, optimizer, lr, weight_decay, batch_size, \
-max_epochs, early_stopping, validation_fraction, patience, tol, callbacks, \
-device, random_state, verbose, warm_start
-        The parameters every neural estimator shares, described in the user
-        guide (:ref:`shared_parameters`): ``activation="relu"``,
-        ``kernel_initializer="he_normal"``, ``optimizer="adam"``, ``lr=1e-3``,
-        ``weight_decay=0.0``, ``batch_size=256``, ``max_epochs=100``,
-        ``early_stopping=False``, ``validation_fraction=0.1``,
-        ``patience=10``, ``tol=1e-4``, ``callbacks=None``, ``device="cpu"``,
-        ``random_state=None``, ``verbose=0``, ``warm_start=False``.
+    activation : {"relu", "tanh", "sigmoid", "leaky_relu", "elu", "gelu"}, default="relu"
+        Activation function after every hidden layer.
+    kernel_initializer : {"he_normal", "he_uniform", "glorot_normal", \
+"glorot_uniform", "torch"}, default="he_normal"
+        How the weights are drawn before training: He (scaled for ReLU-like
+        activations) or Glorot (scaled for tanh and sigmoid), normal or uniform,
+        with the biases at zero; ``"torch"`` keeps PyTorch's own default.
+    optimizer : {"adam", "adamw", "sgd", "rmsprop"} or type, default="adam"
+        The optimizer: Adam, AdamW, SGD with momentum 0.9 or RMSprop, or a
+        subclass of :class:`torch.optim.Optimizer` (built with ``lr`` and
+        ``weight_decay``).
+    lr : float, default=1e-3
+        Learning rate of the optimizer.
+    weight_decay : float, default=0.0
+        L2 penalty on the weights, passed to the optimizer.
+    batch_size : int, default=256
+        Events per mini-batch, i.e. per optimizer step.
+    max_epochs : int, default=100
+        Upper bound on the number of passes over the training data; the number
+        itself with ``early_stopping=False``.
+    early_stopping : bool, default=False
+        Whether to hold out ``validation_fraction`` of the data (stratified by
+        class), stop after ``patience`` epochs without an improvement of the
+        validation loss by ``tol``, and restore the weights of the best epoch.
+    validation_fraction : float, default=0.1
+        Fraction of the data held out as the validation set when
+        ``early_stopping=True``; it also fills ``validation_loss_curve_``.
+    patience : int, default=10
+        Epochs in a row without improvement of the validation loss before the
+        training stops (with ``early_stopping=True``).
+    tol : float, default=1e-4
+        Minimum decrease of the validation loss that counts as an improvement.
+    callbacks : list or None, default=None
+        Extra skorch callbacks (e.g. :class:`skorch.callbacks.Checkpoint`), as
+        callbacks or ``(name, callback)`` pairs; they are copied at each fit.
+    device : str, default="cpu"
+        Torch device to train and predict on (``"cpu"``, ``"cuda"``,
+        ``"cuda:1"``, ``"mps"`` ...); ``"auto"`` picks CUDA when available.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weight initialisation, the shuffling of the mini-batches,
+        dropout and the validation split; the same int gives bit-identical
+        results on the CPU.
+    verbose : int, default=0
+        0 is silent; 1 shows a progress bar per fit (tqdm) with the latest
+        training and validation losses.
+    warm_start : bool, default=False
+        Whether a new call to :meth:`fit` continues from the weights of the
+        previous fit instead of starting again.
 
     Attributes
     ----------
@@ -389,12 +427,54 @@ class SoftmaxMLPClassifier(_MLPClassifierBase):
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes in the loss; ``"balanced"`` weights them by
         the inverse of their frequency.
-    activation, kernel_initializer, optimizer, lr, weight_decay, batch_size, \
-max_epochs, early_stopping, validation_fraction, patience, tol, callbacks, \
-device, random_state, verbose, warm_start
-        The parameters every neural estimator shares, described in the user
-        guide (:ref:`shared_parameters`), with the same defaults as in
-        :class:`DropoutMLPClassifier`.
+    activation : {"relu", "tanh", "sigmoid", "leaky_relu", "elu", "gelu"}, default="relu"
+        Activation function after every hidden layer.
+    kernel_initializer : {"he_normal", "he_uniform", "glorot_normal", \
+"glorot_uniform", "torch"}, default="he_normal"
+        How the weights are drawn before training: He (scaled for ReLU-like
+        activations) or Glorot (scaled for tanh and sigmoid), normal or uniform,
+        with the biases at zero; ``"torch"`` keeps PyTorch's own default.
+    optimizer : {"adam", "adamw", "sgd", "rmsprop"} or type, default="adam"
+        The optimizer: Adam, AdamW, SGD with momentum 0.9 or RMSprop, or a
+        subclass of :class:`torch.optim.Optimizer` (built with ``lr`` and
+        ``weight_decay``).
+    lr : float, default=1e-3
+        Learning rate of the optimizer.
+    weight_decay : float, default=0.0
+        L2 penalty on the weights, passed to the optimizer.
+    batch_size : int, default=256
+        Events per mini-batch, i.e. per optimizer step.
+    max_epochs : int, default=100
+        Upper bound on the number of passes over the training data; the number
+        itself with ``early_stopping=False``.
+    early_stopping : bool, default=False
+        Whether to hold out ``validation_fraction`` of the data (stratified by
+        class), stop after ``patience`` epochs without an improvement of the
+        validation loss by ``tol``, and restore the weights of the best epoch.
+    validation_fraction : float, default=0.1
+        Fraction of the data held out as the validation set when
+        ``early_stopping=True``; it also fills ``validation_loss_curve_``.
+    patience : int, default=10
+        Epochs in a row without improvement of the validation loss before the
+        training stops (with ``early_stopping=True``).
+    tol : float, default=1e-4
+        Minimum decrease of the validation loss that counts as an improvement.
+    callbacks : list or None, default=None
+        Extra skorch callbacks (e.g. :class:`skorch.callbacks.Checkpoint`), as
+        callbacks or ``(name, callback)`` pairs; they are copied at each fit.
+    device : str, default="cpu"
+        Torch device to train and predict on (``"cpu"``, ``"cuda"``,
+        ``"cuda:1"``, ``"mps"`` ...); ``"auto"`` picks CUDA when available.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weight initialisation, the shuffling of the mini-batches,
+        dropout and the validation split; the same int gives bit-identical
+        results on the CPU.
+    verbose : int, default=0
+        0 is silent; 1 shows a progress bar per fit (tqdm) with the latest
+        training and validation losses.
+    warm_start : bool, default=False
+        Whether a new call to :meth:`fit` continues from the weights of the
+        previous fit instead of starting again.
 
     Attributes
     ----------
