@@ -12,8 +12,8 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from physml_sklearn import GANSampler
 from physml_sklearn.datasets import make_cubic
-from physml_sklearn.metrics import energy_distance
 from physml_sklearn.gan._net import GANNet, HoldThenAnneal
+from physml_sklearn.metrics import energy_distance
 
 # a few epochs of the default networks on 400 rows: 2 steps per epoch
 TINY = dict(max_epochs=4, batch_size=200, random_state=0)
