@@ -246,8 +246,9 @@ class ScoreDistributionDisplay:
                 panel.set_yscale("log")
                 drawn = np.concatenate([hist_test[k].ravel(), hist_train[k].ravel()])
                 if np.any(drawn > 0):
-                    # down to half the smallest filled bin; empty bins fall off
-                    panel.set_ylim(bottom=0.5 * drawn[drawn > 0].min())
+                    # down to half the smallest filled bin (empty bins fall
+                    # off), up to a decade and a half above the peak for the legend
+                    panel.set_ylim(0.5 * drawn[drawn > 0].min(), 30 * drawn.max())
             handles = [
                 artist
                 for c in range(n_classes)
