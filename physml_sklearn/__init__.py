@@ -9,6 +9,7 @@ from .autoencoder import AutoEncoder, AutoEncoderOutlierDetector
 from .classifier import DropoutMLPClassifier, SoftmaxMLPClassifier
 from .folding import FoldingClassifier
 from .gan import GANSampler
+from .persistence import load, save, to_onnx
 
 __version__ = "0.1.0"
 
@@ -20,4 +21,7 @@ __all__ = [
     "GANSampler",
     "SoftmaxMLPClassifier",
     "__version__",
+    "load",
+    "save",
+    "to_onnx",
 ]
