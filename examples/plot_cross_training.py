@@ -112,11 +112,11 @@ for k, (model, ax) in enumerate(zip(folding.estimators_, axes)):
     check = overtraining_test(y[train], score_train, y[test], score_test)
     rows.append(check.assign(fold=k))
     ScoreDistributionDisplay.from_predictions(
-        y[train], score_train, y[test], score_test, class_names=["WZ", "ZZ"], ax=ax
+        y[train], score_train, y[test], score_test, class_names=["WZ", "ZZ"], ax=ax,
+        log=True,  # the tails, where overtraining shows first
     )
     ax.set_title(f"fold model {k}: trained on fold {1 - k}, tested on fold {k}")
     ax.set_xlabel("network output P(ZZ)")
-    ax.set_yscale("log")  # the tails, where overtraining shows first
 table = pd.concat(rows)[["fold", "class", "ks_pvalue", "auc_train", "auc_test"]]
 print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
 plt.show()
