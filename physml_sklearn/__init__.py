@@ -17,11 +17,15 @@ _LAZY = {
     "AutoEncoder": "autoencoder",
     "AutoEncoderOutlierDetector": "autoencoder",
     "DropoutMLPClassifier": "classifier",
+    "FoldingClassifier": "folding",
     "GANSampler": "gan",
     "SoftmaxMLPClassifier": "classifier",
     "config_context": "_core._threads",
     "get_config": "_core._threads",
     "set_config": "_core._threads",
+    "load": "persistence",
+    "save": "persistence",
+    "to_onnx": "persistence",
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]

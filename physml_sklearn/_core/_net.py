@@ -26,11 +26,11 @@ from torch import nn
 from ._modules import Dropout
 from ._threads import thread_policy
 
-#: rows per forward pass of the validation loss (divided by 8)
-PREDICT_CHUNK = 65536
 #: rows per forward pass at prediction time: the activations of a chunk of a
 #: few thousand rows stay in the CPU caches, those of 65,536 rows do not
-INFERENCE_CHUNK = 4096
+PREDICT_CHUNK = 4096
+#: rows per batch of the validation loss (at least the training batch size)
+VALID_CHUNK = 8192
 #: inference pads the rows to a multiple of this (see ``forward_chunks``)
 ROW_BLOCK = 64
 
@@ -172,7 +172,7 @@ class PhysNet(NeuralNet):
             return TensorBatchIterator(
                 dataset, self.batch_size, shuffle=True, generator=self.shuffle_generator
             )
-        return TensorBatchIterator(dataset, max(self.batch_size, PREDICT_CHUNK // 8))
+        return TensorBatchIterator(dataset, max(self.batch_size, VALID_CHUNK))
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         if iterator is None:
@@ -231,11 +231,12 @@ class PhysNet(NeuralNet):
         return self.criterion_(y_pred, y_true).mean()
 
     # -- inference ------------------------------------------------------
-    def forward_chunks(self, X, *, module=None, chunk_size=INFERENCE_CHUNK):
+    def forward_chunks(self, X, *, module=None, chunk_size=None):
         """Output of ``module`` (default ``module_``) for the float32 tensor ``X``.
 
-        Runs in no-grad chunks of ``chunk_size`` rows in evaluation mode,
-        with the threads of the thread policy (:mod:`._threads`).
+        Runs in no-grad chunks of ``chunk_size`` rows (default
+        ``PREDICT_CHUNK``) in evaluation mode, with the threads of the thread
+        policy (:mod:`._threads`).
 
         Returns a float32 CPU tensor. The rows are padded with zeros to a
         multiple of ``ROW_BLOCK``: matrix-multiply kernels treat a ragged tail
@@ -244,6 +245,7 @@ class PhysNet(NeuralNet):
         together. With it, predicting a subset gives exactly the same numbers.
         """
         module = self.module_ if module is None else module
+        chunk_size = PREDICT_CHUNK if chunk_size is None else chunk_size
         module.eval()
         n = X.shape[0]
         steps = inference_steps(module)
@@ -279,7 +281,7 @@ def inference_steps(module):
     (the output of the linear layer before it, never the caller's data).
     Dropout is the identity in evaluation mode and is left out. The numbers
     are those of ``module(X)``; the time is not: each activation costs no
-    new tensor, and with chunks of :data:`INFERENCE_CHUNK` rows the
+    new tensor, and with chunks of :data:`PREDICT_CHUNK` rows the
     intermediate activations stay in the CPU caches. Any other module, or
     one with hooks, returns None and runs as it is.
     """
