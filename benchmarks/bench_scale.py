@@ -80,6 +80,7 @@ def partition(i, rows, n_features):
 
 
 def bench_out_of_core(args):
+    import dask
     import dask.dataframe as dd
     from dask_ml.wrappers import Incremental
     from distributed import Client, LocalCluster
@@ -88,9 +89,12 @@ def bench_out_of_core(args):
     rows, n_features = 40_000, 100
     part_bytes = rows * (n_features + 1) * 4
     n_parts = int(np.ceil(args.data_factor * limit / part_bytes))
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                           dashboard_address=None, memory_limit=limit,
-                           silence_logs=logging.ERROR)
+    # a worker that pauses at 80% of its limit would wait forever; with pausing
+    # off, one that goes over 95% is killed, which the restart check reports
+    with dask.config.set({"distributed.worker.memory.pause": False}):
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                               host="127.0.0.1", dashboard_address=None, memory_limit=limit,
+                               silence_logs=logging.ERROR)
     client = Client(cluster)
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -99,8 +103,10 @@ def bench_out_of_core(args):
                 partition(i, rows, n_features).to_parquet(
                     path / f"part.{i:03d}.parquet", index=False, compression=None)
             size = sum(f.stat().st_size for f in path.glob("*.parquet"))
-            print(f"\n2. Out-of-core: {n_parts} Parquet files, {size / 1e6:,.0f} MB "
-                  f"= {size / limit:.1f}x a worker's memory_limit of {limit / 1e6:,.0f} MB")
+            print(f"\n2. Out-of-core: {n_parts} Parquet files, {n_parts * part_bytes / 1e6:,.0f} MB"
+                  f" of float32 in memory ({size / 1e6:,.0f} MB on disk) = "
+                  f"{n_parts * part_bytes / limit:.1f}x a worker's memory_limit of "
+                  f"{limit / 1e6:,.0f} MB")
             pids = client.run(os.getpid)
             table = dd.read_parquet(str(path)).to_dask_array()
             X, y = table[:, :-1], table[:, -1].astype(np.int64)
@@ -134,9 +140,9 @@ def main(argv=None):
     parser.add_argument("--only", choices=["search", "out-of-core"], default=None)
     args = parser.parse_args(argv)
     if args.quick:
-        args.events, args.epochs, args.memory_limit, args.data_factor = 10_000, 1, 700e6, 1.2
+        args.events, args.epochs, args.memory_limit, args.data_factor = 10_000, 1, 1e9, 1.2
     else:
-        args.events, args.epochs, args.memory_limit, args.data_factor = 50_000, 3, 700e6, 3.0
+        args.events, args.epochs, args.memory_limit, args.data_factor = 50_000, 3, 1e9, 3.0
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start")
     if args.only in (None, "search"):
         from distributed import Client, LocalCluster
