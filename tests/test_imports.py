@@ -29,6 +29,7 @@ def test_import_package_loads_nothing_heavy():
     "statement",
     [
         "from physml_sklearn import DropoutMLPClassifier, AutoEncoder, GANSampler",
+        "from physml_sklearn import FoldingClassifier, save, load, to_onnx",
         "import physml_sklearn.datasets, physml_sklearn.metrics, physml_sklearn.inspection",
         "import physml_sklearn.plotting",
     ],
