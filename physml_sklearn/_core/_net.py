@@ -23,6 +23,8 @@ from skorch.utils import TeeGenerator
 PREDICT_CHUNK = 65536
 #: inference pads the rows to a multiple of this (see ``forward_chunks``)
 ROW_BLOCK = 64
+#: rows on which the loss is measured before and after a fit (``mean_loss``)
+LOSS_CHECK_ROWS = 2048
 
 
 class TensorData:
@@ -219,6 +221,26 @@ class PhysNet(NeuralNet):
             per_event = per_element.reshape(per_element.shape[0], -1).mean(dim=1)
             return (per_event * weight).mean()
         return self.criterion_(y_pred, y_true).mean()
+
+    def mean_loss(self, data, max_rows=LOSS_CHECK_ROWS, *, return_rows=False):
+        """Unweighted mean loss of the network on the :class:`TensorData` ``data``.
+
+        Measured in evaluation mode on at most ``max_rows`` evenly spaced
+        rows, without touching any random number generator: a float (NaN or
+        inf when the output overflows), or None without rows. With
+        ``return_rows``, ``(loss, output, inputs)`` of those rows (CPU tensors).
+        """
+        n = len(data)
+        if n == 0:
+            return (None, None, None) if return_rows else None
+        if n > max_rows:
+            index = torch.linspace(0, n - 1, max_rows).round().long()
+            data = data.subset(index.to(data.X.device))
+        output = self.forward_chunks(data.X)
+        target = data.X if data.y is None else data.y
+        with torch.inference_mode():
+            loss = float(self.criterion_(output, target.cpu()).double().mean())
+        return (loss, output, data.X.cpu()) if return_rows else loss
 
     # -- inference ------------------------------------------------------
     def forward_chunks(self, X, *, module=None, chunk_size=PREDICT_CHUNK):

@@ -213,9 +213,7 @@ callbacks, device, random_state, verbose, warm_start
         self : object
             The fitted autoencoder.
         """
-        self._fit(X, y, sample_weight)
-        self._after_fit()
-        return self
+        return self._fit(X, y, sample_weight)
 
     def predict(self, X):
         """Reconstruct ``X``: encode, then decode.

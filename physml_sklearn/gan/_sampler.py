@@ -86,7 +86,8 @@ class GANSampler(NeuralEstimator):
     snapshot_epochs : list of int, default=None
         Epochs (counted from 1 over all fits of a warm start) at whose end
         rows are generated and kept in ``snapshots_``, to watch the
-        distribution form; epochs that are not reached are left out.
+        distribution form. An epoch beyond the last one of a call to
+        :meth:`fit` raises an error; :meth:`partial_fit` takes those it reaches.
     activation, kernel_initializer, dropout, optimizer, lr, weight_decay, \
 batch_size, max_epochs, early_stopping, validation_fraction, patience, tol, \
 callbacks, device, random_state, verbose, warm_start
@@ -340,10 +341,12 @@ callbacks, device, random_state, verbose, warm_start
             )
         return {int(e) for e in epochs}
 
-    def _cpu_threads(self):
+    def _cpu_threads(self, device=None):
         """1 for small networks on the CPU, whose steps are too small to share
-        between threads; None (torch's setting) otherwise."""
-        if not resolve_device(self.device).startswith("cpu"):
+        between threads; None (torch's setting) otherwise. ``device`` is where
+        the network runs (default: the ``device`` parameter, for a fit)."""
+        device = resolve_device(self.device) if device is None else str(device)
+        if not device.startswith("cpu"):
             return None
         widths = _layer_sizes(self.generator_layers, "generator_layers") + _layer_sizes(
             self.discriminator_layers, "discriminator_layers"
@@ -368,7 +371,16 @@ callbacks, device, random_state, verbose, warm_start
 
     def _fit(self, X, y=None, sample_weight=None, *, partial=False, **kwargs):
         self._check_gan_parameters()
-        self._snapshot_epochs()
+        snapshot_epochs = self._snapshot_epochs()
+        if snapshot_epochs and not partial:
+            done = len(self.net_.history) if self._is_continuing(partial) else 0
+            if max(snapshot_epochs) > done + self.max_epochs:
+                raise ValueError(
+                    f"snapshot_epochs asks for epoch {max(snapshot_epochs)}, but this fit "
+                    f"ends at epoch {done + self.max_epochs} (max_epochs={self.max_epochs}"
+                    + (f" after {done} epochs of warm start" if done else "")
+                    + "); raise max_epochs or drop the later snapshot epochs."
+                )
         previous = getattr(self, "snapshots_", {}) if self._is_continuing(partial) else {}
         with _torch_threads(self._cpu_threads()):
             super()._fit(X, None, sample_weight, partial=partial, **kwargs)
@@ -436,7 +448,7 @@ callbacks, device, random_state, verbose, warm_start
     def _generate(self, n_samples, random_state):
         """``n_samples`` standardised rows (float64) from the averaged generator."""
         seed = seed_from(check_random_state(random_state))
-        with _torch_threads(self._cpu_threads()):
+        with _torch_threads(self._cpu_threads(self.net_.device)):
             rows = self.net_.generate(n_samples, torch_generator(seed)).numpy()
         rows = rows.astype(np.float64)
         if not np.isfinite(rows).all():
