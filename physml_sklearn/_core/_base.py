@@ -320,10 +320,7 @@ class NeuralEstimator(BaseEstimator):
         dropout) on up to ``LOSS_CHECK_ROWS`` evenly spaced training rows.
         """
         net = self.net_
-        advice = (
-            f"Lower the learning rate (lr={self.lr:g} now) and standardise the inputs "
-            "(e.g. with StandardScaler in a Pipeline)."
-        )
+        advice = self._divergence_advice()
         for name, value in vars(net).items():
             if not (name.endswith("_") and isinstance(value, torch.nn.Module)):
                 continue
@@ -364,6 +361,13 @@ class NeuralEstimator(BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=4,
             )
+
+    def _divergence_advice(self):
+        """What to change when a fit diverges (ends the ``DivergedError`` message)."""
+        return (
+            f"Lower the learning rate (lr={self.lr:g} now) and standardise the inputs "
+            "(e.g. with StandardScaler in a Pipeline)."
+        )
 
     def _after_training(self, X):
         """Set the estimator's own fitted attributes from the validated ``X``.

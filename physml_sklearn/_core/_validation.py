@@ -10,7 +10,6 @@ from sklearn.utils import check_array
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import validate_data
 
-
 #: the largest float32, the arithmetic of the networks
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 

@@ -5,9 +5,9 @@ from numbers import Integral
 import numpy as np
 import torch
 from sklearn.base import _fit_context
-from sklearn.utils._set_output import _SetOutputMixin
 from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._set_output import _SetOutputMixin
 from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import LRScheduler
 from torch import nn

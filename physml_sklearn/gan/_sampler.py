@@ -8,11 +8,11 @@ import torch
 from sklearn.base import _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from .._core._base import NeuralEstimator, resolve_device, resolve_optimizer
 from .._core._modules import make_mlp, seed_from, torch_generator
-from .._core._validation import check_sample_weight
+from .._core._validation import check_features, check_sample_weight
 from ..metrics import energy_distance
 from ._losses import BCEGANLoss, WassersteinGPLoss
 from ._net import GANNet, HoldThenAnneal, SampleSnapshots
@@ -272,7 +272,7 @@ callbacks, device, random_state, verbose, warm_start
 
     # -- hooks of the core ------------------------------------------------
     def _prepare_fit_data(self, X, y, sample_weight, *, reset):
-        X = validate_data(self, X, reset=reset, dtype=np.float64)
+        X = check_features(self, X, reset=reset, dtype=np.float64)
         weight = check_sample_weight(sample_weight, X.shape[0])
         if reset:
             self.mean_ = X.mean(axis=0)
@@ -352,6 +352,12 @@ callbacks, device, random_state, verbose, warm_start
             self.discriminator_layers, "discriminator_layers"
         )
         return 1 if max(widths, default=0) <= ONE_THREAD_WIDTH else None
+
+    def _divergence_advice(self):
+        return (
+            f"Lower the learning rates (lr_generator={self.lr_generator:g}, "
+            f"lr_discriminator={self.lr_discriminator:g} now), e.g. by a factor of 10."
+        )
 
     def _check_gan_parameters(self):
         if self.early_stopping:
@@ -511,7 +517,7 @@ callbacks, device, random_state, verbose, warm_start
             Minus the energy distance.
         """
         check_is_fitted(self, "net_")
-        X = validate_data(self, X, reset=False, dtype=np.float64)
+        X = check_features(self, X, reset=False, dtype=np.float64)
         if X.shape[0] > SCORE_ROWS:
             rows = np.random.RandomState(SCORE_SEED).choice(X.shape[0], SCORE_ROWS, replace=False)
             X = X[np.sort(rows)]
