@@ -26,7 +26,7 @@ from skorch.callbacks import Callback, EarlyStopping
 from skorch.utils import noop
 
 from ._modules import ACTIVATIONS, INITIALIZERS, seed_from
-from ._net import DivergedError, EpochProgressBar, PhysNet, TensorData
+from ._net import DivergedError, EpochProgressBar, PhysNet, TensorData, snapshot_net
 from ._validation import as_tensor, check_features, check_network_output
 
 #: optimizer names and the keyword arguments we give them
@@ -167,24 +167,23 @@ class NeuralEstimator(BaseEstimator):
     def _fit(self, X, y=None, sample_weight=None, *, partial=False, **kwargs):
         """Train, and on any error leave the estimator exactly as it was.
 
-        The fitted attributes are committed only when the fit succeeds: a
-        fresh fit trains a new net, a continued one (``warm_start``,
-        ``partial_fit``) a copy of the current net (sharing its history,
-        which is cut back on failure). So a fit that raises, a
-        :class:`DivergedError` or anything else, leaves a fitted estimator
-        with its previous weights and attributes, and an unfitted one
-        unfitted.
+        A fresh fit builds a new net and replaces the old one only when it
+        succeeds; a continued one (``warm_start``, ``partial_fit``) trains the
+        current net after a snapshot of its weights, optimizer states,
+        attributes and history length, put back on failure. So a fit that
+        raises, a :class:`DivergedError` or anything else, leaves a fitted
+        estimator with its previous weights and attributes, and an unfitted
+        one unfitted.
         """
         saved = dict(self.__dict__)
-        old_net = saved.get("net_")
-        n_history = len(old_net.history) if old_net is not None else 0
+        restore_net = snapshot_net(self.net_) if self._is_continuing(partial) else None
         try:
             self._train(X, y, sample_weight, partial=partial, **kwargs)
         except BaseException:
+            if restore_net is not None:
+                restore_net()
             self.__dict__.clear()
             self.__dict__.update(saved)
-            if old_net is not None:
-                del old_net.history[n_history:]
             raise
         return self
 
@@ -270,9 +269,7 @@ class NeuralEstimator(BaseEstimator):
                 torch.manual_seed(init_seed)
                 self.net_ = self._make_net(X.shape[1], target, device, callbacks)
                 self.net_.initialize()
-            else:  # train a copy; the current early_stopping / verbose / callbacks apply
-                history = self.net_.history
-                self.net_ = copy.deepcopy(self.net_, memo={id(history): history})
+            else:  # the current early_stopping / verbose / callbacks apply
                 self.net_.callbacks = callbacks
                 self.net_.initialize_callbacks()
             inputs = as_tensor(X, device)
