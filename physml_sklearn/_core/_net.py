@@ -137,7 +137,14 @@ def snapshot_net(net):
 
 
 class DivergedError(FloatingPointError):
-    """Raised when the training loss stops being a finite number."""
+    """Raised when training diverges; the estimator is left as it was.
+
+    Raised when an epoch's loss is not finite, when a weight of the network
+    is not finite at the end of a fit, and when the loss explodes while
+    staying finite: more than ``LOSS_GROWTH_LIMIT`` (100) times the loss at
+    the start of the call (see ``NeuralEstimator._check_trained_net`` and
+    the section "When a fit fails" of the user guide).
+    """
 
 
 class PhysNet(NeuralNet):

@@ -22,6 +22,11 @@ def _explain_bad_features(X, dtype):
     range (which the cast turns into infinity) from true infinities.
     """
     if hasattr(X, "columns") and hasattr(X, "dtypes"):
+        if len(X.columns) == 0:
+            raise ValueError(
+                f"X is a DataFrame without columns (shape {X.shape}); pass at least "
+                "one feature column."
+            )
         bad = {}
         for column in X.columns:
             values = X[column]
