@@ -257,6 +257,26 @@ def test_exploding_finite_loss_raises(diboson):
         clf.fit(X, y)
 
 
+class InflateLastEpoch(Callback):
+    """Record a huge training (and validation) loss for the last planned epoch."""
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) == net.epochs_planned:
+            net.history.record("train_loss", 1e9)
+            if "valid_loss" in net.history[-1]:
+                net.history.record("valid_loss", 1e9)
+
+
+def test_growth_rule_looks_at_the_epoch_whose_weights_are_kept(data):
+    X, y, _, _ = data
+    params = dict(TINY_CLF, callbacks=[InflateLastEpoch()])
+    with pytest.raises(DivergedError, match="to 1e[+]09 in epoch 3"):
+        DropoutMLPClassifier(**params).fit(X, y)
+    # early stopping keeps an earlier epoch: its loss is the one that counts
+    clf = DropoutMLPClassifier(**params, early_stopping=True, patience=5).fit(X, y)
+    assert clf.best_epoch_ < 3 and clf.loss_curve_[-1] == 1e9
+
+
 def test_a_dead_network_warns(data):
     X, y, _, _ = data
     clf = DropoutMLPClassifier(**{**TINY_CLF, "callbacks": [KillHiddenUnits()]})

@@ -303,7 +303,8 @@ class NeuralEstimator(BaseEstimator):
           epoch loss is computed before the last optimizer step, so a last
           step that overflows is only seen here);
         * the loss of the trained network on the training rows is finite,
-          and neither it nor the training loss of the last epoch (as in
+          and neither it nor the training loss of the epoch whose weights the
+          net holds (the last one, or the best one with early stopping; as in
           ``loss_curve_``) exceeds ``LOSS_GROWTH_LIMIT`` times the loss at
           the start of the call: a loss that explodes while staying finite
           means a learning rate too high for the scale of the inputs.
@@ -338,11 +339,14 @@ class NeuralEstimator(BaseEstimator):
                 f"Training diverged: the network's output on the training rows "
                 f"overflows (mean loss {loss_after}). " + advice + scale
             )
-        last_epoch = abs(float(net.history[-1].get("train_loss", 0.0)))
+        # the epoch whose weights the net holds: early stopping may restore an earlier one
+        stopper = dict(net.callbacks_).get("early_stopping")
+        kept = getattr(stopper, "best_epoch_", 0) or len(net.history)
+        last_epoch = abs(float(net.history[kept - 1].get("train_loss", 0.0)))
         if loss_before > 0 and max(loss_after, last_epoch) > LOSS_GROWTH_LIMIT * loss_before:
             raise DivergedError(
                 f"Training diverged: the training loss grew from {loss_before:.4g} at the "
-                f"start of this fit to {last_epoch:.4g} in its last epoch ({loss_after:.4g} "
+                f"start of this fit to {last_epoch:.4g} in epoch {kept} ({loss_after:.4g} "
                 f"without dropout), more than {LOSS_GROWTH_LIMIT:g} times. " + advice + scale
             )
         if (
