@@ -328,6 +328,16 @@ def test_huge_finite_inputs_give_no_nan(name, value, dtype, fitted_all):
             assert (out[1:] == -1).all()
 
 
+def test_gan_on_huge_rows_raises_instead_of_sampling_nan(data):
+    X = data[0].copy()
+    X[0] = 1e300  # the spread of the column overflows float64
+    with pytest.raises(ValueError, match="too large.*scale the inputs"):
+        GANSampler(**TINY_GAN).fit(X)
+    gan = GANSampler(**TINY_GAN).fit(data[0] * 1e30)  # large but fine
+    assert np.isfinite(gan.sample(5, random_state=0)).all()
+    assert np.isfinite(gan.score(np.full((3, 4), 1e300)))
+
+
 def test_huge_latent_codes_give_no_nan(fitted_all):
     ae = fitted_all["autoencoder"]
     with pytest.raises(ValueError, match="overflows.*Z"):

@@ -275,10 +275,16 @@ callbacks, device, random_state, verbose, warm_start
         X = check_features(self, X, reset=reset, dtype=np.float64)
         weight = check_sample_weight(sample_weight, X.shape[0])
         if reset:
-            self.mean_ = X.mean(axis=0)
-            scale = X.std(axis=0)
+            with np.errstate(over="ignore", invalid="ignore"):
+                mean, scale = X.mean(axis=0), X.std(axis=0)
+            if not (np.isfinite(mean).all() and np.isfinite(scale).all()):
+                raise ValueError(
+                    f"X holds values up to {np.abs(X).max():.3g}, too large for their "
+                    "mean and spread to be computed (they overflow float64); scale the "
+                    "inputs (e.g. change their units)."
+                )
             scale[~(scale > 0)] = 1.0
-            self.scale_ = scale
+            self.mean_, self.scale_ = mean, scale
         X = np.ascontiguousarray((X - self.mean_) / self.scale_, dtype=np.float32)
         return X, None, weight, None
 
