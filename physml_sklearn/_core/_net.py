@@ -282,10 +282,11 @@ class PhysNet(NeuralNet):
         return (loss, output, data.X.cpu()) if return_rows else loss
 
     # -- inference ------------------------------------------------------
-    def forward_chunks(self, X, *, module=None, chunk_size=PREDICT_CHUNK):
+    def forward_chunks(self, X, *, module=None, chunk_size=None):
         """Output of ``module`` (default ``module_``) for the float32 tensor ``X``.
 
-        Runs in no-grad chunks of ``chunk_size`` rows in evaluation mode.
+        Runs in no-grad chunks of ``chunk_size`` rows (default
+        ``PREDICT_CHUNK``) in evaluation mode.
 
         Returns a float32 CPU tensor. The rows are padded with zeros to a
         multiple of ``ROW_BLOCK``: matrix-multiply kernels treat a ragged tail
@@ -294,6 +295,7 @@ class PhysNet(NeuralNet):
         together. With it, predicting a subset gives exactly the same numbers.
         """
         module = self.module_ if module is None else module
+        chunk_size = PREDICT_CHUNK if chunk_size is None else chunk_size
         module.eval()
         n = X.shape[0]
         with torch.inference_mode():
