@@ -99,9 +99,20 @@ class _MLPClassifierBase(ClassifierMixin, NeuralEstimator):
                     f"class_weight has keys {sorted(map(str, unknown))} that are not "
                     f"among the classes {self.classes_.tolist()}."
                 )
-            per_class = np.array(
-                [float(self.class_weight.get(c, 1.0)) for c in self.classes_.tolist()]
-            )
+            per_class = []
+            for c in self.classes_.tolist():
+                value = self.class_weight.get(c, 1.0)
+                try:
+                    value = float(value)
+                except (TypeError, ValueError):
+                    value = np.nan
+                if not (np.isfinite(value) and value > 0):
+                    raise ValueError(
+                        f"class_weight[{c!r}] is {self.class_weight.get(c)!r}; class "
+                        "weights must be finite positive numbers."
+                    )
+                per_class.append(value)
+            per_class = np.array(per_class)
         return per_class[labels].astype(np.float32)
 
     def _build_module(self, n_features, target):

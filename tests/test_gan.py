@@ -167,7 +167,7 @@ def test_learning_rates_are_held_then_annealed_to_zero():
 
 
 def test_snapshots_at_the_asked_epochs(cubic):
-    gan = GANSampler(**{**TINY, "snapshot_epochs": [1, 3, 4, 50]}).fit(cubic)
+    gan = GANSampler(**{**TINY, "snapshot_epochs": [1, 3, 4]}).fit(cubic)
     assert sorted(gan.snapshots_) == [1, 3, 4]
     for rows in gan.snapshots_.values():
         assert rows.shape == (400, 2)

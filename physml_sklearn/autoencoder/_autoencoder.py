@@ -259,9 +259,7 @@ class AutoEncoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, _AutoEncode
         self : object
             The fitted autoencoder.
         """
-        self._fit(X, y, sample_weight)
-        self._after_fit()
-        return self
+        return self._fit(X, y, sample_weight)
 
     def predict(self, X):
         """Reconstruct ``X``: encode, then decode.

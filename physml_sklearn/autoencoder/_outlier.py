@@ -12,6 +12,7 @@ from sklearn.base import (
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._core._net import DivergedError
 from ._base import _AutoEncoderBase
 
 
@@ -239,15 +240,29 @@ class AutoEncoderOutlierDetector(
         # an outlier detector reconstructs its input; y is ignored
         return None
 
-    def _set_offset(self, X):
-        """Set ``offset_`` from the scores of the training rows ``X``."""
-        scores = self.score_samples(X)
+    def _after_training(self, X):
+        """Set ``offset_`` from the errors of the (validated) training rows ``X``."""
+        super()._after_training(X)
+        try:
+            scores = -self._errors(X, None)
+        except ValueError as exc:  # the output overflows on the training rows
+            raise DivergedError(
+                f"The detector cannot set its threshold offset_: {exc}"
+            ) from exc
         if self.contamination == "auto":
             errors = -scores
             q1, q3 = np.percentile(errors, [25.0, 75.0])
-            self.offset_ = float(-(q3 + 1.5 * (q3 - q1)))
+            offset = float(-(q3 + 1.5 * (q3 - q1)))
         else:
-            self.offset_ = float(np.percentile(scores, 100.0 * self.contamination))
+            offset = float(np.percentile(scores, 100.0 * self.contamination))
+        if not np.isfinite(offset):
+            raise DivergedError(
+                f"Training diverged: the threshold offset_ became {offset} (the "
+                "reconstruction errors of the training rows overflow). Lower the "
+                f"learning rate (lr={self.lr:g} now) and standardise the inputs "
+                "(e.g. with StandardScaler in a Pipeline)."
+            )
+        self.offset_ = offset
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, sample_weight=None):
@@ -268,10 +283,7 @@ class AutoEncoderOutlierDetector(
         self : object
             The fitted detector.
         """
-        self._fit(X, None, sample_weight)
-        self._after_fit()
-        self._set_offset(X)
-        return self
+        return self._fit(X, None, sample_weight)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None, sample_weight=None):
@@ -291,10 +303,7 @@ class AutoEncoderOutlierDetector(
         self : object
             The detector.
         """
-        self._fit(X, None, sample_weight, partial=True)
-        self._after_fit()
-        self._set_offset(X)
-        return self
+        return self._fit(X, None, sample_weight, partial=True)
 
     def decision_function(self, X):
         """Score minus threshold: negative for outliers, positive for inliers.
