@@ -1,12 +1,11 @@
 """``GANSampler``: learn a distribution, then sample from it."""
 
-from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
 import torch
 from sklearn.base import _fit_context
-from sklearn.utils import check_random_state
+from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -16,6 +15,7 @@ from .._core._validation import check_sample_weight
 from ..metrics import energy_distance
 from ._losses import BCEGANLoss, WassersteinGPLoss
 from ._net import GANNet, HoldThenAnneal, SampleSnapshots
+from ._preprocessing import QuantileNormalizer
 
 #: Adam's (beta1, beta2) for both networks: a short memory of past gradients,
 #: as GANs need (Radford et al. 2015, Gulrajani et al. 2017)
@@ -23,22 +23,6 @@ ADAM_BETAS = (0.5, 0.9)
 #: ``score`` compares at most this many rows, drawn with ``SCORE_SEED``
 SCORE_ROWS = 5000
 SCORE_SEED = 0
-#: networks up to this width train and sample on one CPU thread
-ONE_THREAD_WIDTH = 256
-
-
-@contextmanager
-def _torch_threads(n_threads):
-    """Run the block with ``n_threads`` torch threads (None: leave them alone)."""
-    if n_threads is None:
-        yield
-        return
-    previous = torch.get_num_threads()
-    torch.set_num_threads(n_threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def _layer_sizes(value, name):
@@ -49,6 +33,45 @@ def _layer_sizes(value, name):
             f"layer); got {value!r}."
         )
     return [int(s) for s in sizes]
+
+
+def _check_conditions(y, *, n_rows, n_conditions):
+    """Validate the conditions ``y``; return them as a float64 (n, k) array.
+
+    ``n_rows`` (or None) is the number of rows they must have, ``n_conditions``
+    (or None) the number of columns.
+    """
+    try:
+        arr = check_array(
+            y, ensure_2d=False, dtype=np.float64, ensure_all_finite=False, input_name="y"
+        )
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            "`y` (the conditions) must be numeric, one or more columns of "
+            f"numbers per row; it could not be read as numbers: {exc}"
+        ) from exc
+    if arr.ndim == 1:
+        arr = arr.reshape(-1, 1)
+    if arr.ndim != 2:
+        raise ValueError(
+            f"`y` (the conditions) must be 1-D or 2-D; got an array of shape {arr.shape}."
+        )
+    if not np.isfinite(arr).all():
+        raise ValueError(
+            "`y` (the conditions) contains NaN or infinite values; every row "
+            "needs finite conditions (drop or impute those rows)."
+        )
+    if n_rows is not None and arr.shape[0] != n_rows:
+        raise ValueError(
+            f"`y` (the conditions) has {arr.shape[0]} rows but X has {n_rows}; "
+            "pass one row of conditions per row of X."
+        )
+    if n_conditions is not None and arr.shape[1] != n_conditions:
+        raise ValueError(
+            f"`y` (the conditions) has {arr.shape[1]} column(s) but the model was "
+            f"fitted with {n_conditions}; pass the same conditions as in fit."
+        )
+    return arr
 
 
 class GANSampler(NeuralEstimator):
@@ -271,19 +294,47 @@ callbacks, device, random_state, verbose, warm_start
 
     # -- hooks of the core ------------------------------------------------
     def _prepare_fit_data(self, X, y, sample_weight, *, reset):
+        self._check_gan_parameters()
+        self._snapshot_epochs()
+        conditional = y is not None
+        if not reset and conditional != bool(self.n_conditions_):
+            raise ValueError(
+                "`y` must be given to every call of fit / partial_fit of a "
+                "conditional model and to none of an unconditional one: this model "
+                f"was fitted {'with' if self.n_conditions_ else 'without'} conditions. "
+                "Refit from scratch (warm_start=False) to change."
+            )
         X = validate_data(self, X, reset=reset, dtype=np.float64)
         weight = check_sample_weight(sample_weight, X.shape[0])
+        conditions = None
+        if conditional:
+            conditions = _check_conditions(
+                y, n_rows=X.shape[0], n_conditions=None if reset else self.n_conditions_
+            )
+        rng = check_random_state(self.random_state)
         if reset:
-            self.mean_ = X.mean(axis=0)
-            scale = X.std(axis=0)
-            scale[~(scale > 0)] = 1.0
-            self.scale_ = scale
-        X = np.ascontiguousarray((X - self.mean_) / self.scale_, dtype=np.float32)
-        return X, None, weight, None
+            self.n_conditions_ = 0 if conditions is None else conditions.shape[1]
+            self.transformer_ = QuantileNormalizer().fit(X)
+            self.condition_transformer_ = None
+            if conditions is not None:
+                self.condition_transformer_ = QuantileNormalizer(
+                    randomize_ties=False, round_integers=False
+                ).fit(conditions)
+        # the ties are spread by a seed of their own, so that the networks'
+        # seeds drawn by the core from random_state stay the same
+        tie_rng = np.random.RandomState(seed_from(rng) ^ 0x5EED)
+        Z = np.ascontiguousarray(self.transformer_.transform(X, tie_rng), dtype=np.float32)
+        target = None
+        if conditions is not None:
+            target = np.ascontiguousarray(
+                self.condition_transformer_.transform(conditions), dtype=np.float32
+            )
+        return Z, target, weight, None
 
     def _build_module(self, n_features, target):
+        n_conditions = 0 if target is None else target.shape[1]
         return make_mlp(
-            self.latent_dim,
+            self.latent_dim + n_conditions,
             _layer_sizes(self.generator_layers, "generator_layers"),
             n_features,
             activation=self.activation,
@@ -305,7 +356,7 @@ callbacks, device, random_state, verbose, warm_start
             kwargs.update({f"{prefix}__{k}": v for k, v in optimizer_kwargs.items()})
             kwargs[f"{prefix}__lr"] = lr
         discriminator = make_mlp(
-            self.n_features_in_,
+            self.n_features_in_ + self.n_conditions_,
             _layer_sizes(self.discriminator_layers, "discriminator_layers"),
             1,
             activation=self.activation,
@@ -317,6 +368,7 @@ callbacks, device, random_state, verbose, warm_start
             "discriminator": discriminator,
             "latent_dim": self.latent_dim,
             "n_critic": self.n_critic,
+            "n_conditions": self.n_conditions_,
         }
 
     def _training_callbacks(self):
@@ -326,6 +378,18 @@ callbacks, device, random_state, verbose, warm_start
         if epochs:
             callbacks.append(("snapshots", SampleSnapshots(epochs)))
         return callbacks
+
+    def _record_history(self):
+        super()._record_history()
+        self.discriminator_loss_curve_ = list(self.loss_curve_)
+        self.generator_loss_curve_ = [
+            float(row.get("generator_loss", np.nan)) for row in self.history_
+        ]
+        self.n_generator_updates_ = int(self.net_.generator_steps_)
+        self.snapshots_ = {
+            epoch: self.transformer_.inverse_transform(rows)
+            for epoch, rows in sorted(self.net_.snapshots_.items())
+        }
 
     # -- fitting -----------------------------------------------------------
     def _snapshot_epochs(self):
@@ -339,16 +403,6 @@ callbacks, device, random_state, verbose, warm_start
                 f"counted from 1); got {self.snapshot_epochs!r}."
             )
         return {int(e) for e in epochs}
-
-    def _cpu_threads(self):
-        """1 for small networks on the CPU, whose steps are too small to share
-        between threads; None (torch's setting) otherwise."""
-        if not resolve_device(self.device).startswith("cpu"):
-            return None
-        widths = _layer_sizes(self.generator_layers, "generator_layers") + _layer_sizes(
-            self.discriminator_layers, "discriminator_layers"
-        )
-        return 1 if max(widths, default=0) <= ONE_THREAD_WIDTH else None
 
     def _check_gan_parameters(self):
         if self.early_stopping:
@@ -366,36 +420,21 @@ callbacks, device, random_state, verbose, warm_start
                 "lr_discriminator instead, and leave lr at its default."
             )
 
-    def _fit(self, X, y=None, sample_weight=None, *, partial=False, **kwargs):
-        self._check_gan_parameters()
-        self._snapshot_epochs()
-        previous = getattr(self, "snapshots_", {}) if self._is_continuing(partial) else {}
-        with _torch_threads(self._cpu_threads()):
-            super()._fit(X, None, sample_weight, partial=partial, **kwargs)
-        history = self.history_
-        self.discriminator_loss_curve_ = list(self.loss_curve_)
-        self.generator_loss_curve_ = [
-            float(row.get("generator_loss", np.nan)) for row in history
-        ]
-        self.n_generator_updates_ = int(self.net_.generator_steps_)
-        snapshots = dict(self.net_.callbacks_).get("snapshots")
-        new = {} if snapshots is None else snapshots.samples_
-        self.snapshots_ = {
-            **previous,
-            **{epoch: self._to_original(rows) for epoch, rows in new.items()},
-        }
-        return self
-
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, sample_weight=None):
-        """Learn the distribution of the rows of ``X``.
+        """Learn the distribution of the rows of ``X`` (given ``y``, when given).
 
         Parameters
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
             Training rows, drawn from the distribution to learn.
-        y : None
-            Ignored; present for API consistency.
+        y : array-like of shape (n_samples,) or (n_samples, n_conditions), \
+default=None
+            The conditions: numeric values per row (e.g. the true energy of
+            the particle) that the distribution of ``X`` depends on. With
+            ``y`` the model is conditional: both networks see the conditions,
+            and :meth:`sample` needs them. None learns the distribution of
+            ``X`` alone.
         sample_weight : array-like of shape (n_samples,), default=None
             Weight of each real row's term in the discriminator loss;
             negative weights are allowed.
@@ -405,20 +444,22 @@ callbacks, device, random_state, verbose, warm_start
         self : object
             The fitted sampler.
         """
-        return self._fit(X, None, sample_weight)
+        return self._fit(X, y, sample_weight)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None, sample_weight=None):
         """Train for one epoch on ``X``, keeping what was learned before.
 
-        The first call standardises with the mean and spread of its rows.
+        The first call fixes the quantile transforms with its rows.
 
         Parameters
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
             A chunk of training rows.
-        y : None
-            Ignored; present for API consistency.
+        y : array-like of shape (n_samples,) or (n_samples, n_conditions), \
+default=None
+            The conditions of the rows, for a conditional model (given on
+            every call or on none).
         sample_weight : array-like of shape (n_samples,), default=None
             Weight of each real row's term in the discriminator loss.
 
@@ -427,17 +468,44 @@ callbacks, device, random_state, verbose, warm_start
         self : object
             The sampler.
         """
-        return self._fit(X, None, sample_weight, partial=True)
+        return self._fit(X, y, sample_weight, partial=True)
 
     # -- sampling ------------------------------------------------------------
-    def _to_original(self, rows):
-        return np.asarray(rows, dtype=np.float64) * self.scale_ + self.mean_
+    def _sample_conditions(self, y, n_samples):
+        """The conditions of ``n_samples`` rows on the networks' scale, or None."""
+        if not self.n_conditions_:
+            if y is not None:
+                raise ValueError(
+                    "This GANSampler was fitted without conditions, so `y` must be "
+                    "None; fit(X, y) with the conditions to sample given y."
+                )
+            return None
+        if y is None:
+            raise ValueError(
+                f"This GANSampler is conditional (fitted with {self.n_conditions_} "
+                "condition column(s)), so `y` is required: pass one condition for "
+                "all rows or one per row, e.g. sample(1000, y=10.0)."
+            )
+        k = self.n_conditions_
+        arr = np.asarray(y) if not hasattr(y, "iloc") else y
+        if np.ndim(arr) == 0 or (np.ndim(arr) == 1 and k > 1 and len(arr) == k):
+            arr = np.reshape(np.asarray(arr, dtype=object), (1, -1))
+        conditions = _check_conditions(arr, n_rows=None, n_conditions=k)
+        if conditions.shape[0] == 1:
+            conditions = np.repeat(conditions, n_samples, axis=0)
+        elif conditions.shape[0] != n_samples:
+            raise ValueError(
+                f"`y` has {conditions.shape[0]} rows but n_samples={n_samples}: pass "
+                "one condition (repeated for every row) or exactly one per row, "
+                "e.g. sample(len(y), y=y)."
+            )
+        return self.condition_transformer_.transform(conditions)
 
-    def _generate(self, n_samples, random_state):
-        """``n_samples`` standardised rows (float64) from the averaged generator."""
+    def _generate(self, n_samples, random_state, conditions=None):
+        """``n_samples`` rows (float64) on the networks' scale from the averaged generator."""
         seed = seed_from(check_random_state(random_state))
-        with _torch_threads(self._cpu_threads()):
-            rows = self.net_.generate(n_samples, torch_generator(seed)).numpy()
+        cond = None if conditions is None else torch.as_tensor(conditions, dtype=torch.float32)
+        rows = self.net_.generate(n_samples, torch_generator(seed), cond).numpy()
         rows = rows.astype(np.float64)
         if not np.isfinite(rows).all():
             raise ValueError(
@@ -446,7 +514,7 @@ callbacks, device, random_state, verbose, warm_start
             )
         return rows
 
-    def sample(self, n_samples=1, random_state=None):
+    def sample(self, n_samples=1, random_state=None, *, y=None):
         """Generate rows from the learned distribution.
 
         Parameters
@@ -455,12 +523,18 @@ callbacks, device, random_state, verbose, warm_start
             Number of rows to generate.
         random_state : int, RandomState instance or None, default=None
             Seeds the latent vectors: the same int gives the same rows.
+        y : float or array-like of shape (n_samples,), (n_samples, n_conditions) \
+or (n_conditions,), default=None
+            The conditions, for a conditional model (required then, refused
+            otherwise): one condition, repeated for every row, or one row of
+            conditions per generated row.
 
         Returns
         -------
         X : ndarray of shape (n_samples, `n_features_in_`) or DataFrame
-            The rows in the units of the training data; a DataFrame with the
-            training columns when ``fit`` was given a DataFrame.
+            The rows in the units of the training data (columns that held only
+            integers hold integers); a DataFrame with the training columns
+            when ``fit`` was given a DataFrame.
         """
         check_is_fitted(self, "net_")
         if isinstance(n_samples, bool) or not isinstance(n_samples, Integral) or n_samples < 1:
@@ -468,7 +542,11 @@ callbacks, device, random_state, verbose, warm_start
                 f"n_samples must be a positive integer (the number of rows to "
                 f"generate); got {n_samples!r}."
             )
-        X = self._to_original(self._generate(int(n_samples), random_state))
+        n_samples = int(n_samples)
+        conditions = self._sample_conditions(y, n_samples)
+        X = self.transformer_.inverse_transform(
+            self._generate(n_samples, random_state, conditions)
+        )
         if hasattr(self, "feature_names_in_"):
             import pandas as pd
 
@@ -481,17 +559,22 @@ callbacks, device, random_state, verbose, warm_start
         Higher is better (0 for a perfect match, up to the statistical
         fluctuation of the two samples), so
         :class:`~sklearn.model_selection.GridSearchCV` can tune a GAN on
-        held-out rows without a ``scoring``. Both samples are standardised
-        with ``mean_`` and ``scale_``; the generated rows come from a fixed
-        seed, so a fitted model always gives the same score. Above 5,000
-        rows, a fixed random subset of 5,000 rows of ``X`` is used.
+        held-out rows without a ``scoring``. For a conditional model the
+        generated rows are made for the conditions ``y`` of the given rows and
+        the distance is between ``[X, y]`` and ``[sample(y=y), y]``. Both sides
+        are compared on the networks' normal scale (each column through its
+        quantile transform, so that every column counts alike and the tails
+        do not dominate); the generated rows and the spreading of ties come
+        from a fixed seed, so a fitted model always gives the same score.
+        Above 5,000 rows, a fixed random subset of 5,000 rows is used.
 
         Parameters
         ----------
         X : array-like or DataFrame of shape (n_samples, n_features)
             Rows from the true distribution, ideally not used in training.
-        y : None
-            Ignored; present for API consistency.
+        y : array-like of shape (n_samples,) or (n_samples, n_conditions), \
+default=None
+            Their conditions, for a conditional model (required then).
 
         Returns
         -------
@@ -500,11 +583,28 @@ callbacks, device, random_state, verbose, warm_start
         """
         check_is_fitted(self, "net_")
         X = validate_data(self, X, reset=False, dtype=np.float64)
+        if (y is None) != (not self.n_conditions_):
+            self._sample_conditions(y, X.shape[0])  # raises the right error
+        conditions = None
+        if y is not None:
+            conditions = _check_conditions(y, n_rows=X.shape[0], n_conditions=self.n_conditions_)
         if X.shape[0] > SCORE_ROWS:
-            rows = np.random.RandomState(SCORE_SEED).choice(X.shape[0], SCORE_ROWS, replace=False)
-            X = X[np.sort(rows)]
-        real = (X - self.mean_) / self.scale_
-        return -energy_distance(real, self._generate(real.shape[0], SCORE_SEED))
+            rows = np.sort(
+                np.random.RandomState(SCORE_SEED).choice(X.shape[0], SCORE_ROWS, replace=False)
+            )
+            X = X[rows]
+            conditions = None if conditions is None else conditions[rows]
+        cond = None
+        if conditions is not None:
+            cond = self.condition_transformer_.transform(conditions)
+        generated = self.transformer_.inverse_transform(
+            self._generate(X.shape[0], SCORE_SEED, cond)
+        )
+        real = self.transformer_.transform(X, np.random.RandomState(SCORE_SEED))
+        fake = self.transformer_.transform(generated, np.random.RandomState(SCORE_SEED + 1))
+        if cond is not None:
+            real, fake = np.hstack([real, cond]), np.hstack([fake, cond])
+        return -energy_distance(real, fake)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
