@@ -66,6 +66,9 @@ class HoldThenAnneal(Callback):
 class SampleSnapshots(Callback):
     """Generate rows at the end of the given epochs, into ``net.snapshots_``.
 
+    ``net.snapshots_`` maps an epoch to ``(rows, conditions)`` (conditions
+    None for an unconditional model).
+
     The rows are on the networks' (normal) scale; the same latent points
     (drawn with ``seed``) and, for a conditional model, the conditions of the
     first training rows are used at every epoch, so the snapshots show the
@@ -87,7 +90,8 @@ class SampleSnapshots(Callback):
         epoch = len(net.history)
         if epoch in self.epochs:
             rows = net.generate(self.n_samples_, torch_generator(self.seed), self.conditions_)
-            net.snapshots_[epoch] = rows.numpy()
+            conditions = None if self.conditions_ is None else self.conditions_.numpy()
+            net.snapshots_[epoch] = (rows.numpy(), conditions)
 
     def __getstate__(self):
         state = self.__dict__.copy()
