@@ -28,8 +28,9 @@ ESTIMATORS = [
         SoftmaxMLPClassifier(hidden_layer_sizes=(16,), **{**FAST, "max_epochs": 10}),
         step=0.5, cv=2, n_repeats=1, random_state=0,
     ),
-    # The GAN only needs to run: two epochs of the default networks.
-    GANSampler(batch_size=32, max_epochs=2, random_state=0),
+    # The GAN only needs to run: two epochs of tiny networks.
+    GANSampler(latent_dim=2, generator_layers=(8,), discriminator_layers=(8,),
+               batch_size=32, max_epochs=2, random_state=0),
 ]
 
 # The networks compute in float32, as the API fixes (half the memory and

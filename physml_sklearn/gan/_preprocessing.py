@@ -57,6 +57,10 @@ class QuantileNormalizer:
         bounded, light-tailed shapes (a uniform, the arcsine marginals of an
         ellipse) from being stretched into long normal tails. False sends
         every column through the quantile transform.
+    output : {"normal", "uniform"}, default="normal"
+        The scale the quantile transform maps onto: a standard normal, or a
+        uniform of unit variance (for the conditions: the extremes of their
+        range stay as well populated as the middle).
 
     Attributes
     ----------
@@ -73,13 +77,20 @@ class QuantileNormalizer:
     """
 
     def __init__(self, *, randomize_ties=True, round_integers=True,
-                 max_quantiles=MAX_QUANTILES, select=True):
+                 max_quantiles=MAX_QUANTILES, select=True, output="normal"):
         self.randomize_ties = randomize_ties
         self.round_integers = round_integers
         self.max_quantiles = max_quantiles
         self.select = select
+        self.output = output
 
-    def fit(self, X):
+    def fit(self, X, conditions=None):
+        """Fit the transform on the rows ``X``.
+
+        With ``conditions`` (already transformed), the tails are judged on
+        the residuals of the standardised columns given the conditions, not
+        on the marginals that the conditions spread out.
+        """
         X = np.asarray(X, dtype=np.float64)
         n = X.shape[0]
         ordered = np.sort(X, axis=0)
@@ -96,6 +107,10 @@ class QuantileNormalizer:
             from scipy.stats import kurtosis, skew
 
             standard = (X - self.mean_) / self.scale_
+            if conditions is not None:
+                standard = ConditionalStandardizer().fit(standard, conditions).transform(
+                    standard, conditions
+                )
             heavy = (np.abs(skew(standard, axis=0)) > HEAVY_TAIL) | (
                 np.abs(kurtosis(standard, axis=0)) > HEAVY_TAIL
             )
@@ -150,14 +165,18 @@ class QuantileNormalizer:
         Z = (X - self.mean_) / self.scale_
         q = self.quantile_columns_
         if np.any(q):
-            Z[:, q] = ndtri(self._uniform(X[:, q], np.flatnonzero(q), random_state))
+            U = self._uniform(X[:, q], np.flatnonzero(q), random_state)
+            Z[:, q] = (U - 0.5) * np.sqrt(12.0) if self.output == "uniform" else ndtri(U)
         return Z
 
     def inverse_transform(self, Z):
         """Normal scores back to the original units (rounded integer columns)."""
         Z = np.asarray(Z, dtype=np.float64)
         X = Z * self.scale_ + self.mean_
-        U = ndtr(Z)
+        if self.output == "uniform":
+            U = np.clip(Z / np.sqrt(12.0) + 0.5, 0.0, 1.0)
+        else:
+            U = ndtr(Z)
         k = self.quantiles_.shape[0]
         grid = (np.arange(k) + 0.5) / k
         index = np.minimum((U * k).astype(np.intp), k - 1)

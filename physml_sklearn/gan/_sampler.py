@@ -402,13 +402,15 @@ default=None
         rng = check_random_state(self.random_state)
         if reset:
             self.n_conditions_ = 0 if conditions is None else conditions.shape[1]
-            self.transformer_ = QuantileNormalizer().fit(X)
             self.condition_transformer_ = None
             self.condition_standardizer_ = None
+            C = None
             if conditions is not None:
                 self.condition_transformer_ = QuantileNormalizer(
-                    randomize_ties=False, round_integers=False
+                    randomize_ties=False, round_integers=False, output="uniform"
                 ).fit(conditions)
+                C = self.condition_transformer_.transform(conditions)
+            self.transformer_ = QuantileNormalizer().fit(X, C)
         # the ties are spread by a seed of their own, so that the networks'
         # seeds drawn by the core from random_state stay the same
         tie_rng = np.random.RandomState(seed_from(rng) ^ 0x5EED)
