@@ -13,7 +13,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from physml_sklearn import GANSampler
 from physml_sklearn.datasets import make_cubic
 from physml_sklearn.gan._net import GANNet, HoldThenAnneal
-from physml_sklearn.gan._preprocessing import QuantileNormalizer
+from physml_sklearn.gan._preprocessing import ConditionalStandardizer, QuantileNormalizer
 
 # a few epochs of the default networks on 400 rows: 2 steps per epoch
 TINY = dict(max_epochs=4, batch_size=200, random_state=0)
@@ -442,3 +442,19 @@ def test_conditional_pickle_and_warm_start(conditional, shifted):
     more = clone(conditional).set_params(warm_start=True, max_epochs=1).fit(X, y)
     with pytest.raises(ValueError, match="`y` must be given to every call"):
         more.fit(X)
+
+
+def test_conditional_standardizer_removes_what_the_conditions_explain():
+    rng = np.random.RandomState(0)
+    C = rng.uniform(-1.7, 1.7, (2000, 1))
+    # a mean and a spread that both depend on the condition
+    Z = np.column_stack([np.exp(C[:, 0]) + (0.05 + 0.1 * (C[:, 0] + 2)) * rng.normal(size=2000),
+                         rng.normal(size=2000)])
+    cs = ConditionalStandardizer().fit(Z, C)
+    R = cs.transform(Z, C)
+    np.testing.assert_allclose(cs.inverse_transform(R, C), Z, atol=1e-10)
+    # unit spread at every condition, no trend left
+    for low in (-1.7, 0.0, 1.0):
+        part = R[(C[:, 0] >= low) & (C[:, 0] < low + 0.7), 0]
+        assert abs(part.std() - 1.0) < 0.15 and abs(part.mean()) < 0.15
+    assert abs(np.corrcoef(R[:, 0], C[:, 0])[0, 1]) < 0.05
