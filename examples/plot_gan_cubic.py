@@ -53,10 +53,10 @@ print(f"std of x: {std_x:.3f}, std of y: {std_y:.3f} ({std_x / std_y:.1f} times 
 # Watching the GAN learn
 # ----------------------
 # The package's default networks (latent dimension 16, generator and
-# discriminator with two hidden layers of 64 GELU units, learning rates 5e-3,
-# 256 real points per step), trained for 125 epochs instead of the default
-# 200: with 2,000 points an epoch is 8 steps, so 125 epochs make 1,000
-# generator updates.
+# discriminator with two hidden layers of 128 GELU units, learning rates
+# 3e-3, 256 real points per step), trained for 125 epochs instead of the
+# default ``"auto"`` (4,000 updates): with 2,000 points an epoch is 8 steps,
+# so 125 epochs make 1,000 generator updates.
 # ``snapshot_epochs`` keeps points generated at the end of the chosen epochs,
 # always from the same latent vectors, so the panels show the same points
 # moving.
@@ -133,9 +133,9 @@ print("a second true draw: "
 #    other learns, and a long memory keeps pushing where it no longer should.
 # 2. Two hidden layers of 32 ReLU units and 256 real points per step: the
 #    package's earlier defaults.
-# 3. The present default networks: two layers of 64 GELU units (a smooth
+# 3. The present default networks: two layers of 128 GELU units (a smooth
 #    curve wants a smooth generator), a latent dimension of 16 and learning
-#    rates of 5e-3.
+#    rates of 3e-3.
 #
 # Every row gets 1,000 generator updates, and each is trained with three
 # seeds (a new training draw and a new initialisation each time).

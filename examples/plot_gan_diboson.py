@@ -22,7 +22,7 @@ the generated events with a fresh draw, beside a tuned
 To run in about a minute on two CPU cores, the example trains on 5,000
 events for 60 epochs (1,200 generator updates); the benchmark
 ``benchmarks/bench_gan.py`` trains ``GANSampler()`` with its defaults on
-10,000 events (200 epochs).
+10,000 events (100 epochs, 4,000 updates).
 """
 
 # %%
@@ -163,6 +163,6 @@ plt.show()
 # The script prints the C2ST AUC of both generators against fresh events and
 # of two true samples against each other, and the share of events with
 # ``ht = 0``: the GAN generates the point mass as such, the kernel density
-# estimate cannot. With the default 200 epochs on 10,000 events the GAN does
-# better still; ``benchmarks/bench_gan.py`` measures it over three seeds, with
+# estimate cannot. With its default 4,000 updates on 10,000 events the GAN
+# does better still; ``benchmarks/bench_gan.py`` measures it over three seeds, with
 # the KS statistic of every column and the ``n_jets`` frequencies.

@@ -15,8 +15,9 @@ from physml_sklearn.datasets import make_cubic
 from physml_sklearn.gan._net import GANNet, HoldThenAnneal
 from physml_sklearn.gan._preprocessing import ConditionalStandardizer, QuantileNormalizer
 
-# a few epochs of the default networks on 400 rows: 2 steps per epoch
-TINY = dict(max_epochs=4, batch_size=200, random_state=0)
+# a few epochs of small networks on 400 rows: 2 steps per epoch
+TINY = dict(generator_layers=(32, 32), discriminator_layers=(32, 32), max_epochs=4,
+            batch_size=200, random_state=0)
 
 
 @pytest.fixture(scope="module")
@@ -172,7 +173,7 @@ def test_snapshots_at_the_asked_epochs(cubic):
 
 
 def test_partial_fit_trains_one_epoch_at_a_time(cubic):
-    gan = GANSampler(batch_size=200, random_state=0)
+    gan = GANSampler(**TINY)
     gan.partial_fit(cubic[:200])
     assert gan.n_iter_ == 1 and gan.n_generator_updates_ == 1
     gan.partial_fit(cubic[200:])
@@ -306,8 +307,7 @@ def test_quantile_normalizer_round_trip():
 
 def test_point_masses_and_integers_are_generated_as_such():
     X = physics_like(1000)
-    gan = GANSampler(generator_layers=(32,), discriminator_layers=(32,),
-                     **{**TINY, "max_epochs": 20, "batch_size": 100}).fit(X)
+    gan = GANSampler(**{**TINY, "max_epochs": 20, "batch_size": 100}).fit(X)
     S = gan.sample(4000, random_state=0)
     # n_jets holds integers with about the right frequencies
     np.testing.assert_array_equal(S["n_jets"], np.round(S["n_jets"]))
@@ -458,3 +458,18 @@ def test_conditional_standardizer_removes_what_the_conditions_explain():
         part = R[(C[:, 0] >= low) & (C[:, 0] < low + 0.7), 0]
         assert abs(part.std() - 1.0) < 0.15 and abs(part.mean()) < 0.15
     assert abs(np.corrcoef(R[:, 0], C[:, 0])[0, 1]) < 0.05
+
+
+def test_auto_epochs_make_a_fixed_number_of_updates(cubic):
+    from physml_sklearn.gan._sampler import AUTO_UPDATES
+
+    gan = GANSampler(**TINY)
+    assert GANSampler().max_epochs == "auto"
+    gan.set_params(max_epochs="auto")
+    # 400 rows at 200 per step: 2 steps per epoch
+    assert gan._epochs(400) == AUTO_UPDATES // 2
+    assert gan._epochs(10_000) == -(-AUTO_UPDATES // 50)
+    assert gan.set_params(n_critic=5)._epochs(400) == 5 * AUTO_UPDATES // 2
+    assert gan.set_params(max_epochs=7)._epochs(400) == 7
+    with pytest.raises(InvalidParameterError, match="'max_epochs' parameter"):
+        GANSampler(max_epochs="many").fit(cubic)

@@ -143,6 +143,10 @@ class NeuralEstimator(BaseEstimator):
         """Extra keyword arguments for the skorch net (used by the GAN)."""
         return {}
 
+    def _epochs(self, n_samples):
+        """Epochs of one call to ``fit`` on ``n_samples`` rows."""
+        return self.max_epochs
+
     # -- the shared machinery --------------------------------------------
     def _is_continuing(self, partial):
         return (partial or self.warm_start) and hasattr(self, "net_")
@@ -195,7 +199,7 @@ class NeuralEstimator(BaseEstimator):
                     part.w = part.w / part.w.mean()
             torch.manual_seed(train_seed)
             self.net_.fit_tensors(
-                data, valid, epochs=1 if partial else self.max_epochs, seed=shuffle_seed
+                data, valid, epochs=1 if partial else self._epochs(len(data)), seed=shuffle_seed
             )
         self._record_history()
         return self
