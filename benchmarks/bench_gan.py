@@ -277,7 +277,7 @@ def run_diboson(seeds):
         S = gan.sample(N_DIBOSON_EVAL, random_state=seed + 7)
         res = {"GANSampler()": (S, wall, cpu)}
         K, bandwidth, kwall, kcpu = fit_kde(X.to_numpy(), seed, N_DIBOSON_EVAL,
-                                            np.logspace(-1.5, -0.5, 5))
+                                            np.logspace(-1.2, 0.0, 5))
         K = pd.DataFrame(K, columns=DIBOSON_COLUMNS)
         K["n_jets"] = np.maximum(np.round(K["n_jets"]), 0)
         K["ht"] = np.maximum(K["ht"], 0)

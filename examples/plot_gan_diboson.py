@@ -74,7 +74,7 @@ S_gan = gan.sample(5000, random_state=1)
 print(f"GAN: {gan.n_generator_updates_} generator updates")
 
 mean, scale = X.mean(), X.std()
-search = GridSearchCV(KernelDensity(), {"bandwidth": np.logspace(-1.3, -0.5, 5)}, cv=5)
+search = GridSearchCV(KernelDensity(), {"bandwidth": np.logspace(-1.2, 0.0, 5)}, cv=5)
 search.fit((X - mean) / scale)
 S_kde = pd.DataFrame(search.best_estimator_.sample(5000, random_state=1), columns=COLUMNS)
 S_kde = S_kde * scale + mean

@@ -169,7 +169,7 @@ plt.show()
 # Several seeds, two configurations
 # ---------------------------------
 # One run does not tell how often a configuration collapses. Each
-# configuration is trained with three seeds (a new training draw and a new
+# configuration is trained with two seeds (a new training draw and a new
 # initialisation each time): the defaults, and the package's earlier
 # defaults, two hidden layers of 32 ReLU units, a latent dimension of 5 and
 # learning rates of 1e-3, for the same 200 epochs.
@@ -180,7 +180,7 @@ CONFIGS = {
         activation="relu", lr_generator=1e-3, lr_discriminator=1e-3,
     ),
 }
-SEEDS = (0, 1, 2)
+SEEDS = (0, 1)  # two, to keep the example within a minute or so
 runs = {}
 for name, params in CONFIGS.items():
     for seed in SEEDS:
