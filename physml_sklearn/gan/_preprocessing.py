@@ -29,8 +29,8 @@ from scipy.special import ndtr, ndtri
 
 #: at most this many quantiles are stored per column
 MAX_QUANTILES = 10_000
-#: a column goes through the quantile transform when its skewness or its
-#: excess kurtosis exceeds this in size (a tail heavier than a Gaussian's) ...
+#: a column goes through the quantile transform when its skewness exceeds this
+#: in size or its excess kurtosis exceeds it (a tail heavier than a Gaussian's) ...
 HEAVY_TAIL = 1.0
 #: ... or when one value is shared by at least this fraction of its rows
 POINT_MASS = 0.01
@@ -52,8 +52,8 @@ class QuantileNormalizer:
     select : bool, default=True
         Send only the columns that need it through the quantile transform:
         those with integers only, with a point mass (a value shared by at
-        least 1 % of the rows) or with a heavy tail (skewness or excess
-        kurtosis above 1 in size); the others are standardised, which keeps
+        least 1 % of the rows) or with a heavy tail (skewness above 1 in
+        size or excess kurtosis above 1); the others are standardised, which keeps
         bounded, light-tailed shapes (a uniform, the arcsine marginals of an
         ellipse) from being stretched into long normal tails. False sends
         every column through the quantile transform.
@@ -111,8 +111,10 @@ class QuantileNormalizer:
                 standard = ConditionalStandardizer().fit(standard, conditions).transform(
                     standard, conditions
                 )
+            # a positive excess kurtosis is a heavy tail; a negative one (a
+            # uniform, an arcsine) is a bounded shape, best left linear
             heavy = (np.abs(skew(standard, axis=0)) > HEAVY_TAIL) | (
-                np.abs(kurtosis(standard, axis=0)) > HEAVY_TAIL
+                kurtosis(standard, axis=0) > HEAVY_TAIL
             )
             shared = np.array([
                 np.unique(ordered[:, j], return_counts=True)[1].max() >= POINT_MASS * len(ordered)

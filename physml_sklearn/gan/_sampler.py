@@ -245,8 +245,8 @@ default=None
     -----
     **Preprocessing.** A column goes through the quantile transform when it
     holds only integers, has a point mass (one value shared by at least 1 %
-    of the rows) or a heavy tail (skewness or excess kurtosis above 1 in
-    size); its training values are mapped through their empirical
+    of the rows) or a heavy tail (skewness above 1 in size or excess
+    kurtosis above 1); its training values are mapped through their empirical
     distribution function onto a standard normal, the rows that share one
     value spread at random over the interval the value occupies, and
     generated values are mapped back through the empirical quantile
