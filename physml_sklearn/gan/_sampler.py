@@ -97,8 +97,8 @@ class GANSampler(NeuralEstimator):
     Gaussian-like inputs however long the tails of the data); point masses
     (``ht = 0`` in events without jets) are generated exactly, with the
     learned frequency, and columns that hold only integers (``n_jets``) come
-    back as integers. Generated values stay within the range of the training
-    data. See Notes and :ref:`gans` in the user guide.
+    back as integers. Values of the quantile-transformed columns stay within
+    the range of the training data. See Notes and :ref:`gans` in the user guide.
 
     Parameters
     ----------
