@@ -7,7 +7,9 @@ diagnostics a physicist expects.
 
 from .autoencoder import AutoEncoder, AutoEncoderOutlierDetector
 from .classifier import DropoutMLPClassifier, SoftmaxMLPClassifier
+from .folding import FoldingClassifier
 from .gan import GANSampler
+from .persistence import load, save, to_onnx
 
 __version__ = "0.1.0"
 
@@ -15,7 +17,11 @@ __all__ = [
     "AutoEncoder",
     "AutoEncoderOutlierDetector",
     "DropoutMLPClassifier",
+    "FoldingClassifier",
     "GANSampler",
     "SoftmaxMLPClassifier",
     "__version__",
+    "load",
+    "save",
+    "to_onnx",
 ]

@@ -11,6 +11,7 @@ nothing on top of a hand-written PyTorch loop:
 * inference runs in large chunks under :func:`torch.inference_mode`.
 """
 
+import copy
 import math
 import sys
 
@@ -23,6 +24,8 @@ from skorch.utils import TeeGenerator
 PREDICT_CHUNK = 65536
 #: inference pads the rows to a multiple of this (see ``forward_chunks``)
 ROW_BLOCK = 64
+#: rows on which the loss is measured before and after a fit (``mean_loss``)
+LOSS_CHECK_ROWS = 2048
 
 
 class TensorData:
@@ -102,8 +105,46 @@ class EpochProgressBar(Callback):
         return state
 
 
+def snapshot_net(net):
+    """Return a function that puts the skorch ``net`` back in its current state.
+
+    Keeps copies of the weights and buffers of its modules and of the states
+    of its optimizers, its attributes (callbacks, counters) and the length
+    of its history, which training only appends to. Cheap: one copy of the
+    tensors, no pickling.
+    """
+    attributes = dict(vars(net))
+    n_history = len(net.history)
+    modules, optimizers = {}, {}
+    for name, value in attributes.items():
+        if not name.endswith("_"):
+            continue
+        if isinstance(value, torch.nn.Module):
+            modules[name] = {k: v.detach().clone() for k, v in value.state_dict().items()}
+        elif isinstance(value, torch.optim.Optimizer):
+            optimizers[name] = copy.deepcopy(value.state_dict())
+
+    def restore():
+        vars(net).clear()
+        vars(net).update(attributes)
+        del net.history[n_history:]
+        for name, state in modules.items():
+            getattr(net, name).load_state_dict(state)
+        for name, state in optimizers.items():
+            getattr(net, name).load_state_dict(state)
+
+    return restore
+
+
 class DivergedError(FloatingPointError):
-    """Raised when the training loss stops being a finite number."""
+    """Raised when training diverges; the estimator is left as it was.
+
+    Raised when an epoch's loss is not finite, when a weight of the network
+    is not finite at the end of a fit, and when the loss explodes while
+    staying finite: more than ``LOSS_GROWTH_LIMIT`` (100) times the loss at
+    the start of the call (see ``NeuralEstimator._check_trained_net`` and
+    the section "When a fit fails" of the user guide).
+    """
 
 
 class PhysNet(NeuralNet):
@@ -220,11 +261,32 @@ class PhysNet(NeuralNet):
             return (per_event * weight).mean()
         return self.criterion_(y_pred, y_true).mean()
 
+    def mean_loss(self, data, max_rows=LOSS_CHECK_ROWS, *, return_rows=False):
+        """Unweighted mean loss of the network on the :class:`TensorData` ``data``.
+
+        Measured in evaluation mode on at most ``max_rows`` evenly spaced
+        rows, without touching any random number generator: a float (NaN or
+        inf when the output overflows), or None without rows. With
+        ``return_rows``, ``(loss, output, inputs)`` of those rows (CPU tensors).
+        """
+        n = len(data)
+        if n == 0:
+            return (None, None, None) if return_rows else None
+        if n > max_rows:
+            index = torch.linspace(0, n - 1, max_rows).round().long()
+            data = data.subset(index.to(data.X.device))
+        output = self.forward_chunks(data.X)
+        target = data.X if data.y is None else data.y
+        with torch.inference_mode():
+            loss = float(self.criterion_(output, target.cpu()).double().mean())
+        return (loss, output, data.X.cpu()) if return_rows else loss
+
     # -- inference ------------------------------------------------------
-    def forward_chunks(self, X, *, module=None, chunk_size=PREDICT_CHUNK):
+    def forward_chunks(self, X, *, module=None, chunk_size=None):
         """Output of ``module`` (default ``module_``) for the float32 tensor ``X``.
 
-        Runs in no-grad chunks of ``chunk_size`` rows in evaluation mode.
+        Runs in no-grad chunks of ``chunk_size`` rows (default
+        ``PREDICT_CHUNK``) in evaluation mode.
 
         Returns a float32 CPU tensor. The rows are padded with zeros to a
         multiple of ``ROW_BLOCK``: matrix-multiply kernels treat a ragged tail
@@ -233,6 +295,7 @@ class PhysNet(NeuralNet):
         together. With it, predicting a subset gives exactly the same numbers.
         """
         module = self.module_ if module is None else module
+        chunk_size = PREDICT_CHUNK if chunk_size is None else chunk_size
         module.eval()
         n = X.shape[0]
         with torch.inference_mode():

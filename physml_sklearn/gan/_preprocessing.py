@@ -24,6 +24,8 @@ randomisation (each condition to the middle of its interval), so that one
 condition is always one input of the networks.
 """
 
+import pickle
+
 import numpy as np
 from scipy.special import ndtr, ndtri
 
@@ -34,6 +36,22 @@ MAX_QUANTILES = 10_000
 HEAVY_TAIL = 1.0
 #: ... or when one value is shared by at least this fraction of its rows
 POINT_MASS = 0.01
+
+
+def _same_state(a, b):
+    """Whether two fitted transforms hold the same parameters and arrays."""
+    if type(a) is not type(b):
+        return NotImplemented
+    x, y = a.__getstate__(), b.__getstate__()
+    if x.keys() != y.keys():
+        return False
+    for key, value in x.items():
+        if isinstance(value, np.ndarray):
+            if not np.array_equal(value, y[key]):
+                return False
+        elif pickle.dumps(value) != pickle.dumps(y[key]):
+            return False
+    return True
 
 
 class QuantileNormalizer:
@@ -138,6 +156,8 @@ class QuantileNormalizer:
         state.pop("_levels", None)
         return state
 
+    __eq__ = _same_state
+
     def __setstate__(self, state):
         self.__dict__.update(state)
         self._levels = [
@@ -226,6 +246,11 @@ class ConditionalStandardizer:
 
     def __init__(self, n_knots=8):
         self.n_knots = n_knots
+
+    def __getstate__(self):
+        return self.__dict__.copy()
+
+    __eq__ = _same_state
 
     def _features(self, C):
         F = self.splines_.transform(C)

@@ -7,11 +7,11 @@ import torch
 from sklearn.base import _fit_context
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from .._core._base import NeuralEstimator, resolve_device, resolve_optimizer
 from .._core._modules import make_mlp, seed_from, torch_generator
-from .._core._validation import check_sample_weight
+from .._core._validation import check_features, check_sample_weight
 from ..metrics import energy_distance
 from ._losses import BCEGANLoss, WassersteinGPLoss
 from ._net import GANNet, HoldThenAnneal, SampleSnapshots
@@ -125,7 +125,8 @@ class GANSampler(NeuralEstimator):
     snapshot_epochs : list of int, default=None
         Epochs (counted from 1 over all fits of a warm start) at whose end
         rows are generated and kept in ``snapshots_``, to watch the
-        distribution form; epochs that are not reached are left out.
+        distribution form. An epoch beyond the last one of a call to
+        :meth:`fit` raises an error; :meth:`partial_fit` takes those it reaches.
     activation : {"relu", "tanh", "sigmoid", "leaky_relu", "elu", "gelu"}, \
 default="gelu"
         Activation of the hidden layers of both networks. GELU, not the
@@ -390,9 +391,9 @@ default=None
         self.warm_start = warm_start
 
     # -- hooks of the core ------------------------------------------------
-    def _prepare_fit_data(self, X, y, sample_weight, *, reset):
+    def _prepare_fit_data(self, X, y, sample_weight, *, reset, whole_fit=False):
         self._check_gan_parameters()
-        self._snapshot_epochs()
+        snapshot_epochs = self._snapshot_epochs()
         conditional = y is not None
         if not reset and conditional != bool(self.n_conditions_):
             raise ValueError(
@@ -401,8 +402,27 @@ default=None
                 f"was fitted {'with' if self.n_conditions_ else 'without'} conditions. "
                 "Refit from scratch (warm_start=False) to change."
             )
-        X = validate_data(self, X, reset=reset, dtype=np.float64)
+        X = check_features(self, X, reset=reset, dtype=np.float64)
         weight = check_sample_weight(sample_weight, X.shape[0])
+        if snapshot_epochs and whole_fit:
+            done = 0 if reset else len(self.net_.history)
+            last = done + self._epochs(X.shape[0])
+            if max(snapshot_epochs) > last:
+                raise ValueError(
+                    f"snapshot_epochs asks for epoch {max(snapshot_epochs)}, but this fit "
+                    f"ends at epoch {last} (max_epochs={self.max_epochs!r}"
+                    + (f" after {done} epochs of warm start" if done else "")
+                    + "); raise max_epochs or drop the later snapshot epochs."
+                )
+        if reset:
+            with np.errstate(over="ignore", invalid="ignore"):
+                spread = X.std(axis=0)
+            if not np.isfinite(spread).all():
+                raise ValueError(
+                    f"X holds values up to {np.abs(X).max():.3g}, too large for their "
+                    "mean and spread to be computed (they overflow float64); scale the "
+                    "inputs (e.g. change their units)."
+                )
         conditions = None
         if conditional:
             conditions = _check_conditions(
@@ -512,6 +532,12 @@ default=None
             )
         return {int(e) for e in epochs}
 
+    def _divergence_advice(self):
+        return (
+            f"Lower the learning rates (lr_generator={self.lr_generator:g}, "
+            f"lr_discriminator={self.lr_discriminator:g} now), e.g. by a factor of 10."
+        )
+
     def _check_gan_parameters(self):
         if self.early_stopping:
             raise ValueError(
@@ -552,7 +578,7 @@ default=None
         self : object
             The fitted sampler.
         """
-        return self._fit(X, y, sample_weight)
+        return self._fit(X, y, sample_weight, whole_fit=True)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None, sample_weight=None):
@@ -696,7 +722,7 @@ default=None
             Minus the energy distance.
         """
         check_is_fitted(self, "net_")
-        X = validate_data(self, X, reset=False, dtype=np.float64)
+        X = check_features(self, X, reset=False, dtype=np.float64)
         if (y is None) != (not self.n_conditions_):
             self._sample_conditions(y, X.shape[0])  # raises the right error
         conditions = None
