@@ -115,13 +115,13 @@ for ax in disp.ax_:
 plt.show()
 
 # %%
-# (a) After one epoch the generated points are a lopsided blob, and their
-# angle KS statistic is large. (b), (c) Then they spread into a diffuse
-# cloud over the whole frame: the distance to the ellipse stays large, while
-# the angles even out, and a cloud can have about the right angles without
-# being anywhere near the curve (the snapshots listed above). (d) By the end
-# the points form the loop. Neither the distance nor the angles suffice on
-# their own; the C2ST sees both, and falls only at the end.
+# (a) After one epoch the generated points are a blob, and their angle KS
+# statistic is large. (b), (c) Then they spread out and gather towards the
+# loop: the distance to the ellipse and the angle KS statistic fall, at
+# their own pace (printed above). A cloud could have about the right angles
+# without being anywhere near the curve; the line above lists any snapshot
+# where that happened. (d) By the end the points form the loop. Neither the
+# distance nor the angles suffice on their own; the C2ST sees both.
 #
 # Real against generated, and the angles
 # --------------------------------------
