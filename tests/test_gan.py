@@ -1,5 +1,6 @@
 """GANSampler: behaviour beyond the common checks."""
 
+import copy
 import pickle
 
 import numpy as np
@@ -479,15 +480,47 @@ def test_conditional_standardizer_removes_what_the_conditions_explain():
 
 
 def test_auto_epochs_make_a_fixed_number_of_updates(cubic):
-    from physml_sklearn.gan._sampler import AUTO_UPDATES
+    from physml_sklearn.gan._sampler import AUTO_UPDATES, AUTO_UPDATES_FEW_COLUMNS
 
+    assert AUTO_UPDATES_FEW_COLUMNS < AUTO_UPDATES
     gan = GANSampler(**TINY)
     assert GANSampler().max_epochs == "auto"
     gan.set_params(max_epochs="auto")
-    # 400 rows at 200 per step: 2 steps per epoch
-    assert gan._epochs(400) == AUTO_UPDATES // 2
-    assert gan._epochs(10_000) == -(-AUTO_UPDATES // 50)
-    assert gan.set_params(n_critic=5)._epochs(400) == 5 * AUTO_UPDATES // 2
-    assert gan.set_params(max_epochs=7)._epochs(400) == 7
+    # 400 rows at 200 per step: 2 steps per epoch; 3 columns or more
+    assert gan._epochs(400, 3) == AUTO_UPDATES // 2
+    assert gan._epochs(10_000, 11) == -(-AUTO_UPDATES // 50)
+    assert gan.set_params(n_critic=5)._epochs(400, 5) == 5 * AUTO_UPDATES // 2
+    # two columns (x and x^3; or one column and one condition): fewer updates
+    assert gan.set_params(n_critic=1)._epochs(400, 2) == AUTO_UPDATES_FEW_COLUMNS // 2
+    assert gan.set_params(max_epochs=7)._epochs(400, 2) == 7
+    # fitted: the columns of the fit count
+    fitted = GANSampler(**{**TINY, "max_epochs": 1}).fit(cubic)
+    fitted.set_params(max_epochs="auto")
+    assert fitted._epochs(400) == AUTO_UPDATES_FEW_COLUMNS // 2
+    assert fitted.n_generator_updates_ == -(-len(cubic) // TINY["batch_size"])
     with pytest.raises(InvalidParameterError, match="'max_epochs' parameter"):
         GANSampler(max_epochs="many").fit(cubic)
+
+
+def test_conditional_mean_and_spread_are_calibrated_after_training():
+    # a barely trained generator: the calibration alone puts the generated
+    # conditional mean and spread where the training rows have them
+    rng = np.random.RandomState(0)
+    y = rng.uniform(1.0, 3.0, 1000)
+    X = np.column_stack([y + 0.1 * y * rng.standard_normal(1000)])
+    gan = GANSampler(**{**TINY, "max_epochs": 1}).fit(X, y)
+    assert gan.condition_standardizer_.calibration_ is not None
+    raw = copy.deepcopy(gan)
+    raw.condition_standardizer_.calibration_ = None
+
+    def errors(model):
+        out = []
+        for energy in (1.5, 2.0, 2.5):
+            S = model.sample(4000, random_state=0, y=energy)[:, 0]
+            out.append((abs(S.mean() / energy - 1), abs(S.std() / (0.1 * energy) - 1)))
+        return np.max(out, axis=0)
+
+    mean_error, spread_error = errors(gan)
+    assert mean_error < 0.01 and spread_error < 0.06
+    # without it the one-epoch generator's mean is further off
+    assert errors(raw)[0] > 2 * mean_error

@@ -9,7 +9,8 @@ from physml_sklearn import GANSampler
 from physml_sklearn.datasets import make_cubic, make_ellipse
 from physml_sklearn.plotting import GANSamplesDisplay
 
-FAST = dict(max_epochs=6, batch_size=200, random_state=0)
+FAST = dict(latent_dim=2, generator_layers=(8,), discriminator_layers=(8,), max_epochs=6,
+            batch_size=200, random_state=0)
 
 
 @pytest.fixture(scope="module")

@@ -242,6 +242,11 @@ class ConditionalStandardizer:
     mean_coef_, spread_coef_ : ndarray of shape (n_spline_features + 1, n_features)
         Least-squares coefficients (with intercept) of the conditional mean
         and of the conditional mean absolute deviation.
+    calibration_ : tuple or None
+        Set by :meth:`calibrate`: the least-squares fits of the conditional
+        mean and mean absolute deviation of the real and of the generated
+        residuals, which :meth:`inverse_transform` uses to match them;
+        None before calibration.
     """
 
     def __init__(self, n_knots=8):
@@ -262,14 +267,21 @@ class ConditionalStandardizer:
         self.splines_ = SplineTransformer(
             n_knots=self.n_knots, degree=3, extrapolation="constant"
         ).fit(C)
-        F = self._features(C)
+        self.mean_coef_, self.spread_coef_, self.floor_ = self._least_squares(
+            self._features(C), Z
+        )
+        self.calibration_ = None
+        return self
+
+    def _least_squares(self, F, R):
+        """Coefficients of the conditional mean and mean absolute deviation of ``R``."""
         ridge = 1e-6 * np.eye(F.shape[1])
         gram = F.T @ F + ridge * F.shape[0]
-        self.mean_coef_ = np.linalg.solve(gram, F.T @ Z)
-        deviation = np.abs(Z - F @ self.mean_coef_)
-        self.spread_coef_ = np.linalg.solve(gram, F.T @ deviation)
-        self.floor_ = 1e-3 * np.maximum(deviation.mean(axis=0), 1e-12)
-        return self
+        mean_coef = np.linalg.solve(gram, F.T @ R)
+        deviation = np.abs(R - F @ mean_coef)
+        spread_coef = np.linalg.solve(gram, F.T @ deviation)
+        floor = 1e-3 * np.maximum(deviation.mean(axis=0), 1e-12)
+        return mean_coef, spread_coef, floor
 
     def _moments(self, C):
         F = self._features(C)
@@ -278,10 +290,38 @@ class ConditionalStandardizer:
         spread = np.maximum(F @ self.spread_coef_, self.floor_) * np.sqrt(np.pi / 2)
         return mean, spread
 
+    def calibrate(self, R_real, R_generated, C_real, C_generated):
+        """Match the generated residuals' conditional mean and spread to the real ones.
+
+        A generator matches the conditional distributions only as closely
+        as its training got; where a column spreads widely about its mean
+        (a calorimeter's low energies) a small offset of the generated
+        residuals is a visible bias in the original units. So after
+        training, the conditional mean and mean absolute deviation of the
+        generated residuals (``R_generated``, made for the conditions
+        ``C_generated``) and of the real ones are fitted on the same
+        splines, and :meth:`inverse_transform` shifts and scales the
+        generated residuals so that the two agree for every condition.
+        ``R_generated=None`` removes the correction.
+        """
+        self.calibration_ = None
+        if R_generated is None:
+            return self
+        real = self._least_squares(self._features(C_real), R_real)
+        generated = self._least_squares(self._features(C_generated), R_generated)
+        self.calibration_ = (real, generated)
+        return self
+
     def transform(self, Z, C):
         mean, spread = self._moments(C)
         return (Z - mean) / spread
 
     def inverse_transform(self, R, C):
         mean, spread = self._moments(C)
+        calibration = getattr(self, "calibration_", None)
+        if calibration is not None:
+            F = self._features(C)
+            (m_real, s_real, f_real), (m_gen, s_gen, f_gen) = calibration
+            scale = np.maximum(F @ s_real, f_real) / np.maximum(F @ s_gen, f_gen)
+            R = F @ m_real + (R - F @ m_gen) * scale
         return mean + R * spread
