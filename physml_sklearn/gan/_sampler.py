@@ -164,11 +164,13 @@ subclass, default="adam"
     max_epochs : int or "auto", default="auto"
         Number of epochs of a call to ``fit``; the learning rates are held
         for 70 % of them and then annealed to zero. ``"auto"`` trains for as
-        many epochs as make about 4,000 generator updates (500 epochs of
-        2,000 rows, 100 of 10,000, 51 of 20,000 at the default batch size),
-        so that the cost of a fit does not grow with the sample: a GAN
-        learns from the number of updates, and a large sample gives each
-        update fresh rows.
+        many epochs as make about 4,000 generator updates (100 epochs of
+        10,000 rows, 51 of 20,000 at the default batch size), or 2,000 when
+        the rows and the conditions have at most two columns together
+        (250 epochs of 2,000 rows of a 2-D shape, which needs no more), so
+        that the cost of a fit does not grow with the sample: a GAN learns
+        from the number of updates, and a large sample gives each update
+        fresh rows.
     early_stopping : bool, default=False
         Must stay False: a GAN's losses measure the balance of the two
         networks, not the quality of the samples, so there is no validation
@@ -279,9 +281,10 @@ default=None
     correlations of the diboson columns. Two layers of 128 units with a
     latent space of 16 dimensions hold the correlations of ten columns;
     GELU gives a smooth generator for smooth densities; learning rates of
-    3e-3 train these widths in 4,000 updates without the oscillations that
-    1e-2 causes in networks this wide; ``max_epochs="auto"`` fixes the
-    number of updates rather than of passes over the data.
+    3e-3 train these widths in 4,000 updates (2,000 for two columns) without
+    the oscillations that 1e-2 causes in networks this wide;
+    ``max_epochs="auto"`` fixes the number of updates rather than of passes
+    over the data.
 
     **Calibration of a conditional model.** After each fit, the generator
     makes residuals for the training conditions; their conditional mean and
