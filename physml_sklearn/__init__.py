@@ -3,19 +3,34 @@
 Neural networks of a "Machine Learning for Physics" course as scikit-learn
 estimators built on skorch and PyTorch, with toy physics data sets and the
 diagnostics a physicist expects.
+
+The top-level names are imported on first use (PEP 562), so that importing
+the package, or running ``physml-sklearn --help``, does not load torch.
 """
 
-from .autoencoder import AutoEncoder, AutoEncoderOutlierDetector
-from .classifier import DropoutMLPClassifier, SoftmaxMLPClassifier
-from .gan import GANSampler
+import importlib
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "AutoEncoder",
-    "AutoEncoderOutlierDetector",
-    "DropoutMLPClassifier",
-    "GANSampler",
-    "SoftmaxMLPClassifier",
-    "__version__",
-]
+# public name -> the submodule that defines it
+_LAZY = {
+    "AutoEncoder": "autoencoder",
+    "AutoEncoderOutlierDetector": "autoencoder",
+    "DropoutMLPClassifier": "classifier",
+    "GANSampler": "gan",
+    "SoftmaxMLPClassifier": "classifier",
+}
+
+__all__ = sorted(_LAZY) + ["__version__"]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value  # later look-ups skip this function
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
