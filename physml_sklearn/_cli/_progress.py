@@ -6,6 +6,8 @@
 import sys
 import time
 
+from skorch.callbacks import Callback
+
 
 class Progress:
     """Prints which step runs, and during training which fold and epoch.
@@ -65,24 +67,29 @@ class Progress:
         self._print(f"{text} ({time.perf_counter() - self.start:.0f} s)")
 
 
-def epoch_callback(progress):
-    """A skorch callback that reports each epoch of a fit to ``progress``."""
-    from skorch.callbacks import Callback
+class EpochProgress(Callback):
+    """A skorch callback that reports each epoch of a fit to a :class:`Progress`.
 
-    class EpochProgress(Callback):
-        def __init__(self, progress):
-            self.progress = progress
+    It lets go of the display when the training ends, so that the fitted
+    model holds no reference to the terminal.
+    """
 
-        def on_train_begin(self, net, **kwargs):
+    def __init__(self, progress=None):
+        self.progress = progress
+
+    def on_train_begin(self, net, **kwargs):
+        if self.progress is not None:
             self.progress.begin_fold()
 
-        def on_epoch_end(self, net, **kwargs):
+    def on_epoch_end(self, net, **kwargs):
+        if self.progress is not None:
             self.progress.epoch(net.history[-1], net.max_epochs)
 
-        def on_train_end(self, net, **kwargs):
-            n_epochs = len(net.history)
-            stopper = dict(net.callbacks_).get("early_stopping")
-            best = getattr(stopper, "best_epoch_", 0) or n_epochs
-            self.progress.end_fold(n_epochs, best)
-
-    return EpochProgress(progress)
+    def on_train_end(self, net, **kwargs):
+        if self.progress is None:
+            return
+        n_epochs = len(net.history)
+        stopper = dict(net.callbacks_).get("early_stopping")
+        best = getattr(stopper, "best_epoch_", 0) or n_epochs
+        self.progress.end_fold(n_epochs, best)
+        self.progress = None

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from . import CommandError
 from ._io import check_sources, close_matches
-from ._progress import Progress, epoch_callback
+from ._progress import EpochProgress, Progress
 
 SIGNAL, BACKGROUND = "signal", "background"
 #: background efficiencies of the TMVA efficiency table
@@ -111,7 +111,7 @@ def make_model(args, progress):
 
     network = DropoutMLPClassifier(
         early_stopping=True, max_epochs=args.max_epochs, random_state=args.random_state,
-        callbacks=[("progress", epoch_callback(progress))],
+        callbacks=[("progress", EpochProgress(progress))],
     )
     return FoldingClassifier(
         make_pipeline(StandardScaler(), network), n_folds=args.folds,
@@ -272,12 +272,12 @@ def write_report(path, args, X, y, weight, model, result, features, out_of_fold,
                   "training and for the measurement, as in TMVA's cross-validation. S and B "
                   "are the summed event weights above the cut (expected events when the "
                   "weights are cross section x luminosity / events generated)."),
-        table_html(summary, css="data summary"),
+        table_html(summary, css="data text summary"),
     )]
 
     weighted = "weighted" if args.weight else "unweighted (no --weight)"
     inputs = Section("inputs", "Input variables").add(
-        paragraph(f"{len(features)} inputs, {weighted}. Signal filled, background hatched."),
+        paragraph(f"{len(features)} inputs, {weighted}. Signal filled, background as a line."),
         figure_html(input_distributions(X[features], is_signal, weight),
                     "input variable distributions"),
         figure_html(correlation_matrices(X[features], is_signal, weight),
@@ -392,7 +392,8 @@ def write_report(path, args, X, y, weight, model, result, features, out_of_fold,
                   f"early_stopping=True, max_epochs={args.max_epochs}, "
                   f"random_state={args.random_state})))"),
     ] + [(f"file: {name}", note) for name, note in files], columns=["setting", "value"])
-    sections.append(Section("files", "Configuration and files").add(table_html(config)))
+    sections.append(Section("files", "Configuration and files").add(
+        table_html(config, css="data text")))
 
     page = render(
         title="physml-sklearn train: signal vs background",

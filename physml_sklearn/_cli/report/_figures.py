@@ -38,7 +38,7 @@ def input_distributions(X, is_signal, weight, *, n_cols=4):
         for mask, label, color, style in (
             (is_signal, "signal", SIGNAL_COLOR, dict(histtype="stepfilled", alpha=0.35)),
             (~is_signal, "background", BACKGROUND_COLOR,
-             dict(histtype="step", linewidth=1.4, hatch="///")),
+             dict(histtype="step", linewidth=1.5)),
         ):
             w = weight[mask]
             total = w.sum()
