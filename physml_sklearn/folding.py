@@ -1,0 +1,603 @@
+"""k-fold cross-training, the way collider analyses do it (TMVA's CrossValidation)."""
+
+# Authors: The physml_sklearn developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import difflib
+import os
+import sys
+from contextlib import contextmanager
+from numbers import Integral
+
+import numpy as np
+import pandas as pd
+from joblib import cpu_count, effective_n_jobs
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    MetaEstimatorMixin,
+    _fit_context,
+    clone,
+)
+from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import Pipeline
+from sklearn.utils import _safe_indexing, check_array, column_or_1d, get_tags
+from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils.metadata_routing import (
+    MetadataRouter,
+    MethodMapping,
+    _routing_enabled,
+    process_routing,
+)
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.validation import (
+    _check_feature_names_in,
+    check_is_fitted,
+    has_fit_parameter,
+    validate_data,
+)
+from threadpoolctl import threadpool_limits
+
+__all__ = ["FoldingClassifier"]
+
+
+def _estimator_has(attr):
+    """For ``available_if``: the fitted folds, else ``estimator``, have ``attr``."""
+
+    def check(self):
+        if hasattr(self, "estimators_"):
+            return all(hasattr(est, attr) for est in self.estimators_)
+        return hasattr(self.estimator, attr)
+
+    return check
+
+
+def _index_params(params, indices, n_samples):
+    """The per-event entries of ``params`` restricted to the rows ``indices``."""
+    out = {}
+    for key, value in params.items():
+        if hasattr(value, "__len__") and not isinstance(value, str) and len(value) == n_samples:
+            out[key] = _safe_indexing(value, indices)
+        else:
+            out[key] = value
+    return out
+
+
+@contextmanager
+def _thread_limit(n_threads, main_pid):
+    """Cap the BLAS/OpenMP (and torch) threads of a parallel worker at ``n_threads``.
+
+    Nothing is touched when ``n_threads`` is None (a sequential fit). torch's
+    intra-op pool is process-wide, so it is capped only in a worker process,
+    never in the user's own process (where a threading backend would race).
+    """
+    if n_threads is None:
+        yield
+        return
+    torch = sys.modules.get("torch") if os.getpid() != main_pid else None
+    previous = torch.get_num_threads() if torch is not None else None
+    with threadpool_limits(limits=n_threads):
+        if torch is not None:
+            torch.set_num_threads(n_threads)
+        try:
+            yield
+        finally:
+            if torch is not None:
+                torch.set_num_threads(previous)
+
+
+def _fit_fold(estimator, X, y, fit_params, n_threads, main_pid):
+    """Fit one clone (in a joblib worker)."""
+    with _thread_limit(n_threads, main_pid):
+        return estimator.fit(X, y, **fit_params)
+
+
+class FoldingClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
+    """k-fold cross-training: every event scored by a model that never saw it.
+
+    The events are split into ``n_folds`` folds and ``n_folds`` clones of
+    ``estimator`` are trained, clone *i* on every fold but fold *i*. Each
+    training event then has an unbiased score, from the clone that did not
+    train on it (``out_of_fold_proba_``), so that all the simulated events
+    serve for training *and* for the measurement, as with TMVA's
+    ``CrossValidation`` or the ``FoldingClassifier`` of the REP package.
+
+    Two ways to make the folds:
+
+    - ``fold_column=None``: stratified random folds, seeded by
+      ``random_state``. On new data :meth:`predict_proba` averages the
+      ``n_folds`` models.
+    - ``fold_column``: a column of ``X`` that holds an integer event number.
+      A row goes to fold ``event_number % n_folds``. The column is not a
+      feature: the inner estimators never see it. :meth:`predict_proba` scores
+      each row with the model that did not train on its fold, on any data:
+      on the training events that is the out-of-fold score, on new events the
+      deterministic application rule of TMVA (the same event always gets the
+      same score, whatever else is in the file).
+
+    Parameters
+    ----------
+    estimator : estimator object
+        A scikit-learn classifier or a :class:`~sklearn.pipeline.Pipeline`
+        ending in one; it is cloned, never fitted itself.
+    n_folds : int, default=2
+        Number of folds, hence of trained models (at least 2). Each model
+        trains on a fraction ``1 - 1 / n_folds`` of the events.
+    fold_column : str, int or None, default=None
+        The event-number column: a column name of a DataFrame ``X`` or a
+        column index. ``None`` makes stratified random folds.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the random folds (unused with ``fold_column``). It does not seed
+        ``estimator``: give it its own ``random_state`` for reproducible fits.
+    n_jobs : int, default=None
+        Number of folds trained in parallel, through joblib (so
+        ``joblib.parallel_config`` chooses the backend, Dask included).
+        ``None`` means 1 unless in a ``joblib.parallel_config`` context. With
+        more than one job each worker caps its BLAS, OpenMP and torch threads
+        at ``cpu_count // n_jobs``, so that the jobs do not oversubscribe
+        the cores; a sequential fit leaves every thread setting alone.
+
+    Attributes
+    ----------
+    estimators_ : list of estimator objects
+        The fitted clones; ``estimators_[i]`` trained on every fold but ``i``.
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+    folds_ : ndarray of shape (n_samples,)
+        The fold of each training event.
+    out_of_fold_proba_ : ndarray of shape (n_samples, n_classes)
+        Each training event's ``predict_proba`` from the model that did not
+        train on it (when the estimator has ``predict_proba``). Columns
+        follow ``classes_``.
+    n_features_in_ : int
+        Number of columns seen in ``fit``, the fold column included.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Their names, when ``fit`` was given a DataFrame with string columns;
+        the fold column is among them. :meth:`get_feature_names_out` gives
+        the features the inner estimators see.
+
+    See Also
+    --------
+    sklearn.model_selection.cross_val_predict : Out-of-fold predictions
+        without keeping the fold models.
+
+    Notes
+    -----
+    Without ``fold_column``, :meth:`predict_proba` on the *training* events
+    averages models that did see them, so it is biased: use
+    ``out_of_fold_proba_`` for them. With ``fold_column`` the two agree.
+
+    ``sample_weight`` goes to every clone, restricted to its training events.
+    A :class:`~sklearn.pipeline.Pipeline` receives it at its last step
+    (``<last step>__sample_weight``, the usual place for event weights; a
+    scaler before it is not weighted). With metadata routing enabled
+    (``sklearn.set_config(enable_metadata_routing=True)``) the requests of
+    the inner estimator decide instead, and other fit parameters are routed
+    the same way.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from physml_sklearn import FoldingClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(400, 3))
+    >>> y = (X[:, 0] + 0.5 * rng.normal(size=400) > 0).astype(int)
+    >>> event_number = np.arange(400)
+    >>> X_events = np.column_stack([event_number, X])
+    >>> folding = FoldingClassifier(LogisticRegression(), n_folds=2,
+    ...                             fold_column=0).fit(X_events, y)
+    >>> len(folding.estimators_), folding.estimators_[0].n_features_in_
+    (2, 3)
+    >>> bool(np.allclose(folding.predict_proba(X_events), folding.out_of_fold_proba_))
+    True
+    >>> float(np.mean(folding.out_of_fold_proba_.argmax(axis=1) == y)) > 0.8
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["fit", "predict"])],
+        "n_folds": [Interval(Integral, 2, None, closed="left")],
+        "fold_column": [str, Interval(Integral, None, None, closed="neither"), None],
+        "random_state": ["random_state"],
+        "n_jobs": [Integral, None],
+    }
+
+    def __init__(self, estimator, *, n_folds=2, fold_column=None, random_state=None,
+                 n_jobs=None):
+        self.estimator = estimator
+        self.n_folds = n_folds
+        self.fold_column = fold_column
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    # -- input handling ------------------------------------------------------
+    def _allow_nan(self):
+        return get_tags(self.estimator).input_tags.allow_nan
+
+    def _fold_index(self, n_features):
+        """The position of ``fold_column`` among the columns seen in ``fit``."""
+        column = self.fold_column
+        names = getattr(self, "feature_names_in_", None)
+        if isinstance(column, str):
+            if names is None:
+                raise ValueError(
+                    f"fold_column={column!r} is a column name but X has no column "
+                    "names; pass a DataFrame, or the column's index as an int."
+                )
+            hits = np.flatnonzero(names == column)
+            if hits.size == 0:
+                close = difflib.get_close_matches(column, [str(n) for n in names], n=3)
+                hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+                raise ValueError(
+                    f"fold_column={column!r} is not a column of X.{hint} "
+                    f"The columns are {list(names)}."
+                )
+            return int(hits[0])
+        if not -n_features <= column < n_features:
+            raise ValueError(
+                f"fold_column={column} is out of range for X with {n_features} "
+                "columns; pass a column index or name."
+            )
+        if n_features < 2:
+            raise ValueError(
+                "X holds only the fold column; the inner estimators need at least "
+                "one feature besides it."
+            )
+        return int(column) % n_features
+
+    def _split_input(self, X, X_checked):
+        """(event numbers or None, the features in the form the folds take)."""
+        n_features = X_checked.shape[1]
+        keep = np.arange(n_features)
+        event_number = None
+        if self.fold_column is not None:
+            index = self._fold_index(n_features)
+            event_number = self._event_numbers(X_checked[:, index])
+            keep = np.delete(keep, index)
+        if hasattr(self, "feature_names_in_"):
+            names = self.feature_names_in_[keep]
+            if hasattr(X, "iloc") and list(X.columns) == list(self.feature_names_in_):
+                features = X.iloc[:, keep]
+            else:
+                features = pd.DataFrame(X_checked[:, keep], columns=names)
+        else:
+            features = X_checked[:, keep]
+            if features.dtype == object:
+                features = check_array(
+                    features, dtype="numeric", ensure_all_finite=not self._allow_nan()
+                )
+        return event_number, features
+
+    def _event_numbers(self, column):
+        """The fold column as int64 event numbers, or a clear error."""
+        try:
+            values = np.asarray(column, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"fold_column={self.fold_column!r} must hold integer event numbers; "
+                "it holds non-numeric values."
+            ) from exc
+        if not np.all(np.isfinite(values)) or np.any(values != np.round(values)):
+            raise ValueError(
+                f"fold_column={self.fold_column!r} must hold integer event numbers; "
+                "it holds non-integer or non-finite values. Pass the column with "
+                "the event number, not a feature."
+            )
+        return np.asarray(column).astype(np.int64)
+
+    def _validate(self, X, *, reset, y=None):
+        kwargs = dict(
+            dtype=None,
+            ensure_all_finite=not self._allow_nan(),
+            reset=reset,
+        )
+        if y is None:
+            return validate_data(self, X, **kwargs), None
+        return validate_data(self, X, y, **kwargs)
+
+    # -- fitting ---------------------------------------------------------------
+    def _make_folds(self, X, y, event_number):
+        n_samples = X.shape[0]
+        if event_number is not None:
+            return np.mod(event_number, self.n_folds)
+        folds = np.empty(n_samples, dtype=np.int64)
+        cv = StratifiedKFold(self.n_folds, shuffle=True, random_state=self.random_state)
+        for k, (_, test) in enumerate(cv.split(np.zeros((n_samples, 1)), y)):
+            folds[test] = k
+        return folds
+
+    def _fit_params(self, sample_weight, fit_params):
+        """The parameters of ``estimator.fit``, for all the events."""
+        if _routing_enabled():
+            routed = process_routing(self, "fit", sample_weight=sample_weight, **fit_params)
+            return dict(routed.estimator.fit)
+        params = dict(fit_params)
+        if sample_weight is None:
+            return params
+        if has_fit_parameter(self.estimator, "sample_weight"):
+            params["sample_weight"] = sample_weight
+        elif isinstance(self.estimator, Pipeline) and has_fit_parameter(
+            self.estimator.steps[-1][1], "sample_weight"
+        ):
+            params[f"{self.estimator.steps[-1][0]}__sample_weight"] = sample_weight
+        else:
+            raise ValueError(
+                f"sample_weight was given but {type(self.estimator).__name__}.fit "
+                "takes no sample_weight. Use an estimator that does, or enable "
+                "metadata routing and request the weights from the step that "
+                "uses them."
+            )
+        return params
+
+    @_fit_context(
+        # the inner estimator is validated when it is fitted
+        prefer_skip_nested_validation=False
+    )
+    def fit(self, X, y, sample_weight=None, **fit_params):
+        """Train one clone of ``estimator`` per fold, on all the other folds.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Training events; with ``fold_column``, one column holds the event
+            number.
+        y : array-like of shape (n_samples,)
+            Their classes.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Event weights (negative weights allowed where the estimator
+            allows them), passed to every clone for its training events.
+        **fit_params : dict
+            Further parameters of ``estimator.fit`` (routed when metadata
+            routing is enabled); those with one entry per event are split
+            with the folds.
+
+        Returns
+        -------
+        self : object
+            The fitted meta-estimator.
+        """
+        state = dict(self.__dict__)
+        try:
+            return self._fit(X, y, sample_weight, fit_params)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(state)
+            raise
+
+    def _fit(self, X, y, sample_weight, fit_params):
+        X_checked, y = self._validate(X, reset=True, y=y)
+        check_classification_targets(y)
+        classes = np.unique(y)
+        if classes.size < 2:
+            raise ValueError(
+                f"y holds only one class ({classes[0]!r}); a classifier needs at "
+                "least two classes."
+            )
+        n_samples = X_checked.shape[0]
+        if sample_weight is not None:
+            sample_weight = column_or_1d(
+                check_array(sample_weight, ensure_2d=False, dtype=np.float64,
+                            input_name="sample_weight")
+            )
+            if sample_weight.shape[0] != n_samples:
+                raise ValueError(
+                    f"sample_weight has {sample_weight.shape[0]} entries but X has "
+                    f"{n_samples} rows; pass one weight per row."
+                )
+        event_number, features = self._split_input(X, X_checked)
+        folds = self._make_folds(X_checked, y, event_number)
+        for k in range(self.n_folds):
+            if not np.any(folds == k):
+                raise ValueError(
+                    f"fold {k} holds no event (fold_column={self.fold_column!r}, "
+                    f"event_number % {self.n_folds} == {k} never occurs); check that "
+                    "the column holds event numbers, or use fewer folds."
+                )
+        for k in range(self.n_folds):
+            missing = np.setdiff1d(classes, y[folds != k])
+            if missing.size:
+                raise ValueError(
+                    f"the training events of fold {k} (every fold but {k}) hold no "
+                    f"event of class {missing[0]}: each class needs events in at "
+                    "least two folds. Use fewer folds or more events."
+                )
+        params = self._fit_params(sample_weight, fit_params)
+
+        n_workers = min(effective_n_jobs(self.n_jobs), self.n_folds)
+        n_threads = None if n_workers <= 1 else max(1, cpu_count() // n_workers)
+        main_pid = os.getpid()
+        trains = [np.flatnonzero(folds != k) for k in range(self.n_folds)]
+        estimators = Parallel(n_jobs=self.n_jobs)(
+            delayed(_fit_fold)(
+                clone(self.estimator),
+                _safe_indexing(features, train),
+                y[train],
+                _index_params(params, train, n_samples),
+                n_threads,
+                main_pid,
+            )
+            for train in trains
+        )
+        self.estimators_ = estimators
+        self.classes_ = classes
+        self.folds_ = folds
+        if all(hasattr(est, "predict_proba") for est in estimators):
+            self.out_of_fold_proba_ = self._by_fold(features, folds, "predict_proba")
+        elif hasattr(self, "out_of_fold_proba_"):
+            del self.out_of_fold_proba_
+        return self
+
+    # -- prediction ------------------------------------------------------------
+    def _aligned(self, estimator, method, X):
+        """``estimator.<method>(X)`` with its columns aligned to ``classes_``."""
+        out = np.asarray(getattr(estimator, method)(X))
+        if method != "predict_proba":
+            if not np.array_equal(estimator.classes_, self.classes_):
+                raise ValueError(
+                    f"a fold model saw the classes {estimator.classes_.tolist()}, "
+                    f"not {self.classes_.tolist()}; {method} cannot be combined."
+                )
+            return out
+        full = np.zeros((out.shape[0], self.classes_.size))
+        full[:, np.searchsorted(self.classes_, estimator.classes_)] = out
+        return full
+
+    def _by_fold(self, features, folds, method):
+        """Each row from the model that did not train on its fold."""
+        out = None
+        for k, estimator in enumerate(self.estimators_):
+            rows = np.flatnonzero(folds == k)
+            if rows.size == 0:
+                continue
+            part = self._aligned(estimator, method, _safe_indexing(features, rows))
+            if out is None:
+                out = np.empty((folds.shape[0],) + part.shape[1:], dtype=np.float64)
+            out[rows] = part
+        return out
+
+    def _combine(self, X, method):
+        """The output of ``method``: by the fold rule, or averaged over the folds."""
+        check_is_fitted(self)
+        X_checked, _ = self._validate(X, reset=False)
+        event_number, features = self._split_input(X, X_checked)
+        if event_number is not None:
+            return self._by_fold(features, np.mod(event_number, self.n_folds), method)
+        outputs = [self._aligned(est, method, features) for est in self.estimators_]
+        return np.mean(outputs, axis=0)
+
+    @available_if(_estimator_has("predict_proba"))
+    def predict_proba(self, X):
+        """Class probabilities: by the fold rule, or averaged over the fold models.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, `n_features_in_`)
+            Events, with the fold column when the model has one.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``. With ``fold_column`` each row comes
+            from the model that did not train on its fold; otherwise it is
+            the mean of the ``n_folds`` models.
+        """
+        return self._combine(X, "predict_proba")
+
+    @available_if(_estimator_has("predict_proba"))
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, `n_features_in_`)
+            Events, with the fold column when the model has one.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``.
+        """
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    @available_if(_estimator_has("decision_function"))
+    def decision_function(self, X):
+        """Decision function: by the fold rule, or averaged over the fold models.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, `n_features_in_`)
+            Events, with the fold column when the model has one.
+
+        Returns
+        -------
+        score : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            The inner estimator's ``decision_function``, combined like
+            :meth:`predict_proba`.
+        """
+        return self._combine(X, "decision_function")
+
+    def predict(self, X):
+        """Predicted class: the most probable one (or the decision, or the votes).
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, `n_features_in_`)
+            Events, with the fold column when the model has one.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+            The class of highest combined probability; when the inner
+            estimator has no ``predict_proba``, from the combined
+            ``decision_function``, else the majority vote of the fold models.
+        """
+        check_is_fitted(self)
+        if _estimator_has("predict_proba")(self):
+            return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        if _estimator_has("decision_function")(self):
+            score = self.decision_function(X)
+            if score.ndim == 1:
+                return self.classes_[(score > 0).astype(int)]
+            return self.classes_[np.argmax(score, axis=1)]
+        X_checked, _ = self._validate(X, reset=False)
+        event_number, features = self._split_input(X, X_checked)
+        if event_number is not None:
+            labels = np.empty(X_checked.shape[0], dtype=self.classes_.dtype)
+            folds = np.mod(event_number, self.n_folds)
+            for k, est in enumerate(self.estimators_):
+                rows = np.flatnonzero(folds == k)
+                if rows.size:
+                    labels[rows] = est.predict(_safe_indexing(features, rows))
+            return labels
+        votes = np.zeros((X_checked.shape[0], self.classes_.size))
+        for est in self.estimators_:
+            index = np.searchsorted(self.classes_, est.predict(features))
+            votes[np.arange(votes.shape[0]), index] += 1
+        return self.classes_[np.argmax(votes, axis=1)]
+
+    def get_feature_names_out(self, input_features=None):
+        """The features the inner estimators see: the input minus the fold column.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Input feature names; ``None`` uses ``feature_names_in_`` (or
+            ``x0 ... x{n-1}``).
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            The names, without the fold column.
+        """
+        check_is_fitted(self)
+        names = _check_feature_names_in(self, input_features)
+        if self.fold_column is None:
+            return names
+        return np.delete(names, self._fold_index(self.n_features_in_))
+
+    # -- metadata routing and tags -------------------------------------------
+    def get_metadata_routing(self):
+        """Metadata routing of this object: ``fit`` parameters go to ``estimator.fit``.
+
+        Returns
+        -------
+        routing : MetadataRouter
+            A :class:`~sklearn.utils.metadata_routing.MetadataRouter`.
+        """
+        return MetadataRouter(owner=self).add(
+            estimator=self.estimator,
+            method_mapping=MethodMapping().add(caller="fit", callee="fit"),
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        inner = get_tags(self.estimator)
+        tags.input_tags.sparse = False
+        tags.input_tags.allow_nan = inner.input_tags.allow_nan
+        # each model trains on a fraction of the events
+        tags.classifier_tags.poor_score = True
+        return tags
