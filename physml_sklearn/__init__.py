@@ -20,6 +20,8 @@ _LAZY = {
     "FoldingClassifier": "folding",
     "GANSampler": "gan",
     "SoftmaxMLPClassifier": "classifier",
+    "load": "persistence",
+    "save": "persistence",
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]

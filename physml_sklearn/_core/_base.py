@@ -271,3 +271,42 @@ class NeuralEstimator(BaseEstimator):
         tags.input_tags.allow_nan = False
         tags.input_tags.sparse = False
         return tags
+
+    # -- the persistence hook ----------------------------------------------
+    def _net_modules(self, *, rebuild=False):
+        """Every torch module of the fitted net, by attribute name.
+
+        The one hook :mod:`physml_sklearn.persistence` uses for the network
+        weights: it saves the ``state_dict`` of each module returned, and on
+        loading calls ``_net_modules(rebuild=True)`` on the estimator rebuilt
+        from its parameters and fitted attributes, then loads the weights
+        into the modules returned. The modules are ``net_.module_`` and every
+        other module the net holds as an attribute ending in ``_`` (the
+        GAN's ``discriminator_`` and ``generator_average_``).
+
+        Parameters
+        ----------
+        rebuild : bool, default=False
+            First build a new, untrained ``net_`` on ``device`` from the
+            parameters and the fitted attributes (``n_features_in_``,
+            ``classes_``, ``n_outputs_``...), as ``fit`` does; the global
+            torch random state is left untouched.
+
+        Returns
+        -------
+        modules : dict of str to torch.nn.Module
+        """
+        if rebuild:
+            n_outputs = getattr(self, "n_outputs_", None)
+            target = None if n_outputs is None else np.empty((0, n_outputs), np.float32)
+            with torch.random.fork_rng(devices=[]):
+                self.net_ = self._make_net(
+                    self.n_features_in_, target, resolve_device(self.device), []
+                )
+                self.net_.initialize()
+        check_is_fitted(self, "net_")
+        modules = {"module_": self.net_.module_}
+        for name, value in vars(self.net_).items():
+            if name.endswith("_") and isinstance(value, torch.nn.Module):
+                modules.setdefault(name, value)
+        return modules

@@ -1,0 +1,5 @@
+"""Saving models without pickle and exporting them to ONNX."""
+
+from ._safe import ModelFileError, UntrustedTypeError, load, read_versions, save
+
+__all__ = ["ModelFileError", "UntrustedTypeError", "load", "read_versions", "save"]

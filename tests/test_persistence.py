@@ -1,0 +1,352 @@
+"""save / load: round trips without pickle, refusals, damaged files."""
+
+import io
+import json
+import pickle
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.compose import ColumnTransformer
+from sklearn.exceptions import NotFittedError
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer, MinMaxScaler, StandardScaler
+
+import physml_sklearn
+from physml_sklearn import (
+    AutoEncoder,
+    AutoEncoderOutlierDetector,
+    DropoutMLPClassifier,
+    GANSampler,
+    SoftmaxMLPClassifier,
+    load,
+    save,
+)
+from physml_sklearn.inspection import PermutationFeatureElimination
+from physml_sklearn.persistence import ModelFileError, UntrustedTypeError, read_versions
+
+METHODS = (
+    "predict", "predict_proba", "predict_log_proba", "decision_function",
+    "transform", "inverse_transform", "score_samples",
+)
+
+
+def _data(n=300, n_classes=2, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, 4))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    if n_classes == 3:
+        y = y + (X[:, 2] > 1)
+    return X, y
+
+
+def _fit(name):
+    X, y = _data()
+    small = dict(batch_size=64, max_epochs=3, random_state=0)
+    if name == "dropout_pipeline":
+        model = make_pipeline(StandardScaler(), DropoutMLPClassifier((16, 8), **small))
+    elif name == "dropout_early_stopping":
+        model = DropoutMLPClassifier((16, 8), early_stopping=True, **small)
+    elif name == "softmax_strings":
+        y = np.array(["WZ", "ZZ", "ttZ"])[_data(n_classes=3)[1]]
+        model = SoftmaxMLPClassifier((8,), class_weight="balanced", **small)
+    elif name == "autoencoder":
+        model = AutoEncoder(encoder_layers=(8,), latent_dim=2, dropout=0.1, **small)
+        y = None
+    elif name == "autoencoder_target":
+        model = AutoEncoder(encoder_layers=(8,), latent_dim=2, **small)
+        y = np.column_stack([X[:, 0], X[:, 1] ** 2])
+    elif name == "outlier":
+        model = AutoEncoderOutlierDetector(encoder_layers=(8,), latent_dim=2, **small)
+        y = None
+    elif name == "gan":
+        model = GANSampler(latent_dim=2, generator_layers=(8,), discriminator_layers=(8,),
+                           snapshot_epochs=[1, 3], **small)
+        y = None
+    elif name == "elimination":
+        model = PermutationFeatureElimination(
+            SoftmaxMLPClassifier((8,), **small), step=0.5, cv=2, n_repeats=1, random_state=0
+        )
+    elif name == "column_transformer":
+        frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+        columns = ColumnTransformer(
+            [("log", FunctionTransformer(np.log1p), ["a"]),
+             ("scale", MinMaxScaler(), ["b", "c", "d"])],
+            remainder="drop",
+        )
+        model = make_pipeline(columns, DropoutMLPClassifier((8,), **small))
+        X = frame.abs()
+    else:  # pragma: no cover
+        raise ValueError(name)
+    return model.fit(X, y), X
+
+
+def _outputs(model, X):
+    out = {}
+    for method in METHODS:
+        if method == "score_samples" and getattr(model, "n_outputs_", 4) != 4:
+            continue  # an autoencoder trained on another target scores with y
+        if hasattr(model, method):
+            arg = model.transform(X) if method == "inverse_transform" else X
+            out[method] = np.asarray(getattr(model, method)(arg))
+    if isinstance(model, GANSampler):
+        out["sample"] = model.sample(50, random_state=3)
+        out["score"] = np.asarray(model.score(X))
+    return out
+
+
+MODELS = [
+    "dropout_pipeline", "dropout_early_stopping", "softmax_strings", "autoencoder",
+    "autoencoder_target", "outlier", "gan", "elimination", "column_transformer",
+]
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_round_trip_is_bit_identical(name, tmp_path):
+    model, X = _fit(name)
+    before = _outputs(model, X)
+    assert before
+    path = save(model, tmp_path / "model.physml")
+    loaded = load(path)
+    assert type(loaded) is type(model)
+    assert loaded.get_params().keys() == model.get_params().keys()
+    after = _outputs(loaded, X)
+    assert after.keys() == before.keys()
+    for method, values in before.items():
+        assert values.dtype == after[method].dtype, method
+        np.testing.assert_array_equal(after[method], values, err_msg=method)
+
+
+def test_fitted_attributes_survive(tmp_path):
+    model, X = _fit("gan")
+    loaded = load(save(model, tmp_path / "gan.physml"))
+    for name in ("mean_", "scale_", "n_features_in_", "loss_curve_", "generator_loss_curve_",
+                 "n_iter_", "best_epoch_", "n_generator_updates_"):
+        np.testing.assert_array_equal(getattr(loaded, name), getattr(model, name))
+    assert loaded.snapshots_.keys() == model.snapshots_.keys() == {1, 3}
+    np.testing.assert_array_equal(loaded.snapshots_[3], model.snapshots_[3])
+    assert loaded.net_.generator_steps_ == model.net_.generator_steps_
+    assert [row["epoch"] for row in loaded.history_] == [1, 2, 3]
+    # the three networks are back: the generator, its average and the discriminator
+    for name in ("module_", "generator_average_", "discriminator_"):
+        a, b = getattr(loaded.net_, name), getattr(model.net_, name)
+        for (ka, va), (kb, vb) in zip(a.state_dict().items(), b.state_dict().items()):
+            assert ka == kb
+            assert torch.equal(va, vb)
+
+
+def test_loaded_model_keeps_training(tmp_path):
+    model, X = _fit("dropout_pipeline")
+    loaded = load(save(model, tmp_path / "m.physml"))
+    loaded.set_params(dropoutmlpclassifier__warm_start=True).fit(X, _data()[1])
+    assert loaded[-1].n_iter_ == 6
+
+
+def test_dataframe_feature_names_survive(tmp_path):
+    X, y = _data()
+    frame = pd.DataFrame(X, columns=["pt", "eta", "phi", "m"])
+    clf = DropoutMLPClassifier((8,), max_epochs=2, random_state=0).fit(frame, y)
+    loaded = load(save(clf, tmp_path / "m.physml"))
+    np.testing.assert_array_equal(loaded.feature_names_in_, ["pt", "eta", "phi", "m"])
+    np.testing.assert_array_equal(loaded.predict_proba(frame), clf.predict_proba(frame))
+
+
+def test_cuda_model_loads_on_cpu(tmp_path, monkeypatch):
+    """A model trained on a GPU (simulated) loads and predicts on the CPU."""
+    model, X = _fit("dropout_pipeline")
+    expected = model.predict_proba(X)
+    clf = model[-1]
+    clf.device = "cuda"  # as fitted on a GPU: the parameter and the net's device
+    clf.net_.device = "cuda"
+    path = save(model, tmp_path / "m.physml")
+    assert '"device":"cuda"' in zipfile.ZipFile(path).read("model.json").decode()
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    loaded = load(path)
+    assert loaded[-1].device == "cpu"
+    assert loaded[-1].net_.device == "cpu"
+    np.testing.assert_array_equal(loaded.predict_proba(X), expected)
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        load(path, device="cuda")
+
+
+def test_load_never_unpickles(tmp_path, monkeypatch):
+    model, X = _fit("column_transformer")
+    expected = model.predict_proba(X)
+    path = save(model, tmp_path / "m.physml")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("load unpickled something")
+
+    class Refuse:
+        def __init__(self, *args, **kwargs):
+            refuse()
+
+    monkeypatch.setattr(pickle, "loads", refuse)
+    monkeypatch.setattr(pickle, "load", refuse)
+    monkeypatch.setattr(pickle, "Unpickler", Refuse)
+    monkeypatch.setattr(torch, "load", refuse)
+    loaded = load(path)
+    np.testing.assert_array_equal(loaded.predict_proba(X), expected)
+
+
+def test_file_holds_no_pickle(tmp_path):
+    model, _ = _fit("elimination")
+    path = save(model, tmp_path / "m.physml")
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+        assert "model.json" in names
+        assert any(n.endswith(".safetensors") for n in names)
+        for name in names:
+            data = archive.read(name)
+            assert not data.startswith(b"\x80"), f"{name} looks like a pickle"
+            if name.endswith(".npy"):
+                np.load(io.BytesIO(data), allow_pickle=False)
+
+
+def _rewrite(path, edit):
+    """Rewrite the manifest of the model file ``path`` through ``edit``."""
+    with zipfile.ZipFile(path) as archive:
+        members = {n: archive.read(n) for n in archive.namelist()}
+    manifest = json.loads(members["model.json"])
+    members["model.json"] = json.dumps(edit(manifest)).encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+
+
+@pytest.mark.parametrize("name", ["os:system", "builtins:eval", "sklearn.utils._testing:os.system",
+                                  "physml_sklearn._core._base:torch.load"])
+def test_file_naming_another_class_is_refused(name, tmp_path):
+    model, _ = _fit("dropout_pipeline")
+    path = save(model, tmp_path / "m.physml")
+
+    def edit(manifest):
+        text = json.dumps(manifest).replace("physml_sklearn.classifier:DropoutMLPClassifier", name)
+        return json.loads(text)
+
+    _rewrite(path, edit)
+    shown = name.split(":")[-1].split(".")[-1]
+    with pytest.raises(UntrustedTypeError, match=f"names the type .*{shown}"):
+        load(path)
+
+
+def test_skops_member_naming_another_class_is_refused(tmp_path):
+    model, _ = _fit("dropout_pipeline")
+    path = save(model, tmp_path / "m.physml")
+    with zipfile.ZipFile(path) as archive:
+        members = {n: archive.read(n) for n in archive.namelist()}
+    name = next(n for n in members if n.startswith("skops/"))
+    # the skops file of the scaler, edited to name os.system
+    with zipfile.ZipFile(io.BytesIO(members[name])) as inner:
+        parts = {n: inner.read(n) for n in inner.namelist()}
+    schema = json.loads(parts["schema.json"])
+    assert schema["__class__"] == "StandardScaler"
+    schema["__module__"], schema["__class__"] = "posix", "system"
+    parts["schema.json"] = json.dumps(schema).encode()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as inner:
+        for n, data in parts.items():
+            inner.writestr(n, data)
+    members[name] = buffer.getvalue()
+    with zipfile.ZipFile(path, "w") as archive:
+        for n, data in members.items():
+            archive.writestr(n, data)
+    with pytest.raises(UntrustedTypeError, match="names the type posix.system"):
+        load(path)
+
+
+def test_truncated_or_corrupted_file_gives_a_clear_error(tmp_path):
+    model, _ = _fit("dropout_pipeline")
+    path = save(model, tmp_path / "m.physml")
+    data = path.read_bytes()
+    for cut in (10, len(data) // 2, len(data) - 30):
+        bad = tmp_path / f"cut{cut}.physml"
+        bad.write_bytes(data[:cut])
+        with pytest.raises(ModelFileError, match="truncated or damaged|not a model file"):
+            load(bad)
+    corrupted = bytearray(data)
+    start = data.find(b"weights/")  # inside the stored safetensors member
+    corrupted[start + 200 : start + 260] = b"\x00" * 60
+    bad = tmp_path / "corrupted.physml"
+    bad.write_bytes(bytes(corrupted))
+    with pytest.raises(ModelFileError, match="truncated or damaged|damaged"):
+        load(bad)
+    text = tmp_path / "text.physml"
+    text.write_text("not a model")
+    with pytest.raises(ModelFileError, match="not a model file"):
+        load(text)
+    with pytest.raises(FileNotFoundError, match="No model file"):
+        load(tmp_path / "missing.physml")
+
+
+def test_edited_json_gives_a_clear_error(tmp_path):
+    model, _ = _fit("dropout_pipeline")
+    path = save(model, tmp_path / "m.physml")
+    with zipfile.ZipFile(path) as archive:
+        members = {n: archive.read(n) for n in archive.namelist()}
+    members["model.json"] = members["model.json"][:-40]
+    with zipfile.ZipFile(path, "w") as archive:
+        for n, data in members.items():
+            archive.writestr(n, data)
+    with pytest.raises(ModelFileError, match="truncated or damaged"):
+        load(path)
+
+
+def test_weights_of_another_shape_are_refused(tmp_path):
+    model, _ = _fit("dropout_pipeline")
+    path = save(model, tmp_path / "m.physml")
+
+    def edit(manifest):
+        text = json.dumps(manifest)
+        return json.loads(text.replace('"hidden_layer_sizes": {"__kind__": "tuple", "items": '
+                                       '[16, 8]}', '"hidden_layer_sizes": {"__kind__": '
+                                       '"tuple", "items": [16, 9]}'))
+
+    _rewrite(path, edit)
+    with pytest.raises(ModelFileError, match="do not fit the network"):
+        load(path)
+
+
+def test_version_warning(tmp_path):
+    model, _ = _fit("dropout_pipeline")
+    path = save(model, tmp_path / "m.physml")
+    assert read_versions(path)["physml_sklearn"] == physml_sklearn.__version__
+
+    def edit(manifest):
+        manifest["versions"]["torch"] = "1.13.0"
+        manifest["versions"]["physml_sklearn"] = "7.0"
+        return manifest
+
+    _rewrite(path, edit)
+    with pytest.warns(UserWarning, match=r"other major versions of physml_sklearn 7\.0.*torch"):
+        load(path)
+
+
+def test_unfitted_models_are_refused(tmp_path):
+    for model in (DropoutMLPClassifier(), make_pipeline(StandardScaler(), AutoEncoder()),
+                  GANSampler()):
+        with pytest.raises(NotFittedError):
+            save(model, tmp_path / "m.physml")
+    assert not (tmp_path / "m.physml").exists()
+
+
+def test_objects_that_need_pickle_are_refused(tmp_path):
+    X, y = _data()
+    from skorch.callbacks import EpochScoring
+
+    clf = DropoutMLPClassifier((8,), max_epochs=1, callbacks=[EpochScoring("accuracy")]).fit(X, y)
+    with pytest.raises(UntrustedTypeError, match="callbacks=None"):
+        save(clf, tmp_path / "m.physml")
+    ae = AutoEncoder(encoder=torch.nn.Linear(4, 2), latent_dim=2, max_epochs=1).fit(X)
+    with pytest.raises(UntrustedTypeError, match="torch.nn.modules.linear.Linear"):
+        save(ae, tmp_path / "m.physml")
+
+
+def test_file_size_is_the_weights_plus_a_few_kib(tmp_path):
+    X, y = _data(n=2000)
+    clf = DropoutMLPClassifier(max_epochs=20, random_state=0).fit(X, y)  # default network
+    raw = sum(p.numel() * 4 for p in clf.net_.module_.parameters())
+    size = save(make_pipeline(StandardScaler().fit(X), clf), tmp_path / "m.physml").stat().st_size
+    assert raw < size <= 1.2 * raw + 8 * 1024, (raw, size)
