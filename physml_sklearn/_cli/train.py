@@ -48,7 +48,7 @@ def load_events(args):
 
     from ..datasets import load_ntuples
 
-    sources = {BACKGROUND: list(args.background), SIGNAL: list(args.signal)}
+    sources = {SIGNAL: list(args.signal), BACKGROUND: list(args.background)}
     extra = [c for c in (args.fold_column,) if c is not None]
     columns = None if args.features is None else list(dict.fromkeys(args.features + extra))
     data = load_ntuples(sources, features=columns, weight=args.weight,
@@ -434,11 +434,11 @@ def save_model(model, X, out, progress):
     try:
         import onnx  # noqa: F401
         import skl2onnx  # noqa: F401
+
+        from .. import to_onnx
     except ImportError:
         files.append(("model.onnx", "not written: pip install \"physml-sklearn[onnx]\""))
         return files
-    from .. import to_onnx
-
     path = out / "model.onnx"
     try:
         to_onnx(model, X.iloc[:16], path)
