@@ -39,7 +39,9 @@ def legend_texts(ax):
 def test_importing_the_package_does_not_import_matplotlib():
     code = (
         "import sys, physml_sklearn, physml_sklearn.plotting, physml_sklearn.inspection\n"
+        "import physml_sklearn.datasets, physml_sklearn.metrics\n"
         "assert 'matplotlib' not in sys.modules, 'matplotlib was imported'\n"
+        "assert 'uproot' not in sys.modules, 'uproot was imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
 

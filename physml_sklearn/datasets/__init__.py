@@ -1,16 +1,19 @@
 """Data sets for physics machine learning.
 
 Toy collider events (:func:`make_diboson`), two-dimensional curves for generative
-models (:func:`make_cubic`, :func:`make_ellipse`) and blurred images for
-autoencoders (:func:`load_blurred_digits`).
+models (:func:`make_cubic`, :func:`make_ellipse`), blurred images for
+autoencoders (:func:`load_blurred_digits`), and the user's own event files:
+ROOT, Parquet, CSV or HDF5 (:func:`load_ntuples`).
 """
 
-from ._digits import load_blurred_digits
 from ._diboson import make_diboson
+from ._digits import load_blurred_digits
+from ._ntuples import load_ntuples
 from ._toys import make_cubic, make_ellipse
 
 __all__ = [
     "load_blurred_digits",
+    "load_ntuples",
     "make_cubic",
     "make_diboson",
     "make_ellipse",

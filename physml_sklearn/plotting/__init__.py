@@ -4,12 +4,16 @@ from ._feature_importance import FeatureImportanceDisplay
 from ._gan_samples import GANSamplesDisplay
 from ._loss_curve import LossCurveDisplay
 from ._reconstruction import ReconstructionDisplay
+from ._rejection_curve import RejectionCurveDisplay
 from ._score_distribution import ScoreDistributionDisplay
+from ._significance import SignificanceDisplay
 
 __all__ = [
     "FeatureImportanceDisplay",
     "GANSamplesDisplay",
     "LossCurveDisplay",
     "ReconstructionDisplay",
+    "RejectionCurveDisplay",
     "ScoreDistributionDisplay",
+    "SignificanceDisplay",
 ]

@@ -1,0 +1,601 @@
+"""``load_ntuples``: the user's own event files (ROOT, Parquet, CSV, HDF5) as a Bunch."""
+
+# Authors: The physml_sklearn developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import ast
+import difflib
+import re
+from collections.abc import Mapping
+from numbers import Real
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.utils import Bunch
+
+from ._validation import check_bool
+
+__all__ = ["load_ntuples"]
+
+_ROOT_HINT = 'Reading ROOT files needs uproot: pip install "physml-sklearn[root]"'
+_HDF5_HINT = 'Reading HDF5 files needs PyTables: pip install "physml-sklearn[hdf5]"'
+_FORMATS = ".root (as 'file.root:tree'), .parquet, .csv, .h5 / .hdf5"
+#: the most memory one chunk of a ROOT tree takes while it is read
+_ROOT_STEP_SIZE = "50 MB"
+
+
+def _import_uproot():
+    try:
+        import uproot
+    except ImportError as exc:
+        raise ImportError(f"{_ROOT_HINT} ({exc}).") from exc
+    return uproot
+
+
+def _did_you_mean(name, candidates):
+    close = difflib.get_close_matches(str(name), [str(c) for c in candidates], n=3)
+    return f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+
+
+#: the ROOT classes load_ntuples reads events from
+_TREE_CLASSES = ("TTree", "TNtuple", "TNtupleD", "ROOT::RNTuple")
+
+
+def _ttree_schema(tree):
+    """Map each branch of a TTree to None (one number per event) or why not."""
+    from uproot.interpretation.jagged import AsJagged
+    from uproot.interpretation.objects import AsObjects
+    from uproot.interpretation.strings import AsStrings
+
+    out = {}
+    for name in tree.keys(recursive=True):
+        branch = tree[name]
+        if branch.branches:  # a parent of sub-branches holds no values itself
+            continue
+        try:
+            interp = branch.interpretation
+        except Exception:  # noqa: BLE001 - uproot cannot interpret it
+            interp = None
+        dtype = getattr(interp, "to_dtype", None)
+        if isinstance(interp, AsJagged) or (
+            isinstance(interp, AsObjects) and "vector" in branch.typename
+        ):
+            out[name] = f"jagged ({branch.typename})"
+        elif isinstance(interp, AsStrings) or dtype is None:
+            out[name] = f"not numeric ({branch.typename})"
+        elif dtype.shape != ():
+            out[name] = f"jagged ({branch.typename}, {dtype.shape} values per event)"
+        elif dtype.kind not in "biuf":
+            out[name] = f"not numeric ({branch.typename})"
+        else:
+            out[name] = None
+    return out
+
+
+def _rntuple_schema(ntuple):
+    """Map each field of an RNTuple to None (one number per event) or why not."""
+    import awkward as ak
+
+    record = ntuple.arrays(entry_stop=0).type.content
+    out = {}
+    for name, kind in zip(record.fields, record.contents):
+        if isinstance(kind, ak.types.OptionType):
+            kind = kind.content
+        if isinstance(kind, ak.types.NumpyType) and (
+            kind.primitive == "bool" or kind.primitive.startswith(("int", "uint", "float"))
+        ):
+            out[name] = None
+        elif isinstance(kind, (ak.types.ListType, ak.types.RegularType)) and (
+            kind.parameter("__array__") not in ("string", "bytestring")
+        ):
+            out[name] = f"jagged ({kind})"
+        else:
+            out[name] = f"not numeric ({kind})"
+    return out
+
+
+class _Source:
+    """One file (or tree) of one class: knows its columns and reads them."""
+
+    def __init__(self, spec, label):
+        self.label = label
+        text = str(spec)
+        self.key = None
+        lower = text.lower()
+        cut = lower.rfind(".root:")
+        if cut >= 0:
+            self.path, self.key, self.format = text[: cut + 5], text[cut + 6 :], "root"
+        elif lower.endswith(".root"):
+            self.path, self.format = text, "root"
+        else:
+            cut = max(lower.rfind(".h5:"), lower.rfind(".hdf5:"))
+            if cut >= 0:
+                colon = text.index(":", cut)
+                self.path, self.key = text[:colon], text[colon + 1 :]
+            else:
+                self.path = text
+            suffix = Path(self.path).suffix.lower()
+            formats = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv",
+                       ".h5": "hdf5", ".hdf5": "hdf5"}
+            if suffix not in formats:
+                raise ValueError(
+                    f"{text} (class {label!r}): unknown file type {suffix or '(none)'!r}; "
+                    f"load_ntuples reads {_FORMATS}."
+                )
+            self.format = formats[suffix]
+        if not Path(self.path).is_file():
+            raise FileNotFoundError(
+                f"{self.path} (class {label!r}): no such file."
+            )
+        self.name = text if self.key is None else f"{self.path}:{self.key}"
+        self._frame = None
+
+    # -- what is in the file ----------------------------------------------------
+    def schema(self):
+        """Map each column to None (a scalar number) or why it is not one."""
+        reader = getattr(self, f"_schema_{self.format}")
+        return reader()
+
+    def _open_tree(self, file):
+        """The TTree (or RNTuple) named by the source."""
+        trees = [
+            name.rsplit(";", 1)[0]
+            for name, cls in file.classnames(recursive=True).items()
+            if cls in _TREE_CLASSES
+        ]
+        if self.key is None:
+            if len(set(trees)) != 1:
+                raise ValueError(
+                    f"{self.path} (class {self.label!r}) holds {len(set(trees))} trees "
+                    f"{sorted(set(trees))}; name one as '{self.path}:tree'."
+                )
+            self.key = trees[0]
+            self.name = f"{self.path}:{self.key}"
+        if self.key not in trees:
+            raise ValueError(
+                f"{self.path} (class {self.label!r}) has no tree {self.key!r}."
+                f"{_did_you_mean(self.key, trees)} Trees in the file: {sorted(set(trees))}."
+            )
+        return file[self.key]
+
+    def _schema_root(self):
+        uproot = _import_uproot()
+        with uproot.open(self.path) as file:
+            tree = self._open_tree(file)
+            self.n_entries = tree.num_entries
+            if isinstance(tree, uproot.TTree):
+                return _ttree_schema(tree)
+            return _rntuple_schema(tree)
+
+    def _schema_parquet(self):
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        out = {}
+        for field in pq.read_schema(self.path):
+            kind = field.type
+            if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind):
+                out[field.name] = None
+            elif pa.types.is_list(kind) or pa.types.is_large_list(kind) or (
+                pa.types.is_fixed_size_list(kind)
+            ):
+                out[field.name] = f"jagged ({kind})"
+            else:
+                out[field.name] = f"not numeric ({kind})"
+        return out
+
+    def _read_pandas(self):
+        if self._frame is None:
+            if self.format == "csv":
+                self._frame = pd.read_csv(self.path)
+            else:
+                try:
+                    import tables  # noqa: F401
+                except ImportError as exc:
+                    raise ImportError(f"{_HDF5_HINT} ({exc}).") from exc
+                with pd.HDFStore(self.path, mode="r") as store:
+                    keys = [k.lstrip("/") for k in store.keys()]
+                    if self.key is None:
+                        if len(keys) != 1:
+                            raise ValueError(
+                                f"{self.path} (class {self.label!r}) holds {len(keys)} "
+                                f"tables {keys}; name one as '{self.path}:key'."
+                            )
+                        self.key = keys[0]
+                        self.name = f"{self.path}:{self.key}"
+                    if self.key.lstrip("/") not in keys:
+                        raise ValueError(
+                            f"{self.path} (class {self.label!r}) has no table "
+                            f"{self.key!r}.{_did_you_mean(self.key, keys)} Tables in "
+                            f"the file: {keys}."
+                        )
+                    frame = store[self.key]
+                if not isinstance(frame, pd.DataFrame):
+                    frame = frame.to_frame()
+                self._frame = frame
+        return self._frame
+
+    def _schema_csv(self):
+        return self._schema_frame(self._read_pandas())
+
+    _schema_hdf5 = _schema_csv
+
+    @staticmethod
+    def _schema_frame(frame):
+        out = {}
+        for name, dtype in frame.dtypes.items():
+            name = str(name)
+            if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
+                out[name] = None
+            else:
+                column = frame[name].dropna()
+                first = column.iloc[0] if len(column) else None
+                if isinstance(first, (list, tuple, np.ndarray)):
+                    out[name] = "jagged (a list per event)"
+                else:
+                    out[name] = f"not numeric ({dtype})"
+        return out
+
+    # -- reading ----------------------------------------------------------------
+    def read(self, columns, selection, collect):
+        """Append the selected rows of ``columns`` to the lists in ``collect``.
+
+        Returns the number of rows kept.
+        """
+        if self.format == "root":
+            return self._read_root(columns, selection, collect)
+        if self.format == "parquet":
+            frame = pd.read_parquet(self.path, columns=columns)
+        else:
+            frame = self._read_pandas()[columns]
+            self._frame = None
+        n_before = len(frame)
+        frame = self._select(frame, selection)
+        self._check_kept(len(frame), n_before, selection)
+        for name in columns:
+            collect[name].append(frame[name].to_numpy())
+        return len(frame)
+
+    def _read_root(self, columns, selection, collect):
+        uproot = _import_uproot()
+        kept = 0
+        with uproot.open(self.path) as file:
+            tree = file[self.key]
+            for chunk in tree.iterate(
+                filter_name=columns, library="np", step_size=_ROOT_STEP_SIZE
+            ):
+                if selection is not None:
+                    frame = self._select(pd.DataFrame(chunk, copy=False), selection)
+                    chunk = {name: frame[name].to_numpy() for name in columns}
+                for name in columns:
+                    collect[name].append(chunk[name])
+                kept += len(chunk[columns[0]])
+        self._check_kept(kept, self.n_entries, selection)
+        return kept
+
+    def _select(self, frame, selection):
+        if selection is None:
+            return frame
+        try:
+            return frame.query(selection)
+        except pd.errors.UndefinedVariableError as exc:
+            missing = re.search(r"name '([^']+)' is not defined", str(exc))
+            name = missing.group(1) if missing else "?"
+            raise ValueError(
+                f"{self.name}: the selection {selection!r} uses {name!r}, which is "
+                f"not a column.{_did_you_mean(name, list(frame.columns))}"
+            ) from exc
+        except Exception as exc:
+            raise ValueError(
+                f"{self.name}: the selection {selection!r} failed: {exc}. Pass a "
+                "pandas DataFrame.query expression such as 'n_jets >= 2'."
+            ) from exc
+
+    def _check_kept(self, kept, total, selection):
+        if kept == 0:
+            if selection is None:
+                raise ValueError(f"{self.name} (class {self.label!r}) holds no event.")
+            raise ValueError(
+                f"{self.name} (class {self.label!r}): the selection {selection!r} keeps "
+                f"no event of {total}. Loosen it, or check the file."
+            )
+
+
+def _selection_names(selection, available):
+    """The column names a ``DataFrame.query`` string refers to."""
+    names = set(re.findall(r"`([^`]+)`", selection))
+    text = re.sub(r"`[^`]+`", "_", selection)
+    try:
+        names |= {n.id for n in ast.walk(ast.parse(text, mode="eval"))
+                  if isinstance(n, ast.Name)}
+    except SyntaxError:
+        names |= set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text))
+    return [n for n in available if n in names]
+
+
+def _check_sources(sources):
+    if not isinstance(sources, Mapping) or len(sources) == 0:
+        raise ValueError(
+            "sources must map each class label to one file or a list of files, e.g. "
+            "{'signal': 'sig.root:events', 'background': ['bkg1.parquet', "
+            f"'bkg2.parquet']}}; got {sources!r}."
+        )
+    out = []
+    for label, paths in sources.items():
+        if isinstance(paths, (str, Path)):
+            paths = [paths]
+        paths = list(paths)
+        if not paths:
+            raise ValueError(f"sources[{label!r}] is empty; give at least one file.")
+        out.extend(_Source(path, label) for path in paths)
+    return out
+
+
+def _check_features(features, weight):
+    if features is None:
+        return None
+    if isinstance(features, str):
+        features = [features]
+    features = [str(f) for f in features]
+    if not features:
+        raise ValueError("features is empty; name at least one column, or pass None.")
+    duplicates = sorted({f for f in features if features.count(f) > 1})
+    if duplicates:
+        raise ValueError(f"features names {duplicates} more than once.")
+    if isinstance(weight, str) and weight in features:
+        raise ValueError(
+            f"weight={weight!r} is also among the features; the event weight must "
+            "not be a classifier input."
+        )
+    return features
+
+
+def _check_weight(weight):
+    if weight is None or isinstance(weight, str):
+        return weight
+    if isinstance(weight, Real) and not isinstance(weight, bool) and np.isfinite(weight):
+        return float(weight)
+    raise ValueError(
+        f"weight must be a column name, a finite number or None; got {weight!r}."
+    )
+
+
+def _resolve_columns(sources, schemas, features, weight, selection):
+    """Check that every needed column is a scalar number; return the features."""
+    if features is None:
+        numeric = [
+            [n for n, why in schema.items() if why is None and n != weight]
+            for schema in schemas
+        ]
+        common = [n for n in numeric[0] if all(n in other for other in numeric[1:])]
+        for source, names in zip(sources, numeric):
+            extra = [n for n in names if n not in common]
+            if extra:
+                raise ValueError(
+                    f"with features=None every source must hold the same numeric "
+                    f"columns, but {source.name} has {extra} that other sources lack. "
+                    f"Pass features= the columns to use, e.g. the {len(common)} common "
+                    f"ones: {common}."
+                )
+        if not common:
+            raise ValueError(
+                f"{sources[0].name} holds no numeric column with one number per event."
+            )
+        features = common
+    for source, schema in zip(sources, schemas):
+        needed = list(features) + ([weight] if isinstance(weight, str) else [])
+        for name in needed:
+            what = "weight column" if name == weight else "feature"
+            kind = "branch" if source.format == "root" else "column"
+            if name not in schema:
+                raise ValueError(
+                    f"{source.name} (class {source.label!r}) has no {kind} {name!r} "
+                    f"({what}).{_did_you_mean(name, schema)}"
+                )
+            why = schema[name]
+            if why is not None and why.startswith("jagged"):
+                raise ValueError(
+                    f"{source.name}: {kind} {name!r} is variable-length: {why}. "
+                    "load_ntuples reads one number per event; reduce it to one number "
+                    f"per event first (e.g. the leading object's value, or a count) and "
+                    f"write that as a {kind}."
+                )
+            if why is not None:
+                raise ValueError(
+                    f"{source.name}: {kind} {name!r} is {why}; features and weights "
+                    "must be numbers."
+                )
+    return features
+
+
+def load_ntuples(
+    sources,
+    *,
+    features=None,
+    weight=None,
+    selection=None,
+    as_frame=True,
+    return_X_y=False,
+):
+    """Load the user's own event files, one class per set of files, into a Bunch.
+
+    The events of each class are read from ROOT files (through uproot), Parquet,
+    CSV or HDF5 files, the columns selected, the selection applied per file,
+    and everything concatenated into the same :class:`~sklearn.utils.Bunch` as
+    :func:`make_diboson`, ready for a classifier. ROOT trees are streamed in
+    chunks (``TTree.iterate``) and only the requested branches are read, so a
+    large file never sits in memory whole: the memory peaks near the size of
+    the selected columns.
+
+    Parameters
+    ----------
+    sources : dict
+        Maps each class label to one file or a list of files, in the order of
+        ``target_names``, e.g. ``{"WZ": "wz.root:events", "ZZ": ["zz_1.parquet",
+        "zz_2.parquet"]}``. ROOT files are given as ``"file.root:tree"`` (the
+        tree may be omitted when the file holds one; read with uproot, an
+        optional extra: ``pip install "physml-sklearn[root]"``); ``.parquet``,
+        ``.csv`` and ``.h5`` / ``.hdf5`` files (``"file.h5:key"`` names the
+        table of a file with several) are read with pandas.
+    features : list of str or None, default=None
+        The columns (branches) to read. ``None``: every column that holds one
+        number per event (the weight column aside); the sources must then hold
+        the same ones.
+    weight : str, float or None, default=None
+        The per-event weight: a column name, one number for every event, or
+        None (every event weighs 1).
+    selection : str or None, default=None
+        A :meth:`pandas.DataFrame.query` expression applied to every file,
+        e.g. ``"n_jets >= 2 and met > 30"``; it may use columns that are not
+        features.
+    as_frame : bool, default=True
+        If True, ``data`` is a DataFrame (the columns keep their types) and
+        ``target`` a Series; otherwise float64 and int arrays.
+    return_X_y : bool, default=False
+        If True, return ``(data, target)`` instead of a Bunch.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        Dictionary-like object, with the following attributes.
+
+        data : {ndarray, DataFrame} of shape (n_events, n_features)
+            The features of every selected event, the classes one after the
+            other in the order of ``sources``.
+        target : {ndarray, Series} of shape (n_events,)
+            The index of each event's class into ``target_names``.
+        target_names : ndarray of shape (n_classes,)
+            The class labels, the keys of ``sources``.
+        feature_names : list of str
+            The names of the columns of ``data``.
+        sample_weight : ndarray of shape (n_events,)
+            The weight of each event.
+        source : {ndarray, Series} of shape (n_events,)
+            The file (``path:tree`` for ROOT) each event came from; a
+            categorical Series when ``as_frame=True``.
+        DESCR : str
+            The number of events read from each file.
+
+    (data, target) : tuple if ``return_X_y`` is True
+
+    Raises
+    ------
+    FileNotFoundError
+        A file does not exist.
+    ImportError
+        A ROOT file without uproot, an HDF5 file without PyTables.
+    ValueError
+        A missing tree or column (with the close matches), a variable-length
+        branch, a non-numeric column, a selection that keeps no event, or
+        sources with different columns when ``features=None``. The message
+        names the file and the column.
+
+    See Also
+    --------
+    make_diboson : Toy events in the same Bunch.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> import numpy as np, pandas as pd
+    >>> from physml_sklearn.datasets import load_ntuples
+    >>> rng = np.random.default_rng(0)
+    >>> folder = tempfile.mkdtemp()
+    >>> for name, shift in [("sig", 1.0), ("bkg", 0.0)]:
+    ...     pd.DataFrame({"met": rng.exponential(40 + 20 * shift, 100),
+    ...                   "n_jets": rng.poisson(1 + shift, 100),
+    ...                   "w": np.full(100, 0.5)}).to_csv(
+    ...         os.path.join(folder, f"{name}.csv"), index=False)
+    >>> events = load_ntuples(
+    ...     {"signal": os.path.join(folder, "sig.csv"),
+    ...      "background": os.path.join(folder, "bkg.csv")},
+    ...     weight="w", selection="n_jets >= 1")
+    >>> events.feature_names
+    ['met', 'n_jets']
+    >>> events.target_names.tolist()
+    ['signal', 'background']
+    >>> bool((events.data["n_jets"] >= 1).all()), bool((events.sample_weight == 0.5).all())
+    (True, True)
+    >>> int((events.target == 0).sum()) > int((events.target == 1).sum())
+    True
+    """
+    as_frame = check_bool(as_frame, "as_frame")
+    return_X_y = check_bool(return_X_y, "return_X_y")
+    weight = _check_weight(weight)
+    features = _check_features(features, weight)
+    if selection is not None and not isinstance(selection, str):
+        raise ValueError(
+            f"selection must be a DataFrame.query string such as 'n_jets >= 2', or "
+            f"None; got {selection!r}."
+        )
+    sources = _check_sources(sources)
+    schemas = [source.schema() for source in sources]
+    features = _resolve_columns(sources, schemas, features, weight, selection)
+
+    target_names = list(dict.fromkeys(source.label for source in sources))
+    collect = {name: [] for name in features}
+    weights, targets, counts = [], [], []
+    for source, schema in zip(sources, schemas):
+        columns = list(features)
+        if isinstance(weight, str):
+            columns.append(weight)
+        if selection is not None:
+            extra = [n for n in _selection_names(selection, schema) if n not in columns]
+            bad = [n for n in extra if schema[n] is not None]
+            if bad:
+                raise ValueError(
+                    f"{source.name}: the selection uses {bad[0]!r}, which is "
+                    f"{schema[bad[0]]}; select on numbers, one per event."
+                )
+            columns += extra
+        part = {name: [] for name in columns}
+        n_kept = source.read(columns, selection, part)
+        for name in features:
+            collect[name].extend(part.pop(name))
+        if isinstance(weight, str):
+            w = np.concatenate(part.pop(weight)).astype(np.float64)
+        else:
+            w = np.full(n_kept, 1.0 if weight is None else weight)
+        del part
+        weights.append(w)
+        targets.append(np.full(n_kept, target_names.index(source.label), dtype=np.intp))
+        counts.append(n_kept)
+
+    # one column at a time, dropping its chunks as soon as it is joined
+    columns = {}
+    for name in features:
+        chunks = collect.pop(name)
+        columns[name] = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+        del chunks
+    sample_weight = np.concatenate(weights)
+    target = np.concatenate(targets)
+    names = list(dict.fromkeys(source.name for source in sources))
+    codes = [names.index(source.name) for source in sources]
+    source_codes = np.repeat(np.asarray(codes, dtype=np.intp), counts)
+
+    if as_frame:
+        data = pd.DataFrame(columns, copy=False)
+        target = pd.Series(target, name="target")
+        source = pd.Series(
+            pd.Categorical.from_codes(source_codes, categories=names), name="source"
+        )
+    else:
+        data = np.empty((len(target), len(features)), dtype=np.float64)
+        for j, name in enumerate(features):
+            data[:, j] = columns.pop(name)
+        source = np.asarray(names, dtype=object)[source_codes]
+    if return_X_y:
+        return data, target
+    descr = "\n".join(
+        f"- {s.name} (class {s.label!r}): {n} events" for s, n in zip(sources, counts)
+    )
+    return Bunch(
+        data=data,
+        target=target,
+        target_names=np.array(target_names),
+        feature_names=list(features),
+        sample_weight=sample_weight,
+        source=source,
+        DESCR=f"Events read by load_ntuples:\n{descr}\n",
+    )
