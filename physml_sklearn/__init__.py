@@ -22,6 +22,7 @@ _LAZY = {
     "SoftmaxMLPClassifier": "classifier",
     "load": "persistence",
     "save": "persistence",
+    "to_onnx": "persistence",
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]

@@ -69,6 +69,22 @@ def _fit(name):
         model = PermutationFeatureElimination(
             SoftmaxMLPClassifier((8,), **small), step=0.5, cv=2, n_repeats=1, random_state=0
         )
+    elif name == "folding":
+        from physml_sklearn.folding import FoldingClassifier
+
+        model = FoldingClassifier(
+            make_pipeline(StandardScaler(), DropoutMLPClassifier((8,), **small)), n_folds=3
+        )
+    elif name == "folding_event_numbers":
+        from physml_sklearn.folding import FoldingClassifier
+
+        frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+        frame["event"] = np.arange(len(frame)) * 7919
+        model = FoldingClassifier(
+            make_pipeline(StandardScaler(), SoftmaxMLPClassifier((8,), **small)),
+            fold_column="event",
+        )
+        X = frame
     elif name == "column_transformer":
         frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
         columns = ColumnTransformer(
@@ -91,6 +107,8 @@ def _outputs(model, X):
         if hasattr(model, method):
             arg = model.transform(X) if method == "inverse_transform" else X
             out[method] = np.asarray(getattr(model, method)(arg))
+    if hasattr(model, "out_of_fold_proba_"):
+        out["out_of_fold_proba_"] = model.out_of_fold_proba_
     if isinstance(model, GANSampler):
         out["sample"] = model.sample(50, random_state=3)
         out["score"] = np.asarray(model.score(X))
@@ -99,7 +117,8 @@ def _outputs(model, X):
 
 MODELS = [
     "dropout_pipeline", "dropout_early_stopping", "softmax_strings", "autoencoder",
-    "autoencoder_target", "outlier", "gan", "elimination", "column_transformer",
+    "autoencoder_target", "outlier", "gan", "elimination", "column_transformer", "folding",
+    "folding_event_numbers",
 ]
 
 

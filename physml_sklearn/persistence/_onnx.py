@@ -1,0 +1,706 @@
+"""``to_onnx``: a fitted model as one ONNX graph, built on skl2onnx.
+
+Each estimator of the package is registered with skl2onnx
+(``update_registered_converter``): a shape calculator and a converter that
+writes the estimator's network into the graph. Networks made of the
+package's layers (linear layers, the activations, dropout, flatten) are
+written with ONNX operators straight from their weights, in evaluation
+mode: dropout is the identity. Any other torch module (a user's encoder)
+is exported with :func:`torch.onnx.export` and its graph inlined. The batch
+dimension stays dynamic throughout.
+
+Nothing here is imported with the package: onnx, skl2onnx and torch's
+exporter load on the first call of :func:`to_onnx`.
+"""
+
+import math
+
+import numpy as np
+from sklearn.utils.validation import check_is_fitted
+
+from .._core._base import NeuralEstimator
+
+#: whether the converters are registered with skl2onnx
+_REGISTERED = False
+
+
+# -- writing nodes --------------------------------------------------------------
+class _Emitter:
+    """Adds nodes and constants to a skl2onnx container with unique names."""
+
+    def __init__(self, scope, container):
+        self.scope = scope
+        self.container = container
+
+    @property
+    def opset(self):
+        return self.container.target_opset
+
+    def name(self, hint):
+        return self.scope.get_unique_variable_name(hint)
+
+    def const(self, value, hint="c", dtype=np.float32):
+        from onnx import numpy_helper
+
+        array = np.asarray(value)
+        name = self.name(hint)
+        if array.dtype.kind in "US" or array.dtype == object:
+            from onnx import TensorProto
+
+            values = [str(v).encode() for v in array.ravel()]
+            self.container.add_initializer(name, TensorProto.STRING, list(array.shape), values)
+            return name
+        if dtype is not None:
+            array = array.astype(dtype)
+        tensor = numpy_helper.from_array(array, name)
+        self.container.add_initializer(name, tensor.data_type, list(array.shape), tensor)
+        return name
+
+    def node(self, op, inputs, hint=None, *, outputs=None, domain="", op_version=None, **attrs):
+        if outputs is None:
+            outputs = [self.name(hint or op.lower())]
+        kwargs = {"op_domain": domain} if domain else {}
+        if op_version is not None:
+            kwargs["op_version"] = op_version
+        self.container.add_node(
+            op, list(inputs), list(outputs), name=self.scope.get_unique_operator_name(op),
+            **kwargs, **attrs,
+        )
+        return outputs[0] if len(outputs) == 1 else outputs
+
+    def float_input(self, variable):
+        """The name of ``variable`` as float32 (cast when it is not)."""
+        from skl2onnx.common.data_types import FloatTensorType
+
+        if isinstance(variable.type, FloatTensorType):
+            return variable.full_name
+        from onnx import TensorProto
+
+        return self.node("Cast", [variable.full_name], "x_float", to=TensorProto.FLOAT)
+
+
+_ACTIVATION_OPS = ("ReLU", "Tanh", "Sigmoid", "LeakyReLU", "ELU", "GELU")
+
+
+def _writable(module):
+    """Whether ``module`` is made only of layers written here as ONNX operators."""
+    from torch import nn
+
+    from .._core._modules import Dropout
+
+    if isinstance(module, nn.Sequential):
+        return all(_writable(child) for child in module)
+    if type(module).__name__ == "AutoEncoderModule":
+        return _writable(module.encoder) and _writable(module.decoder)
+    if isinstance(module, (nn.Dropout, Dropout)) or type(module) in (nn.Identity, nn.Linear):
+        return True
+    if type(module) is nn.GELU:
+        return module.approximate == "none"
+    if type(module) is nn.Flatten:
+        return module.start_dim == 1 and module.end_dim == -1
+    return type(module).__module__.startswith("torch.nn") and (
+        type(module).__name__ in _ACTIVATION_OPS
+    )
+
+
+def _emit_module(em, module, x, width):
+    """Write ``module`` applied to ``x`` (float32, ``width`` columns); return its name."""
+    from torch import nn
+
+    if not _writable(module):
+        return _emit_exported(em, module, x, width)
+    if isinstance(module, nn.Sequential):
+        for child in module:
+            x = _emit_module(em, child, x, width)
+            width = getattr(child, "out_features", width)
+        return x
+    if type(module).__name__ == "AutoEncoderModule":
+        code = _emit_module(em, module.encoder, x, width)
+        return _emit_module(em, module.decoder, code, _output_width(module.encoder, width))
+    if type(module) is nn.Linear:
+        weight = module.weight.detach().cpu().numpy()
+        inputs = [x, em.const(weight, "W")]
+        if module.bias is not None:
+            inputs.append(em.const(module.bias.detach().cpu().numpy(), "B"))
+        return em.node("Gemm", inputs, "linear", transB=1)
+    if type(module) is nn.ReLU:
+        return em.node("Relu", [x])
+    if type(module) is nn.Tanh:
+        return em.node("Tanh", [x])
+    if type(module) is nn.Sigmoid:
+        return em.node("Sigmoid", [x])
+    if type(module) is nn.LeakyReLU:
+        return em.node("LeakyRelu", [x], alpha=float(module.negative_slope))
+    if type(module) is nn.ELU:
+        return em.node("Elu", [x], alpha=float(module.alpha))
+    if type(module) is nn.GELU:
+        # 0.5 x (1 + erf(x / sqrt(2))), valid in every opset
+        erf = em.node("Erf", [em.node("Mul", [x, em.const(1.0 / math.sqrt(2.0))])])
+        half_x = em.node("Mul", [x, em.const(0.5)])
+        return em.node("Mul", [half_x, em.node("Add", [erf, em.const(1.0)])])
+    if type(module) is nn.Flatten:
+        return em.node("Flatten", [x], axis=1)
+    return x  # dropout and identity: evaluation mode
+
+
+def _output_width(module, width):
+    import torch
+
+    was_training = module.training
+    module.eval()
+    with torch.no_grad():
+        out = module(torch.zeros(2, width))
+    module.train(was_training)
+    return int(out.reshape(2, -1).shape[1])
+
+
+def _emit_exported(em, module, x, width):
+    """Export ``module`` with :func:`torch.onnx.export` and inline its graph."""
+    import warnings
+
+    import torch
+    from onnx import helper, numpy_helper
+
+    module = module.eval()
+    batch = torch.export.Dim("batch")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # torch.export's own deprecations
+            program = torch.onnx.export(
+                module,
+                (torch.zeros(2, width),),
+                input_names=["x"],
+                output_names=["y"],
+                dynamic_shapes=({0: batch},),
+                opset_version=max(em.opset, 18),
+                dynamo=True,
+                verbose=False,
+            )
+    except Exception as exc:  # the exporter raises many types
+        raise NotImplementedError(
+            f"The torch module {type(module).__name__} could not be exported to ONNX by "
+            f"torch.onnx.export: {exc}"
+        ) from exc
+    model = program.model_proto
+    if len(model.functions):
+        raise NotImplementedError(
+            f"The ONNX export of {type(module).__name__} holds local functions, which "
+            "cannot be inlined into the scikit-learn graph."
+        )
+    graph = model.graph
+    names = {graph.input[0].name: x}
+    for init in graph.initializer:
+        new = em.name("t_" + init.name.replace(".", "_"))
+        array = numpy_helper.to_array(init)
+        tensor = numpy_helper.from_array(array, new)
+        em.container.add_initializer(new, tensor.data_type, list(array.shape), tensor)
+        names[init.name] = new
+    for node in graph.node:
+        inputs = [names.get(i, i) if i else "" for i in node.input]
+        outputs = []
+        for o in node.output:
+            names[o] = em.name("t_" + o.replace(".", "_"))
+            outputs.append(names[o])
+        attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+        em.node(node.op_type, inputs, outputs=outputs, domain=node.domain, **attrs)
+    return names[graph.output[0].name]
+
+
+def _network_output(em, estimator, variable, module=None):
+    """The net of ``estimator`` (or its ``module``) applied to ``variable``."""
+    x = em.float_input(variable)
+    module = estimator.net_.module_ if module is None else module
+    return _emit_module(em, module, x, estimator.n_features_in_)
+
+
+# -- labels --------------------------------------------------------------------
+def _label_type(classes):
+    from skl2onnx.common.data_types import Int64TensorType, StringTensorType
+
+    classes = np.asarray(classes)
+    if classes.dtype.kind in "biu":
+        return Int64TensorType
+    if classes.dtype.kind == "f" and np.all(classes == np.round(classes)):
+        return Int64TensorType
+    if classes.dtype.kind in "USO" and all(isinstance(c, str) for c in classes.tolist()):
+        return StringTensorType
+    raise NotImplementedError(
+        f"Class labels of dtype {classes.dtype} cannot be ONNX labels; use integer or "
+        "string labels."
+    )
+
+
+def _labels_const(em, classes):
+    classes = np.asarray(classes)
+    if _label_type(classes).__name__ == "Int64TensorType":
+        return em.const(classes.astype(np.int64), "classes", dtype=np.int64)
+    return em.const(classes.astype(object), "classes", dtype=None)
+
+
+def _classifier_shapes(operator):
+    from skl2onnx.common.data_types import FloatTensorType
+
+    classes = operator.raw_operator.classes_
+    n = operator.inputs[0].get_first_dimension()
+    operator.outputs[0].type = _label_type(classes)([n])
+    if len(operator.outputs) > 1:
+        operator.outputs[1].type = FloatTensorType([n, len(classes)])
+
+
+def _emit_labels(em, classes, index, output):
+    """``classes[index]`` into ``output`` (``index``: int64 of shape (N,))."""
+    em.node("Gather", [_labels_const(em, classes), index], outputs=[output], axis=0)
+
+
+def _convert_binary(scope, operator, container):
+    from onnx import TensorProto
+
+    em = _Emitter(scope, container)
+    est = operator.raw_operator
+    logit = _network_output(em, est, operator.inputs[0])  # (N, 1)
+    p = em.node("Sigmoid", [logit], "p")
+    q = em.node("Sub", [em.const(np.ones((1, 1))), p], "q")
+    if len(operator.outputs) > 1:
+        em.node("Concat", [q, p], outputs=[operator.outputs[1].full_name], axis=1)
+    # the label as in predict: the positive class where the logit is > 0
+    positive = em.node("Greater", [logit, em.const(np.zeros((1, 1)))], "positive")
+    index = em.node("Cast", [positive], "index", to=TensorProto.INT64)
+    index = em.node("Reshape", [index, em.const([-1], dtype=np.int64)], "index")
+    _emit_labels(em, est.classes_, index, operator.outputs[0].full_name)
+
+
+def _convert_softmax(scope, operator, container):
+    em = _Emitter(scope, container)
+    est = operator.raw_operator
+    logits = _network_output(em, est, operator.inputs[0])
+    if len(operator.outputs) > 1:
+        em.node("Softmax", [logits], outputs=[operator.outputs[1].full_name], axis=1)
+    index = em.node("ArgMax", [logits], "index", axis=1, keepdims=0)
+    _emit_labels(em, est.classes_, index, operator.outputs[0].full_name)
+
+
+# -- autoencoders ----------------------------------------------------------------
+def _autoencoder_parser(scope, model, inputs, custom_parsers=None):
+    from skl2onnx.common.data_types import FloatTensorType
+
+    operator = scope.declare_local_operator(_ALIASES[type(model)], model)
+    operator.inputs = inputs
+    for name in ("transform", "reconstruction"):
+        operator.outputs.append(scope.declare_local_variable(name, FloatTensorType()))
+    return operator.outputs
+
+
+def _autoencoder_shapes(operator):
+    from skl2onnx.common.data_types import FloatTensorType
+
+    est = operator.raw_operator
+    n = operator.inputs[0].get_first_dimension()
+    operator.outputs[0].type = FloatTensorType([n, est.latent_dim])
+    operator.outputs[1].type = FloatTensorType([n, est.n_outputs_])
+
+
+def _convert_autoencoder(scope, operator, container):
+    em = _Emitter(scope, container)
+    est = operator.raw_operator
+    module = est.net_.module_
+    code = _network_output(em, est, operator.inputs[0], module.encoder)
+    em.node("Identity", [code], outputs=[operator.outputs[0].full_name])
+    out = _emit_module(em, module.decoder, code, est.latent_dim)
+    em.node("Identity", [out], outputs=[operator.outputs[1].full_name])
+
+
+def _outlier_parser(scope, model, inputs, custom_parsers=None):
+    from skl2onnx.common.data_types import FloatTensorType, Int64TensorType
+
+    operator = scope.declare_local_operator(_ALIASES[type(model)], model)
+    operator.inputs = inputs
+    operator.outputs.append(scope.declare_local_variable("label", Int64TensorType()))
+    operator.outputs.append(scope.declare_local_variable("scores", FloatTensorType()))
+    return operator.outputs
+
+
+def _outlier_shapes(operator):
+    from skl2onnx.common.data_types import FloatTensorType, Int64TensorType
+
+    n = operator.inputs[0].get_first_dimension()
+    operator.outputs[0].type = Int64TensorType([n])
+    operator.outputs[1].type = FloatTensorType([n, 1])
+
+
+def _emit_row_loss(em, loss, output, target):
+    """Per-row mean of the reconstruction loss, shape (N, 1)."""
+    diff = em.node("Sub", [output, target], "diff")
+    if loss == "mse":
+        per = em.node("Mul", [diff, diff], "sq")
+    elif loss == "l1":
+        per = em.node("Abs", [diff], "abs")
+    elif loss == "huber":  # delta = 1: 0.5 d^2 where |d| < 1, else |d| - 0.5
+        absd = em.node("Abs", [diff], "abs")
+        small = em.node("Less", [absd, em.const(1.0)], "small")
+        quad = em.node("Mul", [em.node("Mul", [diff, diff]), em.const(0.5)], "quad")
+        lin = em.node("Sub", [absd, em.const(0.5)], "lin")
+        per = em.node("Where", [small, quad, lin], "huber")
+    elif loss == "bce":  # torch clamps the logarithms at -100
+        low = em.const(-100.0)
+        log_o = em.node("Max", [em.node("Log", [output]), low], "log_o")
+        one_minus = em.node("Sub", [em.const(1.0), output], "one_minus")
+        log_1mo = em.node("Max", [em.node("Log", [one_minus]), low], "log_1mo")
+        t_log = em.node("Mul", [target, log_o])
+        rest = em.node("Mul", [em.node("Sub", [em.const(1.0), target]), log_1mo])
+        per = em.node("Neg", [em.node("Add", [t_log, rest])], "bce")
+    else:  # pragma: no cover - guarded by parameter validation
+        raise NotImplementedError(f"loss={loss!r}")
+    axes = em.const([1], dtype=np.int64)
+    return em.node("ReduceMean", [per, axes], "row_loss", keepdims=1)
+
+
+def _convert_outlier(scope, operator, container):
+    from onnx import TensorProto
+
+    em = _Emitter(scope, container)
+    est = operator.raw_operator
+    x = em.float_input(operator.inputs[0])
+    out = _emit_module(em, est.net_.module_, x, est.n_features_in_)
+    error = _emit_row_loss(em, est.loss, out, x)
+    decision = em.node(
+        "Sub", [em.node("Neg", [error]), em.const(np.full((1, 1), est.offset_))], "decision"
+    )
+    em.node("Identity", [decision], outputs=[operator.outputs[1].full_name])
+    inlier = em.node("GreaterOrEqual", [decision, em.const(np.zeros((1, 1)))], "inlier")
+    index = em.node("Cast", [inlier], "index", to=TensorProto.INT64)
+    index = em.node("Reshape", [index, em.const([-1], dtype=np.int64)], "index")
+    _emit_labels(em, np.array([-1, 1]), index, operator.outputs[0].full_name)
+
+
+# -- the GAN ---------------------------------------------------------------------
+def _gan_parser(scope, model, inputs, custom_parsers=None):
+    from skl2onnx.common.data_types import FloatTensorType
+
+    operator = scope.declare_local_operator(_ALIASES[type(model)], model)
+    operator.inputs = inputs
+    operator.outputs.append(scope.declare_local_variable("samples", FloatTensorType()))
+    return operator.outputs
+
+
+def _gan_shapes(operator):
+    from skl2onnx.common.data_types import FloatTensorType
+
+    n = operator.inputs[0].get_first_dimension()
+    operator.outputs[0].type = FloatTensorType([n, operator.raw_operator.n_features_in_])
+
+
+def _convert_gan(scope, operator, container):
+    em = _Emitter(scope, container)
+    est = operator.raw_operator
+    x = em.float_input(operator.inputs[0])
+    if len(operator.inputs) > 1:  # the condition, after the latent noise
+        x = em.node("Concat", [x, em.float_input(operator.inputs[1])], "z_y", axis=1)
+    width = est.net_.generator_average_[0].in_features
+    rows = _emit_module(em, est.net_.generator_average_, x, width)
+    # rows in the original units, in float64 as sample() computes them
+    from onnx import TensorProto
+
+    rows = em.node("Cast", [rows], "rows64", to=TensorProto.DOUBLE)
+    scaled = em.node("Mul", [rows, em.const(est.scale_[None, :], dtype=np.float64)])
+    shifted = em.node("Add", [scaled, em.const(est.mean_[None, :], dtype=np.float64)])
+    em.node("Cast", [shifted], outputs=[operator.outputs[0].full_name], to=TensorProto.FLOAT)
+
+
+def _check_gan_exportable(gan):
+    """Raise a clear error for a sampler whose preprocessing ONNX cannot express."""
+    from sklearn.base import BaseEstimator
+
+    known = {"mean_", "scale_"}
+    if not known <= set(vars(gan)):
+        raise NotImplementedError(
+            "to_onnx exports a GANSampler that standardises its rows (mean_ and scale_); "
+            "this one preprocesses them otherwise."
+        )
+    others = [
+        name for name, value in vars(gan).items()
+        if name.endswith("_") and name != "net_" and isinstance(value, BaseEstimator)
+    ]
+    if others:
+        raise NotImplementedError(
+            f"This GANSampler preprocesses its rows with {', '.join(others)} "
+            f"({', '.join(type(getattr(gan, n)).__name__ for n in others)}), which has no "
+            "exact ONNX form; export is not supported for it."
+        )
+
+
+# -- FoldingClassifier -------------------------------------------------------------
+def _folding_parser(scope, model, inputs, custom_parsers=None):
+    from skl2onnx._parse import _apply_zipmap, _parse_sklearn
+    from skl2onnx.common.data_types import FloatTensorType, Int64TensorType
+
+    features = inputs
+    if model.fold_column is not None:
+        select = scope.declare_local_operator("PhysmlFoldFeatures", model)
+        select.inputs = inputs
+        features = [scope.declare_local_variable("fold_features", inputs[0].type.__class__())]
+        select.outputs.extend(features)
+    probabilities = []
+    for estimator in model.estimators_:
+        outputs = _parse_sklearn(scope, estimator, features, custom_parsers=custom_parsers)
+        if len(outputs) < 2:
+            raise NotImplementedError(
+                "Each fold model of the FoldingClassifier must give probabilities in ONNX."
+            )
+        probabilities.append(outputs[1])
+    combine = scope.declare_local_operator(_ALIASES[type(model)], model)
+    combine.inputs = list(inputs) + probabilities
+    combine.outputs.append(scope.declare_local_variable("label", Int64TensorType()))
+    combine.outputs.append(scope.declare_local_variable("probabilities", FloatTensorType()))
+    options = scope.get_options(model, dict(zipmap=False))
+    if options.get("zipmap"):
+        return _apply_zipmap(options["zipmap"], scope, model, inputs[0].type, combine.outputs)
+    return combine.outputs
+
+
+def _fold_features_shapes(operator):
+    n = operator.inputs[0].get_first_dimension()
+    width = operator.raw_operator.n_features_in_ - 1
+    operator.outputs[0].type = operator.inputs[0].type.__class__([n, width])
+
+
+def _fold_column_index(model):
+    return model._fold_index(model.n_features_in_)
+
+
+def _convert_fold_features(scope, operator, container):
+    em = _Emitter(scope, container)
+    model = operator.raw_operator
+    keep = np.delete(np.arange(model.n_features_in_), _fold_column_index(model))
+    em.node("Gather", [operator.inputs[0].full_name, em.const(keep, dtype=np.int64)],
+            outputs=[operator.outputs[0].full_name], axis=1)
+
+
+def _convert_folding(scope, operator, container):
+    from onnx import TensorProto
+
+    em = _Emitter(scope, container)
+    model = operator.raw_operator
+    n_folds = len(model.estimators_)
+    probas = [v.full_name for v in operator.inputs[1:]]
+    if model.fold_column is None:  # the average of the fold models
+        total = probas[0]
+        for p in probas[1:]:
+            total = em.node("Add", [total, p], "sum")
+        proba = em.node("Mul", [total, em.const(1.0 / n_folds)], "mean")
+    else:  # each event from the model that did not train on its fold
+        x = em.node("Cast", [operator.inputs[0].full_name], "x64", to=TensorProto.DOUBLE)
+        column = em.node(
+            "Gather", [x, em.const([_fold_column_index(model)], dtype=np.int64)],
+            "event", axis=1,
+        )
+        event = em.node("Cast", [column], "event_int", to=TensorProto.INT64)
+        fold = em.node("Mod", [event, em.const([[n_folds]], dtype=np.int64)], "fold")
+        # Python's % is never negative; ONNX Mod with fmod=0 follows the divisor's sign
+        total = None
+        for k, p in enumerate(probas):
+            mask = em.node("Equal", [fold, em.const([[k]], dtype=np.int64)], "is_fold")
+            mask = em.node("Cast", [mask], "mask", to=TensorProto.FLOAT)
+            part = em.node("Mul", [p, mask], "part")
+            total = part if total is None else em.node("Add", [total, part], "sum")
+        proba = total
+    em.node("Identity", [proba], outputs=[operator.outputs[1].full_name])
+    index = em.node("ArgMax", [proba], "index", axis=1, keepdims=0)
+    _emit_labels(em, model.classes_, index, operator.outputs[0].full_name)
+
+
+# -- registration ----------------------------------------------------------------
+_ALIASES = {}
+
+
+def _register():
+    """Register the converters of the package's estimators with skl2onnx (once)."""
+    global _REGISTERED
+    if _REGISTERED:
+        return
+    from skl2onnx import update_registered_converter
+    from skl2onnx.common._registration import register_converter, register_shape_calculator
+
+    from ..autoencoder import AutoEncoder, AutoEncoderOutlierDetector
+    from ..classifier import DropoutMLPClassifier, SoftmaxMLPClassifier
+    from ..gan import GANSampler
+
+    classifier_options = {"zipmap": [True, False, "columns"], "nocl": [True, False]}
+    for cls, convert in ((DropoutMLPClassifier, _convert_binary),
+                         (SoftmaxMLPClassifier, _convert_softmax)):
+        _ALIASES[cls] = "Physml" + cls.__name__
+        update_registered_converter(cls, _ALIASES[cls], _classifier_shapes, convert,
+                                    options=classifier_options)
+    for cls, parser, shapes, convert in (
+        (AutoEncoder, _autoencoder_parser, _autoencoder_shapes, _convert_autoencoder),
+        (AutoEncoderOutlierDetector, _outlier_parser, _outlier_shapes, _convert_outlier),
+        (GANSampler, _gan_parser, _gan_shapes, _convert_gan),
+    ):
+        _ALIASES[cls] = "Physml" + cls.__name__
+        update_registered_converter(cls, _ALIASES[cls], shapes, convert, parser=parser)
+    try:
+        from ..folding import FoldingClassifier
+    except ImportError:  # pragma: no cover - the folding module is optional here
+        FoldingClassifier = None
+    if FoldingClassifier is not None:
+        _ALIASES[FoldingClassifier] = "PhysmlFoldingClassifier"
+        update_registered_converter(
+            FoldingClassifier, "PhysmlFoldingClassifier", _classifier_shapes,
+            _convert_folding, parser=_folding_parser,
+            options={"zipmap": [True, False, "columns"]},
+        )
+        register_converter("PhysmlFoldFeatures", _convert_fold_features, overwrite=True)
+        register_shape_calculator("PhysmlFoldFeatures", _fold_features_shapes, overwrite=True)
+    _REGISTERED = True
+
+
+def _classifier_classes():
+    return tuple(
+        cls for cls in _ALIASES
+        if cls.__name__ in ("DropoutMLPClassifier", "SoftmaxMLPClassifier", "FoldingClassifier")
+    )
+
+
+def _has_fold_column(model):
+    last = model.steps[-1][1] if hasattr(model, "steps") else model
+    return getattr(last, "fold_column", None) is not None and hasattr(last, "estimators_")
+
+
+def to_onnx(model, X_sample, path=None, *, target_opset=None):
+    """Export a fitted model as one ONNX graph.
+
+    Built on `skl2onnx <https://onnx.ai/sklearn-onnx/>`_, with converters for
+    the estimators of the package, so that a whole
+    ``Pipeline(StandardScaler(), DropoutMLPClassifier())`` becomes one graph
+    that ONNX Runtime (Python, C++, C#, Java...) or ROOT's TMVA SOFIE runs.
+    The networks are written in evaluation mode (dropout off) and the batch
+    dimension is dynamic.
+
+    The graph's input ``X`` is a float32 tensor of shape
+    ``(n_samples, n_features)`` (float64 for a ``FoldingClassifier`` with a
+    ``fold_column``: event numbers above 2**24 do not fit a float32; one input
+    per column when ``X_sample`` is a DataFrame). Its outputs:
+
+    - a classifier, or :class:`~physml_sklearn.folding.FoldingClassifier`
+      (the average of its fold models, or each event from the model that did
+      not train on its fold when it has a ``fold_column``): ``label`` (the
+      ``predict`` labels, int64 or string) and ``probabilities`` (float32,
+      shape ``(n_samples, n_classes)``, the ``predict_proba`` columns) — a
+      plain tensor, as with skl2onnx's option ``zipmap=False``;
+    - :class:`~physml_sklearn.AutoEncoder`: ``transform`` (the latent codes)
+      and ``reconstruction`` (``predict``); it must be the last step;
+    - :class:`~physml_sklearn.AutoEncoderOutlierDetector`: ``label`` (+1
+      inlier, -1 outlier, as ``predict``) and ``scores``
+      (``decision_function``, shape ``(n_samples, 1)``);
+    - :class:`~physml_sklearn.GANSampler`: the input is ``z``, standard
+      normal latent noise of shape ``(n_samples, latent_dim)``, and the
+      output ``samples`` the rows its averaged generator makes of it, in the
+      original units. The rows of ``sample(n, random_state=s)`` are the
+      graph's output for the latent noise the sampler draws with that seed.
+
+    Parameters
+    ----------
+    model : estimator
+        A fitted estimator of the package, a ``FoldingClassifier``, or a
+        :class:`~sklearn.pipeline.Pipeline` of scikit-learn transformers
+        ending in one.
+    X_sample : array-like or DataFrame of shape (n_samples, n_features)
+        A few input rows; only their number of columns and types are used.
+        For a ``GANSampler``, None or latent vectors of shape
+        ``(n_samples, latent_dim)``.
+    path : str or path-like, default=None
+        When given, the graph is also written to this file (``.onnx``).
+    target_opset : int, default=None
+        The ONNX opset of the graph; None takes the newest one skl2onnx
+        supports.
+
+    Returns
+    -------
+    onnx_model : onnx.ModelProto
+        The graph.
+
+    Raises
+    ------
+    sklearn.exceptions.NotFittedError
+        When the model is not fitted.
+    NotImplementedError
+        For a part of the model that has no exact ONNX form.
+
+    See Also
+    --------
+    save : Keep the model itself, for Python.
+
+    Notes
+    -----
+    Needs the optional dependencies: ``pip install "physml-sklearn[onnx]"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import onnxruntime as ort
+    >>> from physml_sklearn import DropoutMLPClassifier
+    >>> from physml_sklearn.persistence import to_onnx
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> X = np.random.RandomState(0).normal(size=(500, 3))
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> model = make_pipeline(StandardScaler(), DropoutMLPClassifier(
+    ...     (16, 8), max_epochs=5, random_state=0)).fit(X, y)
+    >>> onx = to_onnx(model, X[:1])
+    >>> session = ort.InferenceSession(onx.SerializeToString())
+    >>> label, proba = session.run(None, {"X": X.astype(np.float32)})
+    >>> bool(np.abs(proba - model.predict_proba(X)).max() < 1e-5)
+    True
+    >>> bool((label == model.predict(X)).all())
+    True
+    """
+    try:
+        import skl2onnx
+        from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType
+    except ImportError as exc:
+        raise ImportError(
+            "to_onnx needs onnx and skl2onnx: pip install 'physml-sklearn[onnx]'."
+        ) from exc
+    from ..gan import GANSampler
+
+    if isinstance(model, NeuralEstimator):
+        check_is_fitted(model, "net_")
+    else:
+        check_is_fitted(model)
+    _register()
+    options = {cls: {"zipmap": False} for cls in _classifier_classes()}
+    if isinstance(model, GANSampler):
+        _check_gan_exportable(model)
+        width = model.net_.generator_average_[0].in_features
+        if width != model.latent_dim:
+            raise NotImplementedError(
+                "to_onnx does not export conditional GANSampler models yet."
+            )
+        if X_sample is not None and np.shape(X_sample)[-1] != model.latent_dim:
+            raise ValueError(
+                f"X_sample for a GANSampler is latent noise with latent_dim={model.latent_dim} "
+                f"columns (or None); got {np.shape(X_sample)[-1]} columns."
+            )
+        initial_types = [("z", FloatTensorType([None, model.latent_dim]))]
+        onx = skl2onnx.convert_sklearn(model, initial_types=initial_types,
+                                       target_opset=target_opset, options=options)
+    elif hasattr(X_sample, "columns"):
+        frame = X_sample.copy()
+        for name in frame.columns:
+            if frame[name].dtype.kind == "f":
+                frame[name] = frame[name].astype(np.float32)
+        onx = skl2onnx.to_onnx(model, frame, target_opset=target_opset, options=options)
+    else:
+        X_sample = np.asarray(X_sample)
+        if X_sample.ndim != 2:
+            raise ValueError(
+                f"X_sample must be 2-D, (n_samples, n_features); got shape {X_sample.shape}."
+            )
+        # event numbers need more digits than float32 has (2**24 = 16,777,216)
+        input_type = DoubleTensorType if _has_fold_column(model) else FloatTensorType
+        initial_types = [("X", input_type([None, X_sample.shape[1]]))]
+        onx = skl2onnx.convert_sklearn(model, initial_types=initial_types,
+                                       target_opset=target_opset, options=options)
+    if path is not None:
+        with open(path, "wb") as f:
+            f.write(onx.SerializeToString())
+    return onx

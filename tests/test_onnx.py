@@ -1,0 +1,215 @@
+"""to_onnx: onnxruntime reproduces the models' outputs."""
+
+import numpy as np
+import pytest
+import torch
+from sklearn.compose import ColumnTransformer
+from sklearn.exceptions import NotFittedError
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+from physml_sklearn import (
+    AutoEncoder,
+    AutoEncoderOutlierDetector,
+    DropoutMLPClassifier,
+    GANSampler,
+    SoftmaxMLPClassifier,
+    to_onnx,
+)
+
+ort = pytest.importorskip("onnxruntime")
+pytest.importorskip("skl2onnx")
+
+N_ROWS = 10_000
+TOL = 1e-5
+SMALL = dict(batch_size=64, max_epochs=3, random_state=0)
+
+
+def _data(n, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, 4)) * [1.0, 10.0, 0.1, 3.0] + [0.0, 50.0, 0.0, -2.0]
+    y = (X[:, 0] + (X[:, 1] - 50) / 10 > 0).astype(int)
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def rows():
+    return _data(N_ROWS, seed=1)[0]
+
+
+def _run(onx, feeds, batch_size):
+    """Run the graph on ``feeds`` in batches of ``batch_size`` rows."""
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    session = ort.InferenceSession(onx.SerializeToString(), options,
+                                   providers=["CPUExecutionProvider"])
+    n = len(next(iter(feeds.values())))
+    parts = [
+        session.run(None, {k: v[start:start + batch_size] for k, v in feeds.items()})
+        for start in range(0, n, batch_size)
+    ]
+    return [np.concatenate([p[i] for p in parts]) for i in range(len(parts[0]))]
+
+
+def _close(actual, expected):
+    np.testing.assert_allclose(actual, expected, rtol=TOL, atol=TOL)
+
+
+def _input_is_dynamic(onx):
+    dim = onx.graph.input[0].type.tensor_type.shape.dim[0]
+    return not dim.HasField("dim_value")
+
+
+CLASSIFIERS = {
+    "dropout_pipeline": lambda: make_pipeline(
+        StandardScaler(), DropoutMLPClassifier((16, 8), dropout=0.5, **SMALL)),
+    "softmax_strings": lambda: make_pipeline(
+        StandardScaler(), SoftmaxMLPClassifier((16,), dropout=0.3, **SMALL)),
+    "dropout_tanh_sigmoid": lambda: make_pipeline(
+        MinMaxScaler(), DropoutMLPClassifier((8, 8), activation="tanh", **SMALL)),
+    "softmax_gelu_elu": lambda: make_pipeline(
+        StandardScaler(), SoftmaxMLPClassifier((8,), activation="gelu", **SMALL)),
+    "column_transformer": lambda: make_pipeline(
+        ColumnTransformer([("scale", StandardScaler(), [0, 1]), ("minmax", MinMaxScaler(), [3])]),
+        DropoutMLPClassifier((8,), activation="leaky_relu", **SMALL)),
+}
+
+
+@pytest.mark.parametrize("batch_size", [1, 777])
+@pytest.mark.parametrize("name", list(CLASSIFIERS))
+def test_classifier_matches_predict_proba(name, batch_size, rows, tmp_path):
+    X, y = _data(600)
+    if name == "softmax_strings":
+        y = np.array(["WZ", "ZZ", "ttZ"])[y + (X[:, 2] > 0.05)]
+    model = CLASSIFIERS[name]().fit(X, y)
+    path = tmp_path / "model.onnx"
+    onx = to_onnx(model, X[:5], path)
+    assert path.read_bytes() == onx.SerializeToString()
+    assert _input_is_dynamic(onx)
+    assert [o.name for o in onx.graph.output] == ["label", "probabilities"]
+    label, proba = _run(onx, {"X": rows.astype(np.float32)}, batch_size)
+    _close(proba, model.predict_proba(rows))
+    np.testing.assert_array_equal(label, model.predict(rows))
+
+
+@pytest.mark.parametrize("batch_size", [1, 777])
+def test_autoencoder_matches_transform_and_predict(batch_size, rows):
+    X, _ = _data(600)
+    model = make_pipeline(StandardScaler(), AutoEncoder(
+        encoder_layers=(8, 4), latent_dim=2, dropout=0.2, activation="elu", **SMALL)).fit(X)
+    onx = to_onnx(model, X)
+    assert [o.name for o in onx.graph.output] == ["transform", "reconstruction"]
+    code, reconstruction = _run(onx, {"X": rows.astype(np.float32)}, batch_size)
+    _close(code, model.transform(rows))
+    _close(reconstruction, model.predict(rows))
+
+
+@pytest.mark.parametrize("batch_size", [1, 777])
+@pytest.mark.parametrize("loss", ["mse", "l1", "huber", "bce"])
+def test_outlier_detector_matches_decision_function(loss, batch_size, rows):
+    X, _ = _data(600)
+    extra = {"output_activation": "sigmoid"} if loss == "bce" else {}
+    model = make_pipeline(MinMaxScaler(clip=True), AutoEncoderOutlierDetector(
+        encoder_layers=(8,), latent_dim=2, loss=loss, **extra, **SMALL)).fit(X)
+    onx = to_onnx(model, X)
+    label, scores = _run(onx, {"X": rows.astype(np.float32)}, batch_size)
+    decision = model.decision_function(rows)
+    _close(scores[:, 0], decision)
+    clear = np.abs(decision) > TOL  # rows on the threshold may go either way
+    np.testing.assert_array_equal(label[clear], model.predict(rows)[clear])
+    assert 0 < (label == -1).sum() < len(label)
+
+
+@pytest.mark.parametrize("batch_size", [1, 777])
+def test_gan_generator_matches_sample(batch_size):
+    from sklearn.utils import check_random_state
+
+    from physml_sklearn._core._modules import seed_from, torch_generator
+
+    X, _ = _data(600)
+    gan = GANSampler(latent_dim=3, generator_layers=(16,), discriminator_layers=(16,),
+                     **SMALL).fit(X)
+    onx = to_onnx(gan, None)
+    # the latent noise sample(n, random_state=7) draws
+    seed = seed_from(check_random_state(7))
+    z = torch.randn(N_ROWS, 3, generator=torch_generator(seed)).numpy()
+    (samples,) = _run(onx, {"z": z}, batch_size)
+    expected = gan.sample(N_ROWS, random_state=7)
+    np.testing.assert_allclose(samples, expected, rtol=TOL, atol=TOL * np.abs(expected).max())
+
+
+@pytest.mark.parametrize("batch_size", [1, 777])
+@pytest.mark.parametrize("fold_column", [None, 4])
+def test_folding_classifier_matches_predict_proba(fold_column, batch_size, rows):
+    from physml_sklearn.folding import FoldingClassifier
+
+    X, y = _data(600)
+    y = np.array(["WZ", "ZZ", "ttZ"])[y + (X[:, 2] > 0.05)]
+    # event numbers beyond float32's 2**24, as in real files
+    events = np.random.RandomState(2).randint(2**40, size=N_ROWS + 600)
+    X = np.column_stack([X, events[:600]])
+    test = np.column_stack([rows, events[600:]]) if fold_column is not None else rows
+    if fold_column is None:
+        X = X[:, :4]
+    model = FoldingClassifier(
+        make_pipeline(StandardScaler(), SoftmaxMLPClassifier((8,), **SMALL)),
+        n_folds=3, fold_column=fold_column,
+    ).fit(X, y)
+    onx = to_onnx(model, X[:2])
+    feed = test.astype(np.float64 if fold_column is not None else np.float32)
+    label, proba = _run(onx, {"X": feed}, batch_size)
+    expected = model.predict_proba(test)
+    _close(proba, expected)
+    np.testing.assert_array_equal(label, model.predict(test))
+    if fold_column is not None:  # each event scored by one fold model, not the average
+        mean = np.mean([e.predict_proba(test[:, :4]) for e in model.estimators_], axis=0)
+        assert np.abs(expected - mean).max() > 1e-3
+
+
+def test_gan_with_other_preprocessing_is_refused():
+    from sklearn.preprocessing import QuantileTransformer
+
+    X, _ = _data(300)
+    gan = GANSampler(latent_dim=2, generator_layers=(8,), discriminator_layers=(8,),
+                     **SMALL).fit(X)
+    gan.quantile_ = QuantileTransformer(n_quantiles=10).fit(X)
+    with pytest.raises(NotImplementedError, match="quantile_ .QuantileTransformer"):
+        to_onnx(gan, None)
+    with pytest.raises(ValueError, match="latent_dim=2"):
+        del gan.quantile_
+        to_onnx(gan, np.zeros((1, 4)))
+
+
+def test_user_module_is_exported_with_torch(rows):
+    """A module that is not built from the package's layers goes through torch.onnx.export."""
+    X, _ = _data(400)
+    encoder = torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.Softplus(), torch.nn.Linear(6, 2))
+    model = AutoEncoder(encoder=encoder, latent_dim=2, decoder_layers=(6,), **SMALL).fit(X)
+    onx = to_onnx(model, X)
+    code, reconstruction = _run(onx, {"X": rows[:2000].astype(np.float32)}, 777)
+    _close(code, model.transform(rows[:2000]))
+    _close(reconstruction, model.predict(rows[:2000]))
+
+
+def test_target_opset(rows):
+    X, y = _data(300)
+    model = DropoutMLPClassifier((8,), **SMALL).fit(X, y)
+    onx = to_onnx(model, X, target_opset=15)
+    assert {o.domain: o.version for o in onx.opset_import}[""] <= 15
+    _, proba = _run(onx, {"X": rows[:500].astype(np.float32)}, 777)
+    _close(proba, model.predict_proba(rows[:500]))
+
+
+def test_unfitted_models_are_refused():
+    X, _ = _data(10)
+    for model in (DropoutMLPClassifier(), make_pipeline(StandardScaler(), AutoEncoder()),
+                  GANSampler()):
+        with pytest.raises(NotFittedError):
+            to_onnx(model, X)
+
+
+def test_bad_sample_is_refused():
+    X, y = _data(300)
+    model = DropoutMLPClassifier((8,), **SMALL).fit(X, y)
+    with pytest.raises(ValueError, match="X_sample must be 2-D"):
+        to_onnx(model, X[0])
