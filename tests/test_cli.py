@@ -96,19 +96,22 @@ def test_train_writes_the_files_and_the_scores(trained):
         assert text in trained["stderr"], text
 
 
-def test_model_onnx_written_when_onnx_is_installed(trained):
+def test_model_onnx_gives_the_scores_of_the_model(trained):
     pytest.importorskip("onnx")
     pytest.importorskip("skl2onnx")
-    pytest.importorskip("physml_sklearn.persistence._onnx")
     onnxruntime = pytest.importorskip("onnxruntime")
     from physml_sklearn import load
 
     path = trained["out"] / "model.onnx"
-    assert path.stat().st_size > 0
     model = load(trained["out"] / "model.physml")
     X = pd.read_parquet(trained["background"])[list(model.feature_names_in_)]
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    assert len(session.get_outputs()) >= 1
+    (proba,) = session.run(["probabilities"], {"X": X.to_numpy(dtype=np.float64)})
+    np.testing.assert_allclose(proba, model.predict_proba(X), atol=1e-5)
+    # the fold rule: on the training events, the out-of-fold scores
+    scores = pd.read_parquet(trained["out"] / "scores.parquet")
+    np.testing.assert_allclose(proba[:, 1], scores["score"][scores["label"] == "background"],
+                               atol=1e-5)
 
 
 def test_apply_reproduces_the_out_of_fold_scores(trained):

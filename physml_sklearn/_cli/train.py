@@ -441,8 +441,14 @@ def save_model(model, X, out, progress):
         return files
     path = out / "model.onnx"
     try:
-        to_onnx(model, X.iloc[:16], path)
-        files.append((path.name, "ONNX graph, the average of the fold models"))
+        # one input tensor "X" with the columns in the model's order
+        to_onnx(model, X.iloc[:16].to_numpy(dtype=float), path)
+        rule = ("each event from the fold model that did not train on it"
+                if model.fold_column is not None else "the average of the fold models")
+        dtype = "float64" if model.fold_column is not None else "float32"
+        files.append((path.name, f"ONNX graph ({rule}): input 'X', {dtype}, the columns "
+                                 f"{', '.join(map(str, X.columns))} in this order; output "
+                                 "'probabilities', columns background, signal"))
     except Exception as error:  # the model files are still useful without it
         message = " ".join(str(error).split())
         progress.info(f"model.onnx not written: {type(error).__name__}: {message}")
