@@ -213,6 +213,7 @@ def main(argv=None):
     except Exception as error:  # one line for the user; the traceback on request
         if os.environ.get("PHYSML_SKLEARN_TRACEBACK"):
             raise
-        kind = "" if isinstance(error, CommandError) else f"{type(error).__name__}: "
+        expected = (CommandError, ValueError, KeyError, OSError, ImportError)
+        kind = "" if isinstance(error, expected) else f"{type(error).__name__}: "
         print(f"{PROG} {args.command}: error: {kind}{_one_line(error)}", file=sys.stderr)
         return EXIT_INPUT_ERROR

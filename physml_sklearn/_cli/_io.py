@@ -12,10 +12,11 @@ _TABLE_SUFFIXES = {".parquet", ".pq", ".csv", ".h5", ".hdf5", ".hdf"}
 
 
 def split_source(source):
-    """``"file.root:tree"`` -> ``("file.root", "tree")``; other files -> ``(path, None)``."""
-    path, sep, tree = source.rpartition(":")
-    if sep and path.lower().endswith(".root") and "/" not in tree:
-        return path, tree
+    """``"file.root:tree"`` -> ``("file.root", "tree")``, the same for ``"file.h5:key"``;
+    other files -> ``(path, None)``."""
+    path, sep, key = source.rpartition(":")
+    if sep and path.lower().endswith((".root", ".h5", ".hdf5")) and "/" not in key:
+        return path, key
     return source, None
 
 
@@ -31,6 +32,22 @@ def check_sources(sources, option):
             )
         if not Path(path).is_file():
             raise CommandError(f"{option}: no such file: {path}")
+
+
+def common_numeric_columns(sources):
+    """The one-number-per-event numeric columns every source holds, in the first's order.
+
+    Reads only the files' schemas (Parquet metadata, ROOT branch types, the
+    first rows of a CSV), the way ``load_ntuples`` sees them.
+    """
+    from ..datasets._ntuples import _Source
+
+    common = None
+    for label, source in sources:
+        schema = _Source(source, label).schema()
+        names = [name for name, why in schema.items() if why is None]
+        common = names if common is None else [n for n in common if n in names]
+    return common or []
 
 
 def close_matches(name, candidates):
@@ -53,7 +70,7 @@ def read_table(source):
         return pd.read_parquet(path)
     if suffix == ".csv":
         return pd.read_csv(path)
-    return pd.read_hdf(path)
+    return pd.read_hdf(path, tree)
 
 
 def write_table(frame, path, option):

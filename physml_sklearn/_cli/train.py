@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from . import CommandError
-from ._io import check_sources, close_matches
+from ._io import check_sources, close_matches, common_numeric_columns
 from ._progress import EpochProgress, Progress
 
 SIGNAL, BACKGROUND = "signal", "background"
@@ -50,31 +50,38 @@ def load_events(args):
 
     sources = {SIGNAL: list(args.signal), BACKGROUND: list(args.background)}
     extra = [c for c in (args.fold_column,) if c is not None]
-    columns = None if args.features is None else list(dict.fromkeys(args.features + extra))
+    excluded = {args.weight, args.fold_column} - {None}
+    if args.features is None:  # every numeric column the files share
+        common = common_numeric_columns(
+            [(label, source) for label, paths in sources.items() for source in paths]
+        )
+        for option, column in (("--weight", args.weight), ("--fold-column", args.fold_column)):
+            if column is not None and column not in common:
+                raise CommandError(
+                    f"{option} {column!r}: no such numeric column in every signal and "
+                    f"background file{close_matches(column, common)}"
+                )
+        features = [c for c in common if c not in excluded]
+        if not features:
+            raise CommandError(
+                "the signal and background files have no numeric column in common"
+                + (f" besides {', '.join(sorted(excluded))}" if excluded else "")
+                + "; name the inputs with --features"
+            )
+        columns = features + extra
+    else:
+        columns = list(dict.fromkeys(args.features + extra))
     data = load_ntuples(sources, features=columns, weight=args.weight,
                         selection=args.selection)
-    frame = data.data
-    excluded = {args.weight, args.fold_column} - {None}
-    features = [c for c in frame.columns if c not in excluded]
-    if args.fold_column is not None and args.fold_column not in frame.columns:
-        raise CommandError(
-            f"--fold-column {args.fold_column!r}: no such numeric column common to the "
-            f"signal and background files{close_matches(args.fold_column, frame.columns)}"
-        )
-    if not features:
-        raise CommandError(
-            "the signal and background files have no numeric column in common"
-            + (f" besides {', '.join(sorted(excluded))}" if excluded else "")
-            + "; name the inputs with --features"
-        )
-    X = frame[features + extra]
+    features = [c for c in data.data.columns if c not in excluded]
+    X = data.data[features + extra]
     source = np.asarray(data.source)
     bad = ~np.isfinite(X.to_numpy(dtype=float))
     if bad.any():
         row, col = np.argwhere(bad)[0]
         raise CommandError(
-            f"column {X.columns[col]!r} has {int(bad[:, col].sum())} NaN or infinite "
-            f"values (first in {source[row]}); remove those events, e.g. with "
+            f"column {X.columns[col]!r}: {_events(int(bad[:, col].sum()))} with a NaN or "
+            f"infinite value (first in {source[row]}); remove them, e.g. with "
             f"--selection '{X.columns[col]} == {X.columns[col]}', or leave the column "
             "out with --features"
         )
@@ -82,8 +89,9 @@ def load_events(args):
     if not np.isfinite(weight).all():
         row = int(np.argmax(~np.isfinite(weight)))
         raise CommandError(
-            f"--weight {args.weight!r}: {int((~np.isfinite(weight)).sum())} events have a "
-            f"NaN or infinite weight (first in {source[row]})"
+            f"--weight {args.weight!r}: {_events(int((~np.isfinite(weight)).sum()))} "
+            f"with a NaN or infinite weight (first in {source[row]}); remove them with "
+            f"--selection '{args.weight} == {args.weight}'"
         )
     labels = np.asarray(data.target_names, dtype=object)[np.asarray(data.target)]
     for name in (SIGNAL, BACKGROUND):
@@ -100,6 +108,10 @@ def load_events(args):
                 "it has non-integer values"
             )
     return X, labels.astype(str), weight, source, features
+
+
+def _events(n):
+    return f"{n} event" if n == 1 else f"{n} events"
 
 
 def make_model(args, progress):
