@@ -155,7 +155,7 @@ def test_report_is_self_contained(trained):
         assert f'<section id="{anchor}">' in page, anchor
     assert page.count('<img src="data:image/png;base64,') >= 8
     assert "http://" not in page and "https://" not in page and "<script" not in page
-    for text in ("ROC AUC", "KS p-value", "0.01", "0.3", "best cut", "score &gt;"):
+    for text in ("ROC AUC", "KS p-value", "0.01", "0.3", "best cut", "score &gt;="):
         assert text in page, text
 
 
