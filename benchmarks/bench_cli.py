@@ -123,10 +123,10 @@ def main():
             scored = folder / "scored.parquet"
             elapsed, _, result = command("apply", model / "model.physml", source,
                                          "--out", scored)
-            inside = result.stdout.strip().splitlines()[-1]
+            inside = "; ".join(result.stdout.strip().splitlines()[-2:])
             print(f"apply, {n_apply:,} events ({name}): {elapsed:.1f} s for the whole "
                   f"command = {n_apply / elapsed:,.0f} events/s (target >= 300,000)\n"
-                  f"  from the command's own report (model load, read, score, write): "
+                  f"  the command's own report: "
                   f"{inside}")
 
 

@@ -60,6 +60,8 @@ def run(args):
         )
     check_sources(args.sources, "SRC")
     model, column = _load_model(args.model)
+    loaded = time.perf_counter()
+    say(f"loaded {args.model} in {loaded - start:.1f} s")
     frames = []
     for source in args.sources:
         frame = read_table(source)
@@ -71,7 +73,7 @@ def run(args):
     else:
         table = pd.concat(frames, ignore_index=True)
     write_table(table, out, "--out")
-    elapsed = time.perf_counter() - start
-    say(f"wrote {out}: {len(table)} events in {elapsed:.1f} s "
+    elapsed = time.perf_counter() - loaded
+    say(f"wrote {out}: {len(table)} events read, scored and written in {elapsed:.1f} s "
         f"({len(table) / max(elapsed, 1e-9):,.0f} events/s)")
     return 0
