@@ -67,16 +67,16 @@ def _index_params(params, indices, n_samples):
 
 @contextmanager
 def _thread_limit(n_threads, main_pid):
-    """Cap the BLAS/OpenMP (and torch) threads of a parallel worker at ``n_threads``.
+    """Cap the BLAS, OpenMP and torch threads of a worker process at ``n_threads``.
 
-    Nothing is touched when ``n_threads`` is None (a sequential fit). torch's
-    intra-op pool is process-wide, so it is capped only in a worker process,
-    never in the user's own process (where a threading backend would race).
+    Nothing is touched when ``n_threads`` is None (a sequential fit) or in the
+    user's own process (a threading backend): thread settings are
+    process-wide, so only a worker process of its own may change them.
     """
-    if n_threads is None:
+    if n_threads is None or os.getpid() == main_pid:
         yield
         return
-    torch = sys.modules.get("torch") if os.getpid() != main_pid else None
+    torch = sys.modules.get("torch")
     previous = torch.get_num_threads() if torch is not None else None
     with threadpool_limits(limits=n_threads):
         if torch is not None:
@@ -135,9 +135,10 @@ class FoldingClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         Number of folds trained in parallel, through joblib (so
         ``joblib.parallel_config`` chooses the backend, Dask included).
         ``None`` means 1 unless in a ``joblib.parallel_config`` context. With
-        more than one job each worker caps its BLAS, OpenMP and torch threads
-        at ``cpu_count // n_jobs``, so that the jobs do not oversubscribe
-        the cores; a sequential fit leaves every thread setting alone.
+        more than one job each worker process caps its BLAS, OpenMP and torch
+        threads at ``cpu_count // n_jobs``, so that the jobs do not
+        oversubscribe the cores; a sequential fit, or a threading backend,
+        leaves every thread setting of your process alone.
 
     Attributes
     ----------

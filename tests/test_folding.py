@@ -234,3 +234,42 @@ def test_caller_data_unchanged_and_clone():
     folding = FoldingClassifier(LogisticRegression(), fold_column="event").fit(X, y)
     pd.testing.assert_frame_equal(X, X_copy)
     assert not hasattr(clone(folding), "estimators_")
+
+
+class ThreadRecording(LogisticRegression):
+    def fit(self, X, y, sample_weight=None):
+        import torch
+
+        self.torch_threads_ = torch.get_num_threads()
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+def test_worker_thread_cap_and_sequential_fit_leaves_threads_alone():
+    import os
+
+    import torch
+
+    from physml_sklearn.folding import _fit_fold
+
+    X, y = _events()
+    X = X.drop(columns="event")
+    user_setting = torch.get_num_threads()
+    torch.set_num_threads(2)  # so that a cap at 1 shows
+    try:
+        _check_thread_cap(X, y, _fit_fold, os, torch)
+    finally:
+        torch.set_num_threads(user_setting)
+
+
+def _check_thread_cap(X, y, _fit_fold, os, torch):
+    before = torch.get_num_threads()
+    # in a worker process (another pid) the torch threads are capped, then restored
+    est = _fit_fold(ThreadRecording(), X, y, {}, 1, main_pid=os.getpid() + 1)
+    assert est.torch_threads_ == 1 and torch.get_num_threads() == before
+    # a sequential fit (no cap) and the user's own process are never touched
+    est = _fit_fold(ThreadRecording(), X, y, {}, None, main_pid=os.getpid() + 1)
+    assert est.torch_threads_ == before
+    est = _fit_fold(ThreadRecording(), X, y, {}, 1, main_pid=os.getpid())
+    assert est.torch_threads_ == before
+    folding = FoldingClassifier(ThreadRecording(), random_state=0).fit(X, y)
+    assert [e.torch_threads_ for e in folding.estimators_] == [before, before]

@@ -233,5 +233,5 @@ def test_missing_uproot_names_the_extra(files, monkeypatch):
     monkeypatch.setitem(sys.modules, "uproot", None)
     with pytest.raises(ImportError, match=r'pip install "physml-sklearn\[root\]"'):
         load_ntuples({"s": f"{files['dir']}/sig.root:events"})
-    assert _ntuples._ROOT_STEP_SIZE  # the module itself imports without uproot
+    assert _ntuples._ROOT_MIN_CHUNKS  # the module itself imports without uproot
 

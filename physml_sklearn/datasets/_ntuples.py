@@ -21,8 +21,11 @@ __all__ = ["load_ntuples"]
 _ROOT_HINT = 'Reading ROOT files needs uproot: pip install "physml-sklearn[root]"'
 _HDF5_HINT = 'Reading HDF5 files needs PyTables: pip install "physml-sklearn[hdf5]"'
 _FORMATS = ".root (as 'file.root:tree'), .parquet, .csv, .h5 / .hdf5"
-#: the most memory one chunk of a ROOT tree takes while it is read
-_ROOT_STEP_SIZE = "50 MB"
+#: ROOT trees are read in at least this many chunks (of at least 10,000 events),
+#: so that the chunk being decompressed is small beside the columns already read
+_ROOT_MIN_CHUNKS = 16
+#: and a chunk of the selected branches never holds more than this many bytes
+_ROOT_MAX_CHUNK_BYTES = 50_000_000
 
 
 def _import_uproot():
@@ -262,15 +265,30 @@ class _Source:
         kept = 0
         with uproot.open(self.path) as file:
             tree = file[self.key]
-            for chunk in tree.iterate(
-                filter_name=columns, library="np", step_size=_ROOT_STEP_SIZE
-            ):
-                if selection is not None:
+            n_entries = tree.num_entries
+            step = min(
+                _ROOT_MAX_CHUNK_BYTES // (8 * len(columns)),
+                max(-(-n_entries // _ROOT_MIN_CHUNKS), 10_000),
+            )
+            # without a selection the size is known: fill one array per branch,
+            # so that only one chunk at a time is held besides the result
+            whole = {}
+            for chunk in tree.iterate(filter_name=columns, library="np", step_size=step):
+                n = len(chunk[columns[0]])
+                if selection is None:
+                    for name in columns:
+                        if name not in whole:
+                            whole[name] = np.empty(n_entries, dtype=chunk[name].dtype)
+                        whole[name][kept : kept + n] = chunk[name]
+                else:
                     frame = self._select(pd.DataFrame(chunk, copy=False), selection)
-                    chunk = {name: frame[name].to_numpy() for name in columns}
-                for name in columns:
-                    collect[name].append(chunk[name])
-                kept += len(chunk[columns[0]])
+                    n = len(frame)
+                    for name in columns:
+                        collect[name].append(frame[name].to_numpy())
+                del chunk
+                kept += n
+            for name, values in whole.items():
+                collect[name].append(values)
         self._check_kept(kept, self.n_entries, selection)
         return kept
 
@@ -572,7 +590,8 @@ def load_ntuples(
     target = np.concatenate(targets)
     names = list(dict.fromkeys(source.name for source in sources))
     codes = [names.index(source.name) for source in sources]
-    source_codes = np.repeat(np.asarray(codes, dtype=np.intp), counts)
+    source_codes = np.repeat(np.asarray(codes, dtype=np.min_scalar_type(-len(names))),
+                             counts)
 
     if as_frame:
         data = pd.DataFrame(columns, copy=False)
