@@ -16,6 +16,7 @@ from physml_sklearn import (
     SoftmaxMLPClassifier,
     to_onnx,
 )
+from physml_sklearn.inspection import PermutationFeatureElimination
 
 ort = pytest.importorskip("onnxruntime")
 pytest.importorskip("skl2onnx")
@@ -69,6 +70,8 @@ CLASSIFIERS = {
         MinMaxScaler(), DropoutMLPClassifier((8, 8), activation="tanh", **SMALL)),
     "softmax_gelu_elu": lambda: make_pipeline(
         StandardScaler(), SoftmaxMLPClassifier((8,), activation="gelu", **SMALL)),
+    "feature_elimination": lambda: make_pipeline(StandardScaler(), PermutationFeatureElimination(
+        SoftmaxMLPClassifier((8,), **SMALL), step=0.5, cv=2, n_repeats=1, random_state=0)),
     "column_transformer": lambda: make_pipeline(
         ColumnTransformer([("scale", StandardScaler(), [0, 1]), ("minmax", MinMaxScaler(), [3])]),
         DropoutMLPClassifier((8,), activation="leaky_relu", **SMALL)),
@@ -175,9 +178,13 @@ def test_gan_with_other_preprocessing_is_refused():
     gan.quantile_ = QuantileTransformer(n_quantiles=10).fit(X)
     with pytest.raises(NotImplementedError, match="quantile_ .QuantileTransformer"):
         to_onnx(gan, None)
+    del gan.quantile_
     with pytest.raises(ValueError, match="latent_dim=2"):
-        del gan.quantile_
         to_onnx(gan, np.zeros((1, 4)))
+    # a preprocessing the graph does not know is caught on the samples themselves
+    gan._to_original = lambda rows: np.exp(np.asarray(rows, dtype=float)) * gan.scale_
+    with pytest.raises(NotImplementedError, match="not the averaged generator's output"):
+        to_onnx(gan, None)
 
 
 def test_user_module_is_exported_with_torch(rows):
@@ -213,3 +220,38 @@ def test_bad_sample_is_refused():
     model = DropoutMLPClassifier((8,), **SMALL).fit(X, y)
     with pytest.raises(ValueError, match="X_sample must be 2-D"):
         to_onnx(model, X[0])
+
+
+def test_dataframe_inputs(rows):
+    import pandas as pd
+
+    from physml_sklearn.folding import FoldingClassifier
+
+    X, y = _data(600)
+    frame = pd.DataFrame(X, columns=["pt", "eta", "phi", "m"])
+    test = pd.DataFrame(rows[:2000], columns=frame.columns)
+    # fitted on a DataFrame: one matrix input, columns in the training order
+    clf = DropoutMLPClassifier((8,), **SMALL).fit(frame, y)
+    onx = to_onnx(clf, frame[:2])
+    assert [i.name for i in onx.graph.input] == ["X"]
+    _, proba = _run(onx, {"X": test.to_numpy(np.float32)}, 777)
+    _close(proba, clf.predict_proba(test))
+    # columns chosen by name: one input per column
+    model = make_pipeline(
+        ColumnTransformer([("scale", StandardScaler(), ["pt", "m"]), ("minmax", MinMaxScaler(),
+                                                                      ["eta"])]),
+        DropoutMLPClassifier((8,), **SMALL),
+    ).fit(frame, y)
+    onx = to_onnx(model, frame[:2])
+    assert [i.name for i in onx.graph.input] == ["pt", "eta", "phi", "m"]
+    feeds = {c: test[[c]].to_numpy(np.float32) for c in test.columns}
+    _, proba = _run(onx, feeds, 777)
+    _close(proba, model.predict_proba(test))
+    # the event-number column named in a DataFrame
+    frame["event"] = np.arange(600) * 104729
+    folding = FoldingClassifier(make_pipeline(StandardScaler(), DropoutMLPClassifier(
+        (8,), **SMALL)), fold_column="event").fit(frame, y)
+    test["event"] = np.arange(2000) * 7 + 3
+    onx = to_onnx(folding, frame[:2])
+    _, proba = _run(onx, {"X": test.to_numpy(np.float64)}, 777)
+    _close(proba, folding.predict_proba(test))

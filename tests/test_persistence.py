@@ -163,12 +163,16 @@ def test_loaded_model_keeps_training(tmp_path):
     assert loaded[-1].n_iter_ == 6
 
 
-def test_dataframe_feature_names_survive(tmp_path):
+def test_feature_names_optimizer_class_and_tensors_survive(tmp_path):
     X, y = _data()
     frame = pd.DataFrame(X, columns=["pt", "eta", "phi", "m"])
-    clf = DropoutMLPClassifier((8,), max_epochs=2, random_state=0).fit(frame, y)
+    clf = DropoutMLPClassifier((8,), max_epochs=2, optimizer=torch.optim.SGD, random_state=0)
+    clf.fit(frame, y)
+    clf.extra_ = torch.arange(6.0).reshape(2, 3)  # a fitted attribute that is a tensor
     loaded = load(save(clf, tmp_path / "m.physml"))
+    assert loaded.optimizer is torch.optim.SGD
     np.testing.assert_array_equal(loaded.feature_names_in_, ["pt", "eta", "phi", "m"])
+    assert torch.equal(loaded.extra_, clf.extra_)
     np.testing.assert_array_equal(loaded.predict_proba(frame), clf.predict_proba(frame))
 
 
@@ -182,6 +186,7 @@ def test_cuda_model_loads_on_cpu(tmp_path, monkeypatch):
     path = save(model, tmp_path / "m.physml")
     assert '"device":"cuda"' in zipfile.ZipFile(path).read("model.json").decode()
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert not any(p.suffix == ".partial" for p in tmp_path.iterdir())
     loaded = load(path)
     assert loaded[-1].device == "cpu"
     assert loaded[-1].net_.device == "cpu"
@@ -236,7 +241,8 @@ def _rewrite(path, edit):
 
 
 @pytest.mark.parametrize("name", ["os:system", "builtins:eval", "sklearn.utils._testing:os.system",
-                                  "physml_sklearn._core._base:torch.load"])
+                                  "physml_sklearn._core._base:torch.load",
+                                  "sklearn.utils._testing:TempMemmap"])
 def test_file_naming_another_class_is_refused(name, tmp_path):
     model, _ = _fit("dropout_pipeline")
     path = save(model, tmp_path / "m.physml")
@@ -369,3 +375,47 @@ def test_file_size_is_the_weights_plus_a_few_kib(tmp_path):
     raw = sum(p.numel() * 4 for p in clf.net_.module_.parameters())
     size = save(make_pipeline(StandardScaler().fit(X), clf), tmp_path / "m.physml").stat().st_size
     assert raw < size <= 1.2 * raw + 8 * 1024, (raw, size)
+
+
+def test_object_of_a_trusted_package_that_is_no_estimator_is_refused(tmp_path):
+    model, _ = _fit("dropout_pipeline")
+    path = save(model, tmp_path / "m.physml")
+
+    def edit(manifest):
+        text = json.dumps(manifest).replace("sklearn.pipeline:Pipeline",
+                                            "sklearn.utils._testing:TempMemmap")
+        return json.loads(text)
+
+    _rewrite(path, edit)
+    with pytest.raises(UntrustedTypeError, match="TempMemmap, which is not a BaseEstimator"):
+        load(path)
+
+
+def test_cuda_folding_model_loads_on_cpu(tmp_path, monkeypatch):
+    model, X = _fit("folding")
+    expected = model.predict_proba(X)
+    model.set_params(estimator__dropoutmlpclassifier__device="cuda")  # the unfitted template
+    for pipeline in model.estimators_:
+        pipeline[-1].device = pipeline[-1].net_.device = "cuda"
+    path = save(model, tmp_path / "m.physml")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    loaded = load(path)
+    assert loaded.estimator[-1].device == "cpu"
+    assert {p[-1].device for p in loaded.estimators_} == {"cpu"}
+    np.testing.assert_array_equal(loaded.predict_proba(X), expected)
+
+
+@pytest.mark.parametrize("edit", [
+    lambda m: {**m, "model": {"__kind__": "key", "items": []}},
+    lambda m: {**m, "model": {"__kind__": "dict", "items": 3}},
+    lambda m: {**m, "model": {"__kind__": "array", "file": "arrays/999.npy"}},
+    lambda m: {**m, "model": {"__kind__": "object", "class": "sklearn.pipeline:Pipeline",
+                              "state": []}},
+    lambda m: {**m, "format_version": 99},
+])
+def test_malformed_manifest_gives_a_clear_error(edit, tmp_path):
+    model, _ = _fit("dropout_pipeline")
+    path = save(model, tmp_path / "m.physml")
+    _rewrite(path, edit)
+    with pytest.raises(ModelFileError, match="model file|format version"):
+        load(path)

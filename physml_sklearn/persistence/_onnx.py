@@ -68,6 +68,11 @@ class _Emitter:
         )
         return outputs[0] if len(outputs) == 1 else outputs
 
+    def input_matrix(self, operator):
+        """The operator's inputs as one float32 matrix (concatenated when several)."""
+        names = [self.float_input(v) for v in operator.inputs]
+        return names[0] if len(names) == 1 else self.node("Concat", names, "x_all", axis=1)
+
     def float_input(self, variable):
         """The name of ``variable`` as float32 (cast when it is not)."""
         from skl2onnx.common.data_types import FloatTensorType
@@ -206,9 +211,9 @@ def _emit_exported(em, module, x, width):
     return names[graph.output[0].name]
 
 
-def _network_output(em, estimator, variable, module=None):
-    """The net of ``estimator`` (or its ``module``) applied to ``variable``."""
-    x = em.float_input(variable)
+def _network_output(em, estimator, operator, module=None):
+    """The net of ``estimator`` (or its ``module``) applied to the operator's input."""
+    x = em.input_matrix(operator)
     module = estimator.net_.module_ if module is None else module
     return _emit_module(em, module, x, estimator.n_features_in_)
 
@@ -257,7 +262,7 @@ def _convert_binary(scope, operator, container):
 
     em = _Emitter(scope, container)
     est = operator.raw_operator
-    logit = _network_output(em, est, operator.inputs[0])  # (N, 1)
+    logit = _network_output(em, est, operator)  # (N, 1)
     p = em.node("Sigmoid", [logit], "p")
     q = em.node("Sub", [em.const(np.ones((1, 1))), p], "q")
     if len(operator.outputs) > 1:
@@ -272,7 +277,7 @@ def _convert_binary(scope, operator, container):
 def _convert_softmax(scope, operator, container):
     em = _Emitter(scope, container)
     est = operator.raw_operator
-    logits = _network_output(em, est, operator.inputs[0])
+    logits = _network_output(em, est, operator)
     if len(operator.outputs) > 1:
         em.node("Softmax", [logits], outputs=[operator.outputs[1].full_name], axis=1)
     index = em.node("ArgMax", [logits], "index", axis=1, keepdims=0)
@@ -303,7 +308,7 @@ def _convert_autoencoder(scope, operator, container):
     em = _Emitter(scope, container)
     est = operator.raw_operator
     module = est.net_.module_
-    code = _network_output(em, est, operator.inputs[0], module.encoder)
+    code = _network_output(em, est, operator, module.encoder)
     em.node("Identity", [code], outputs=[operator.outputs[0].full_name])
     out = _emit_module(em, module.decoder, code, est.latent_dim)
     em.node("Identity", [out], outputs=[operator.outputs[1].full_name])
@@ -359,7 +364,7 @@ def _convert_outlier(scope, operator, container):
 
     em = _Emitter(scope, container)
     est = operator.raw_operator
-    x = em.float_input(operator.inputs[0])
+    x = em.input_matrix(operator)
     out = _emit_module(em, est.net_.module_, x, est.n_features_in_)
     error = _emit_row_loss(em, est.loss, out, x)
     decision = em.node(
@@ -407,15 +412,19 @@ def _convert_gan(scope, operator, container):
 
 
 def _check_gan_exportable(gan):
-    """Raise a clear error for a sampler whose preprocessing ONNX cannot express."""
-    from sklearn.base import BaseEstimator
+    """Raise a clear error for a sampler whose generation the graph would not reproduce.
 
-    known = {"mean_", "scale_"}
-    if not known <= set(vars(gan)):
-        raise NotImplementedError(
-            "to_onnx exports a GANSampler that standardises its rows (mean_ and scale_); "
-            "this one preprocesses them otherwise."
-        )
+    The graph computes ``generator_average_(z) * scale_ + mean_``; this is
+    checked against :meth:`GANSampler.sample` on a few latent vectors drawn
+    as ``sample`` draws them, so that a sampler with another preprocessing
+    (or a conditional one) is refused rather than exported wrongly.
+    """
+    import torch
+    from sklearn.base import BaseEstimator
+    from sklearn.utils import check_random_state
+
+    from .._core._modules import seed_from, torch_generator
+
     others = [
         name for name, value in vars(gan).items()
         if name.endswith("_") and name != "net_" and isinstance(value, BaseEstimator)
@@ -425,6 +434,32 @@ def _check_gan_exportable(gan):
             f"This GANSampler preprocesses its rows with {', '.join(others)} "
             f"({', '.join(type(getattr(gan, n)).__name__ for n in others)}), which has no "
             "exact ONNX form; export is not supported for it."
+        )
+    generator = gan.net_.generator_average_
+    width = generator[0].in_features
+    if width != gan.latent_dim:
+        raise NotImplementedError("to_onnx does not export conditional GANSampler models yet.")
+    if not {"mean_", "scale_"} <= set(vars(gan)):
+        raise NotImplementedError(
+            "to_onnx exports a GANSampler that standardises its rows (mean_ and scale_); "
+            "this one preprocesses them otherwise."
+        )
+    seed = 20240601
+    z = torch.randn(64, width, generator=torch_generator(seed_from(check_random_state(seed))))
+    with torch.inference_mode():
+        rows = generator.eval()(z.to(gan.net_.device)).cpu().numpy().astype(np.float64)
+    rows = rows * gan.scale_ + gan.mean_
+    try:
+        expected = np.asarray(gan.sample(64, random_state=seed), dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise NotImplementedError(
+            f"to_onnx cannot export this GANSampler: sampling it needs more than latent "
+            f"noise ({exc})."
+        ) from exc
+    if not np.allclose(rows, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).max()):
+        raise NotImplementedError(
+            "to_onnx cannot export this GANSampler: its samples are not the averaged "
+            "generator's output scaled back with mean_ and scale_ (another preprocessing)."
         )
 
 
@@ -457,10 +492,28 @@ def _folding_parser(scope, model, inputs, custom_parsers=None):
     return combine.outputs
 
 
+def _selected_columns(model):
+    """The columns of the input that ``model`` hands to its inner estimators."""
+    if hasattr(model, "support_"):  # a feature selector
+        return np.flatnonzero(model.support_)
+    return np.delete(np.arange(model.n_features_in_), _fold_column_index(model))
+
+
 def _fold_features_shapes(operator):
     n = operator.inputs[0].get_first_dimension()
-    width = operator.raw_operator.n_features_in_ - 1
+    width = len(_selected_columns(operator.raw_operator))
     operator.outputs[0].type = operator.inputs[0].type.__class__([n, width])
+
+
+def _selection_parser(scope, model, inputs, custom_parsers=None):
+    """A feature selector with a predictor: its columns, then ``estimator_``."""
+    from skl2onnx._parse import _parse_sklearn
+
+    select = scope.declare_local_operator("PhysmlFoldFeatures", model)
+    select.inputs = inputs
+    selected = scope.declare_local_variable("selected_features", inputs[0].type.__class__())
+    select.outputs.append(selected)
+    return _parse_sklearn(scope, model.estimator_, [selected], custom_parsers=custom_parsers)
 
 
 def _fold_column_index(model):
@@ -470,7 +523,12 @@ def _fold_column_index(model):
 def _convert_fold_features(scope, operator, container):
     em = _Emitter(scope, container)
     model = operator.raw_operator
-    keep = np.delete(np.arange(model.n_features_in_), _fold_column_index(model))
+    keep = _selected_columns(model)
+    if len(operator.inputs) > 1:
+        raise NotImplementedError(
+            f"{type(model).__name__} takes its input as one matrix in ONNX; pass X_sample "
+            "as an array (or a DataFrame) to to_onnx, not through a ColumnTransformer."
+        )
     em.node("Gather", [operator.inputs[0].full_name, em.const(keep, dtype=np.int64)],
             outputs=[operator.outputs[0].full_name], axis=1)
 
@@ -548,16 +606,32 @@ def _register():
             _convert_folding, parser=_folding_parser,
             options={"zipmap": [True, False, "columns"]},
         )
-        register_converter("PhysmlFoldFeatures", _convert_fold_features, overwrite=True)
-        register_shape_calculator("PhysmlFoldFeatures", _fold_features_shapes, overwrite=True)
+    register_converter("PhysmlFoldFeatures", _convert_fold_features, overwrite=True)
+    register_shape_calculator("PhysmlFoldFeatures", _fold_features_shapes, overwrite=True)
+    from ..inspection import PermutationFeatureElimination
+
+    _ALIASES[PermutationFeatureElimination] = "PhysmlPermutationFeatureElimination"
+    update_registered_converter(
+        PermutationFeatureElimination, "PhysmlPermutationFeatureElimination",
+        _classifier_shapes, _convert_folding, parser=_selection_parser,
+        options={"zipmap": [True, False, "columns"]},  # passed on to estimator_
+    )
     _REGISTERED = True
 
 
 def _classifier_classes():
     return tuple(
         cls for cls in _ALIASES
-        if cls.__name__ in ("DropoutMLPClassifier", "SoftmaxMLPClassifier", "FoldingClassifier")
+        if cls.__name__ in ("DropoutMLPClassifier", "SoftmaxMLPClassifier", "FoldingClassifier",
+                            "PermutationFeatureElimination")
     )
+
+
+def _starts_with_column_transformer(model):
+    from sklearn.compose import ColumnTransformer
+
+    first = model.steps[0][1] if hasattr(model, "steps") else model
+    return isinstance(first, ColumnTransformer)
 
 
 def _has_fold_column(model):
@@ -577,8 +651,11 @@ def to_onnx(model, X_sample, path=None, *, target_opset=None):
 
     The graph's input ``X`` is a float32 tensor of shape
     ``(n_samples, n_features)`` (float64 for a ``FoldingClassifier`` with a
-    ``fold_column``: event numbers above 2**24 do not fit a float32; one input
-    per column when ``X_sample`` is a DataFrame). Its outputs:
+    ``fold_column``: event numbers above ``2**24`` do not fit a float32), its
+    columns in the order of the training data, also when ``X_sample`` is a
+    DataFrame; a pipeline that starts with a
+    :class:`~sklearn.compose.ColumnTransformer` selecting columns by name
+    has one input per column instead, named after it. Its outputs:
 
     - a classifier, or :class:`~physml_sklearn.folding.FoldingClassifier`
       (the average of its fold models, or each event from the model that did
@@ -586,6 +663,8 @@ def to_onnx(model, X_sample, path=None, *, target_opset=None):
       ``predict`` labels, int64 or string) and ``probabilities`` (float32,
       shape ``(n_samples, n_classes)``, the ``predict_proba`` columns) — a
       plain tensor, as with skl2onnx's option ``zipmap=False``;
+    - :class:`~physml_sklearn.inspection.PermutationFeatureElimination`: the
+      outputs of its ``estimator_`` on the selected features;
     - :class:`~physml_sklearn.AutoEncoder`: ``transform`` (the latent codes)
       and ``reconstruction`` (``predict``); it must be the last step;
     - :class:`~physml_sklearn.AutoEncoderOutlierDetector`: ``label`` (+1
@@ -600,7 +679,8 @@ def to_onnx(model, X_sample, path=None, *, target_opset=None):
     Parameters
     ----------
     model : estimator
-        A fitted estimator of the package, a ``FoldingClassifier``, or a
+        A fitted estimator of the package, a ``FoldingClassifier``, a
+        ``PermutationFeatureElimination`` around a classifier, or a
         :class:`~sklearn.pipeline.Pipeline` of scikit-learn transformers
         ending in one.
     X_sample : array-like or DataFrame of shape (n_samples, n_features)
@@ -670,11 +750,6 @@ def to_onnx(model, X_sample, path=None, *, target_opset=None):
     options = {cls: {"zipmap": False} for cls in _classifier_classes()}
     if isinstance(model, GANSampler):
         _check_gan_exportable(model)
-        width = model.net_.generator_average_[0].in_features
-        if width != model.latent_dim:
-            raise NotImplementedError(
-                "to_onnx does not export conditional GANSampler models yet."
-            )
         if X_sample is not None and np.shape(X_sample)[-1] != model.latent_dim:
             raise ValueError(
                 f"X_sample for a GANSampler is latent noise with latent_dim={model.latent_dim} "
@@ -683,13 +758,14 @@ def to_onnx(model, X_sample, path=None, *, target_opset=None):
         initial_types = [("z", FloatTensorType([None, model.latent_dim]))]
         onx = skl2onnx.convert_sklearn(model, initial_types=initial_types,
                                        target_opset=target_opset, options=options)
-    elif hasattr(X_sample, "columns"):
+    elif hasattr(X_sample, "columns") and _starts_with_column_transformer(model):
+        # one input per column: the column transformer selects them by name
         frame = X_sample.copy()
         for name in frame.columns:
             if frame[name].dtype.kind == "f":
                 frame[name] = frame[name].astype(np.float32)
         onx = skl2onnx.to_onnx(model, frame, target_opset=target_opset, options=options)
-    else:
+    else:  # one matrix: the columns in the order of the training data
         X_sample = np.asarray(X_sample)
         if X_sample.ndim != 2:
             raise ValueError(

@@ -7,7 +7,8 @@ The file is a zip archive:
   tuples, dicts, numpy scalars, classes by name, and objects by class name
   with their attributes (parameters and fitted attributes);
 * ``arrays/*.npy``: the fitted numpy arrays (``allow_pickle=False``);
-* ``weights/*.safetensors``: the network weights of each neural estimator;
+* ``weights/*.safetensors``: the network weights of each neural estimator
+  (``tensors/*.safetensors``: fitted attributes that are torch tensors);
 * ``skops/*.skops``: the scikit-learn objects that hold no neural network
   (scalers, column transformers...), written by :mod:`skops.io`.
 
@@ -19,11 +20,13 @@ parameter); it refuses any other name before anything is built.
 import importlib
 import io
 import json
+import os
 import warnings
 import zipfile
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from .._core._base import NeuralEstimator
 
@@ -36,6 +39,11 @@ TRUSTED_PREFIXES = ("physml_sklearn", "sklearn", "numpy", "scipy")
 #: the libraries whose versions are recorded and compared on load
 LIBRARIES = ("physml_sklearn", "sklearn", "numpy", "scipy", "torch", "skorch", "skops",
              "safetensors")
+#: the kinds of JSON nodes a model file holds
+_NODE_KINDS = frozenset({
+    "float", "scalar", "tuple", "dict", "array", "object_array", "type", "object", "neural",
+    "skops", "tensor",
+})
 #: attributes of the estimators that are not saved (rebuilt on load)
 _NET_ATTRIBUTES = ("net_", "history_")
 
@@ -182,6 +190,11 @@ class _Writer:
             return self._array(obj, path)
         if isinstance(obj, type):
             return {"__kind__": "type", "name": _trusted_class_name(obj, path)}
+        if type(obj) is torch.Tensor:
+            from safetensors.torch import save as save_tensors
+
+            data = save_tensors({"tensor": obj.detach().cpu().contiguous()})
+            return {"__kind__": "tensor", "file": self._member("tensors", "safetensors", data)}
         if isinstance(obj, NeuralEstimator):
             return self._neural(obj, path)
         if _holds_network(obj):
@@ -308,7 +321,7 @@ def _holds_network(obj, _depth=0):
         return any(_holds_network(v, _depth + 1) for v in obj.values())
     if isinstance(obj, np.ndarray):
         return obj.dtype.hasobject and any(_holds_network(v, _depth + 1) for v in obj.flat)
-    if isinstance(obj, type) or not hasattr(obj, "__dict__"):
+    if isinstance(obj, type) or not hasattr(obj, "get_params"):  # only estimators hold one
         return False
     return any(_holds_network(v, _depth + 1) for v in vars(obj).values())
 
@@ -390,7 +403,8 @@ def save(model, path):
         "model": root,
     }
     path = Path(path)
-    with zipfile.ZipFile(path, "w") as archive:
+    partial = path.with_name(path.name + ".partial")
+    with zipfile.ZipFile(partial, "w") as archive:
         archive.writestr(
             "model.json",
             json.dumps(manifest, separators=(",", ":"), allow_nan=False),
@@ -400,6 +414,7 @@ def save(model, path):
             archive.writestr(
                 name, data, compress_type=zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
             )
+    os.replace(partial, path)  # a failed write never leaves a half-written model file
     return path
 
 
@@ -427,10 +442,9 @@ class _Reader:
         if not isinstance(node, dict) or "__kind__" not in node:
             raise ModelFileError(f"The model file holds an unknown node {str(node)[:80]!r}.")
         kind = node["__kind__"]
-        method = getattr(self, "_" + str(kind), None)
-        if method is None or kind in ("init",):
+        if kind not in _NODE_KINDS:
             raise ModelFileError(f"The model file holds an unknown node kind {kind!r}.")
-        return method(node)
+        return getattr(self, "_" + kind)(node)
 
     def _float(self, node):
         return float(node["value"])
@@ -475,6 +489,18 @@ class _Reader:
         array[:] = items
         return array.reshape(node["shape"])
 
+    def _tensor(self, node):
+        from safetensors import SafetensorError
+        from safetensors.torch import load as load_tensors
+
+        try:
+            tensor = load_tensors(self.read(node["file"]))["tensor"]
+        except (SafetensorError, ValueError, RuntimeError, KeyError) as exc:
+            raise ModelFileError(
+                f"The tensor {node['file']!r} of the model file is damaged."
+            ) from exc
+        return tensor if self.device is None else tensor.to(self.device)
+
     def _type(self, node):
         return _resolve_class(node["name"])
 
@@ -488,10 +514,14 @@ class _Reader:
                                                              node["state"].items()]})
         obj = cls.__new__(cls)
         obj.__dict__.update(state)
+        if isinstance(obj, NeuralEstimator) and self.device is not None:
+            obj.device = self.device  # unfitted templates (a meta-estimator's) too
         return obj
 
     def _object(self, node):
-        return self._build(node, object)
+        from sklearn.base import BaseEstimator
+
+        return self._build(node, BaseEstimator)
 
     def _neural(self, node):
         import torch
@@ -500,8 +530,6 @@ class _Reader:
         from skorch.history import History
 
         est = self._build(node, NeuralEstimator)
-        if self.device is not None:
-            est.device = self.device
         try:
             tensors = load_tensors(self.read(node["weights"]))
         except (SafetensorError, ValueError, RuntimeError) as exc:
@@ -561,6 +589,10 @@ class _Reader:
 
 
 def _check_skops_name(module, qualname, name):
+    """Refuse a name that skops does not trust by default unless it leads to a
+    scikit-learn estimator, or to a numpy / scipy type or function."""
+    from sklearn.base import BaseEstimator
+
     try:
         obj = importlib.import_module(module)
         for part in qualname.split("."):
@@ -570,6 +602,10 @@ def _check_skops_name(module, qualname, name):
     owner = getattr(obj, "__module__", None)
     if owner is not None and not _is_trusted_module(owner):
         raise UntrustedTypeError(_untrusted_message(f"{owner}.{getattr(obj, '__qualname__', '')}"))
+    if isinstance(obj, type) and not (
+        issubclass(obj, BaseEstimator) or (owner or module).startswith(("numpy", "scipy"))
+    ):
+        raise UntrustedTypeError(_untrusted_message(name, "is not an estimator"))
 
 
 def _open(path):
@@ -692,8 +728,8 @@ def load(path, *, device="cpu"):
             raise ModelFileError(
                 f"{str(path)!r} is truncated or damaged ({type(exc).__name__}: {exc})."
             ) from exc
-        except (KeyError, TypeError, IndexError) as exc:
-            if isinstance(exc, UntrustedTypeError):
+        except (KeyError, TypeError, IndexError, AttributeError, RecursionError) as exc:
+            if isinstance(exc, (UntrustedTypeError, ModelFileError)):
                 raise
             raise ModelFileError(
                 f"{str(path)!r} is not a valid model file ({type(exc).__name__}: {exc})."
