@@ -297,8 +297,10 @@ class NeuralEstimator(BaseEstimator):
         modules : dict of str to torch.nn.Module
         """
         if rebuild:
-            n_outputs = getattr(self, "n_outputs_", None)
-            target = None if n_outputs is None else np.empty((0, n_outputs), np.float32)
+            # ``_build_module`` reads the width of the training target only:
+            # an autoencoder's ``n_outputs_``, a conditional GAN's conditions
+            width = getattr(self, "n_outputs_", None) or getattr(self, "n_conditions_", None)
+            target = np.empty((0, width), np.float32) if width else None
             with torch.random.fork_rng(devices=[]):
                 self.net_ = self._make_net(
                     self.n_features_in_, target, resolve_device(self.device), []

@@ -427,13 +427,15 @@ def _check_gan_exportable(gan):
 
     others = [
         name for name, value in vars(gan).items()
-        if name.endswith("_") and name != "net_" and isinstance(value, BaseEstimator)
+        if name.endswith("_") and name != "net_" and value is not None
+        and (isinstance(value, BaseEstimator) or hasattr(value, "inverse_transform"))
     ]
     if others:
         raise NotImplementedError(
             f"This GANSampler preprocesses its rows with {', '.join(others)} "
             f"({', '.join(type(getattr(gan, n)).__name__ for n in others)}), which has no "
-            "exact ONNX form; export is not supported for it."
+            "exact ONNX form: to_onnx cannot export it. Use the saved model (save / load) "
+            "to sample in Python."
         )
     generator = gan.net_.generator_average_
     width = generator[0].in_features
@@ -749,12 +751,12 @@ def to_onnx(model, X_sample, path=None, *, target_opset=None):
     _register()
     options = {cls: {"zipmap": False} for cls in _classifier_classes()}
     if isinstance(model, GANSampler):
-        _check_gan_exportable(model)
         if X_sample is not None and np.shape(X_sample)[-1] != model.latent_dim:
             raise ValueError(
                 f"X_sample for a GANSampler is latent noise with latent_dim={model.latent_dim} "
                 f"columns (or None); got {np.shape(X_sample)[-1]} columns."
             )
+        _check_gan_exportable(model)
         initial_types = [("z", FloatTensorType([None, model.latent_dim]))]
         onx = skl2onnx.convert_sklearn(model, initial_types=initial_types,
                                        target_opset=target_opset, options=options)

@@ -506,7 +506,9 @@ class _Reader:
 
     def _build(self, node, base):
         cls = _resolve_class(node["class"])
-        if not issubclass(cls, base):
+        if not issubclass(cls, base) and not (
+            base is not NeuralEstimator and cls.__module__.startswith("physml_sklearn.")
+        ):
             raise UntrustedTypeError(
                 _untrusted_message(node["class"].replace(":", "."), f"is not a {base.__name__}")
             )
@@ -590,7 +592,8 @@ class _Reader:
 
 def _check_skops_name(module, qualname, name):
     """Refuse a name that skops does not trust by default unless it leads to a
-    scikit-learn estimator, or to a numpy / scipy type or function."""
+    scikit-learn estimator, a class of this package, or a numpy / scipy type
+    or function."""
     from sklearn.base import BaseEstimator
 
     try:
@@ -603,7 +606,8 @@ def _check_skops_name(module, qualname, name):
     if owner is not None and not _is_trusted_module(owner):
         raise UntrustedTypeError(_untrusted_message(f"{owner}.{getattr(obj, '__qualname__', '')}"))
     if isinstance(obj, type) and not (
-        issubclass(obj, BaseEstimator) or (owner or module).startswith(("numpy", "scipy"))
+        issubclass(obj, BaseEstimator)
+        or (owner or module).startswith(("numpy", "scipy", "physml_sklearn"))
     ):
         raise UntrustedTypeError(_untrusted_message(name, "is not an estimator"))
 
