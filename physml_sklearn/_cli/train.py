@@ -261,7 +261,7 @@ def write_report(path, args, X, y, weight, model, result, features, out_of_fold,
 
     summary = pd.DataFrame([
         ("ROC AUC (out-of-fold, weighted)", f"{result['auc']:.4f}"),
-        ("best cut on the signal probability (Asimov Z)", f"score >= {best['threshold']:.4f}"),
+        ("best cut on the signal probability (Asimov Z)", f"score >= {best['threshold']:.6g}"),
         ("signal S above the cut", f"{best['signal']:.4g}"),
         ("background B above the cut", f"{best['background']:.4g}"),
         ("significance Z = sqrt(2((S+B) ln(1+S/B) - S))", f"{best['significance']:.3f}"),
@@ -388,7 +388,7 @@ def write_report(path, args, X, y, weight, model, result, features, out_of_fold,
         paragraph(
             "Asimov discovery significance Z = sqrt(2((S+B) ln(1+S/B) - S)) (Cowan, Cranmer, "
             "Gross, Vitells, arXiv:1007.1727) of the events above each cut on the "
-            f"out-of-fold score; the best cut, score >= {best['threshold']:.4f}, keeps "
+            f"out-of-fold score; the best cut, score >= {best['threshold']:.6g}, keeps "
             f"S = {best['signal']:.4g} and B = {best['background']:.4g} for "
             f"Z = {best['significance']:.3f}. S and B carry the event weights; without "
             "physics weights they count events and Z is only a relative figure."),
@@ -516,7 +516,7 @@ def run(args):
                  out_of_fold, [("report.html", "this page")] + files)
     best = result["best"]
     progress.done(
-        f"done: ROC AUC {result['auc']:.4f}, best cut score >= {best['threshold']:.4f} "
+        f"done: ROC AUC {result['auc']:.4f}, best cut score >= {best['threshold']:.6g} "
         f"(S = {best['signal']:.4g}, B = {best['background']:.4g}, "
         f"Z = {best['significance']:.3f}); report: {out / 'report.html'}"
     )
