@@ -68,7 +68,8 @@ print(f"the autoencoder trained for {ae.n_iter_} epochs; "
 fig, axes = plt.subplots(1, 2, figsize=(10, 4.5), layout="constrained")
 for ax, (name, Z) in zip(axes, codes.items()):
     points = ax.scatter(Z[:, 0], Z[:, 1], c=y_test, cmap="tab10", s=8, vmin=-0.5, vmax=9.5)
-    ax.set(title=f"{name}, 2 dimensions", xlabel=f"{name} 0", ylabel=f"{name} 1")
+    axis = "latent" if name == "AutoEncoder" else "principal component"
+    ax.set(title=f"{name}, 2 dimensions", xlabel=f"{axis} 1", ylabel=f"{axis} 2")
 fig.colorbar(points, ax=axes, ticks=range(10), label="digit")
 plt.show()
 

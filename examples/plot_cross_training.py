@@ -112,7 +112,8 @@ for k, (model, ax) in enumerate(zip(folding.estimators_, axes)):
     check = overtraining_test(y[train], score_train, y[test], score_test)
     rows.append(check.assign(fold=k))
     ScoreDistributionDisplay.from_predictions(
-        y[train], score_train, y[test], score_test, class_names=["WZ", "ZZ"], ax=ax
+        y[train], score_train, y[test], score_test, class_names=["WZ", "ZZ"], ax=ax,
+        log=True,  # the tails, where overtraining shows first
     )
     ax.set_title(f"fold model {k}: trained on fold {1 - k}, tested on fold {k}")
     ax.set_xlabel("network output P(ZZ)")

@@ -256,7 +256,10 @@ class FoldingClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         event_number = None
         if self.fold_column is not None:
             index = self._fold_index(n_features)
-            event_number = self._event_numbers(X_checked[:, index])
+            # from the DataFrame itself when there is one: int64 event numbers
+            # beyond 2**53 would not survive a float64 array
+            column = X.iloc[:, index].to_numpy() if hasattr(X, "iloc") else X_checked[:, index]
+            event_number = self._event_numbers(column)
             keep = np.delete(keep, index)
         if hasattr(self, "feature_names_in_"):
             names = self.feature_names_in_[keep]
@@ -274,6 +277,9 @@ class FoldingClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
     def _event_numbers(self, column):
         """The fold column as int64 event numbers, or a clear error."""
+        column = np.asarray(column)
+        if column.dtype.kind in "iu":
+            return column.astype(np.int64)
         try:
             values = np.asarray(column, dtype=np.float64)
         except (TypeError, ValueError) as exc:
@@ -287,7 +293,7 @@ class FoldingClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 "it holds non-integer or non-finite values. Pass the column with "
                 "the event number, not a feature."
             )
-        return np.asarray(column).astype(np.int64)
+        return values.astype(np.int64)
 
     def _validate(self, X, *, reset, y=None):
         kwargs = dict(

@@ -16,6 +16,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils.class_weight import compute_sample_weight
 
 from physml_sklearn import DropoutMLPClassifier, SoftmaxMLPClassifier
 from physml_sklearn._core._net import DivergedError
@@ -155,9 +156,11 @@ def test_same_random_state_same_fit_different_differs(binary_data):
 
 def test_sample_weight_changes_the_fit_and_zero_weight_drops_rows(binary_data):
     X, y = binary_data
-    # one full batch and no dropout: the loss is then exactly the weighted mean
+    # one full batch and no dropout: the loss is then exactly the weighted mean.
+    # Plain SGD, whose steps scale with the loss: a zero-weighted row must
+    # leave no trace, not even in the normalisation (Adam would hide that)
     params = dict(hidden_layer_sizes=(8,), dropout=0.0, max_epochs=20,
-                  batch_size=10_000, lr=0.01, random_state=0)
+                  batch_size=10_000, lr=0.05, optimizer="sgd", random_state=0)
     rng = np.random.RandomState(0)
     weight = rng.uniform(0.1, 3.0, len(y))
     plain = DropoutMLPClassifier(**params).fit(X, y)
@@ -172,11 +175,30 @@ def test_sample_weight_changes_the_fit_and_zero_weight_drops_rows(binary_data):
     )
 
 
-def test_negative_weights_are_used(binary_data):
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_negative_weights_subtract_events(binary_data, optimizer):
+    # NLO-style negative weights: the sample plus a copy of some events with
+    # weight -1 is the sample without those events (one full batch, no
+    # dropout, so the loss is exactly the weighted mean)
     X, y = binary_data
-    weight = np.where(np.arange(len(y)) % 10 == 0, -0.5, 1.0)
-    clf = DropoutMLPClassifier(**SMALL).fit(X, y, sample_weight=weight)
-    assert np.isfinite(clf.loss_curve_).all()
+    params = dict(hidden_layer_sizes=(8,), dropout=0.0, max_epochs=20,
+                  batch_size=10_000, lr=0.05, optimizer=optimizer, random_state=0)
+    removed = np.arange(len(y)) % 4 == 0
+    X_with = np.r_[X, X[removed]]
+    y_with = np.r_[y, y[removed]]
+    weight = np.r_[np.ones(len(y)), -np.ones(removed.sum())]
+    with_copies = DropoutMLPClassifier(**params).fit(X_with, y_with, sample_weight=weight)
+    without = DropoutMLPClassifier(**params).fit(X[~removed], y[~removed])
+    np.testing.assert_allclose(
+        with_copies.predict_proba(X), without.predict_proba(X), rtol=0, atol=1e-5
+    )
+    # a negative weight is not a positive one: flipping its sign changes the fit
+    added = DropoutMLPClassifier(**params).fit(X_with, y_with, sample_weight=np.abs(weight))
+    assert np.abs(added.predict_proba(X) - without.predict_proba(X)).max() > 1e-3
+
+
+def test_bad_weights_are_refused(binary_data):
+    X, y = binary_data
     with pytest.raises(ValueError, match="positive sum"):
         DropoutMLPClassifier(**SMALL).fit(X, y, sample_weight=-np.ones(len(y)))
     with pytest.raises(ValueError, match="one weight per row"):
@@ -220,12 +242,28 @@ def test_early_stopping_stops_and_restores_best_weights():
     assert not hasattr(clf.callbacks[0][1], "weights_")
 
 
+class RecordValidationLabels(Callback):
+    """Keeps the targets of the validation set the net is given."""
+
+    def on_epoch_begin(self, net, dataset_valid=None, **kwargs):
+        self.labels_ = dataset_valid.y.cpu().numpy().ravel()
+
+
 def test_early_stopping_split_is_stratified():
-    X, y = make_classification(200, weights=[0.9, 0.1], random_state=0)
-    clf = DropoutMLPClassifier(**dict(SMALL, max_epochs=2), early_stopping=True,
-                               validation_fraction=0.2).fit(X, y)
-    assert len(clf.validation_loss_curve_) == 2
-    assert clf.net_.history[-1, "valid_batch_count"] == 1
+    # 5 % minority: a stratified split holds 20 of the 100 minority events in
+    # its 400 validation events for every seed; a random split would scatter
+    # around 20 by about 4
+    X, y = make_classification(2000, weights=[0.95, 0.05], flip_y=0, random_state=0)
+    n_minority = int(y.sum())
+    for seed in range(5):
+        clf = DropoutMLPClassifier(
+            **dict(SMALL, max_epochs=1, random_state=seed), early_stopping=True,
+            validation_fraction=0.2, callbacks=[("record", RecordValidationLabels())],
+        ).fit(X, y)
+        labels = dict(clf.net_.callbacks_)["record"].labels_
+        assert len(labels) == 400
+        assert abs(labels.sum() - 0.2 * n_minority) <= 1
+        assert len(clf.validation_loss_curve_) == 1
 
 
 def test_partial_fit_and_warm_start(binary_data):
@@ -254,8 +292,18 @@ def test_class_weight(binary_data):
     base = DropoutMLPClassifier(**SMALL).fit(X, y)
     heavy = DropoutMLPClassifier(**SMALL, class_weight={0: 20.0, 1: 1.0}).fit(X, y)
     assert (heavy.predict(X) == 0).mean() > (base.predict(X) == 0).mean()
-    balanced = DropoutMLPClassifier(**SMALL, class_weight="balanced").fit(X, y)
-    assert balanced.n_iter_ == SMALL["max_epochs"]
+    # "balanced" is the sample weight n / (n_classes * n_c) of each class ...
+    keep = (y == 1) | (np.arange(len(y)) % 4 == 0)  # 1 in 4 of class 0 kept
+    X_imb, y_imb = X[keep], y[keep]
+    balanced = DropoutMLPClassifier(**SMALL, class_weight="balanced").fit(X_imb, y_imb)
+    by_weight = DropoutMLPClassifier(**SMALL).fit(
+        X_imb, y_imb, sample_weight=compute_sample_weight("balanced", y_imb)
+    )
+    np.testing.assert_allclose(balanced.predict_proba(X), by_weight.predict_proba(X),
+                               rtol=0, atol=1e-6)
+    # ... so the rare class is predicted more often than without it
+    plain = DropoutMLPClassifier(**SMALL).fit(X_imb, y_imb)
+    assert (balanced.predict(X) == 0).mean() > (plain.predict(X) == 0).mean() + 0.02
     with pytest.raises(ValueError, match="not among the classes"):
         DropoutMLPClassifier(**SMALL, class_weight={5: 1.0}).fit(X, y)
 
@@ -274,8 +322,16 @@ def test_options_build_the_network_asked_for(binary_data):
     assert [m.p for m in layers if isinstance(m, torch.nn.Dropout)] == [0.1, 0.2]
     assert isinstance(clf.net_.optimizer_, torch.optim.SGD)
     assert clf.net_.optimizer_.param_groups[0]["weight_decay"] == 1e-4
-    for name in ["adam", "adamw", "sgd", "rmsprop"]:
-        DropoutMLPClassifier(**dict(SMALL, max_epochs=1), optimizer=name).fit(X, y)
+    expected = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW,
+                "sgd": torch.optim.SGD, "rmsprop": torch.optim.RMSprop}
+    for name, cls in expected.items():
+        fitted = DropoutMLPClassifier(**SMALL, optimizer=name).fit(X, y)
+        assert type(fitted.net_.optimizer_) is cls
+        assert fitted.net_.optimizer_.param_groups[0]["lr"] == SMALL["lr"]
+        # each one trains: the loss falls over the five epochs
+        assert fitted.loss_curve_[-1] < 0.9 * fitted.loss_curve_[0], name
+    sgd = DropoutMLPClassifier(**SMALL, optimizer="sgd").fit(X, y)
+    assert sgd.net_.optimizer_.param_groups[0]["momentum"] == 0.9
     auto = DropoutMLPClassifier(**dict(SMALL, max_epochs=1), device="auto").fit(X, y)
     assert auto.net_.device in ("cpu", "cuda")
 

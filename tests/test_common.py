@@ -1,5 +1,6 @@
 """scikit-learn's own estimator checks, run on every estimator of the package."""
 
+import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -75,6 +76,8 @@ def expected_failed_checks(estimator):
     return {"check_sample_weight_equivalence_on_dense_data": FLOAT32_SAMPLE_WEIGHT}
 
 
+# the checks' fits are normal fits: a dead-network warning would be a false alarm
+@pytest.mark.filterwarnings("error::sklearn.exceptions.ConvergenceWarning")
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
 def test_sklearn_compatible(estimator, check):
     check(estimator)

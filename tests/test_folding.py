@@ -79,6 +79,13 @@ def test_new_data_scored_by_the_model_that_did_not_train_on_its_fold():
     np.testing.assert_array_equal(folding.predict(X_new), folding.classes_[proba.argmax(1)])
 
 
+def test_large_event_numbers_keep_their_fold():
+    X, y = _events()
+    X["event"] = 2**60 + np.arange(len(X))  # beyond float64's integers
+    folding = FoldingClassifier(LogisticRegression(), fold_column="event").fit(X, y)
+    np.testing.assert_array_equal(folding.folds_, np.arange(len(X)) % 2)
+
+
 def test_training_rows_get_their_out_of_fold_score():
     X, y = _events()
     folding = FoldingClassifier(LogisticRegression(), n_folds=2, fold_column="event").fit(X, y)

@@ -5,6 +5,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+import sklearn
 from joblib import parallel_backend
 from sklearn.base import clone
 from sklearn.linear_model import LinearRegression, LogisticRegression
@@ -17,7 +18,6 @@ from threadpoolctl import threadpool_limits
 from physml_sklearn import DropoutMLPClassifier
 from physml_sklearn.datasets import make_diboson
 from physml_sklearn.inspection import PermutationFeatureElimination, rank_features
-
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -75,12 +75,26 @@ def test_rank_features_names_and_reproducibility():
 
 
 def test_rank_features_uses_the_sample_weight():
-    X, y = two_signal_columns(600)
+    # x1 decides the class of the first 300 events, x4 that of the last 300:
+    # the model uses both, but on the first half only x1 matters
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 6))
+    y = np.r_[X[:300, 1] > 0, X[300:, 4] > 0].astype(int)
     clf = LogisticRegression().fit(X, y)
     weight = np.where(np.arange(600) < 300, 1.0, 0.0)
-    weighted = rank_features(clf, X, y, sample_weight=weight, n_repeats=3, random_state=0)
-    first_half = rank_features(clf, X[:300], y[:300], n_repeats=3, random_state=0)
-    assert weighted["feature"][:2].tolist() == first_half["feature"][:2].tolist()
+
+    def importances(*args, **kwargs):
+        ranking = rank_features(clf, *args, n_repeats=5, random_state=0, **kwargs)
+        return ranking.set_index("feature")["importance_mean"]
+
+    weighted = importances(X, y, sample_weight=weight)
+    first_half = importances(X[:300], y[:300])
+    unweighted = importances(X, y)
+    # zero weights drop the events: the importances are those of the first half
+    np.testing.assert_allclose(weighted[["x1", "x4"]], first_half[["x1", "x4"]], atol=0.02)
+    assert weighted["x4"] < 0.2 * weighted["x1"]
+    # ... and not those of all the events, where x4 matters almost as much as x1
+    assert unweighted["x4"] > 0.5 * unweighted["x1"]
 
 
 def test_rank_features_validates_its_parameters():
@@ -288,3 +302,94 @@ def test_elimination_rejects_bad_parameters(params, match):
     X, y = two_signal_columns(50)
     with pytest.raises(InvalidParameterError, match=match):
         PermutationFeatureElimination(LogisticRegression(), **params).fit(X, y)
+
+
+# -- metadata routing ------------------------------------------------------
+
+
+class SpyClassifier(LogisticRegression):
+    """LogisticRegression that records the sample weights each fit and score receives."""
+
+    calls = []
+
+    def fit(self, X, y, sample_weight=None):
+        SpyClassifier.calls.append(("fit", None if sample_weight is None else
+                                    np.array(sample_weight)))
+        return super().fit(X, y, sample_weight=sample_weight)
+
+    def score(self, X, y, sample_weight=None):
+        SpyClassifier.calls.append(("score", None if sample_weight is None else
+                                    np.array(sample_weight)))
+        return super().score(X, y, sample_weight=sample_weight)
+
+
+def _routing_case():
+    X, y = two_signal_columns(300)
+    weight = np.arange(1.0, 301.0)  # each weight names its row
+    cv = KFold(3)
+    folds = list(cv.split(X, y))
+    kwargs = dict(n_features_to_select=4, cv=cv, n_repeats=2, random_state=0)
+    return X, y, weight, folds, kwargs
+
+
+def test_elimination_routes_sample_weight_to_a_pipeline_step_that_requests_it():
+    X, y, weight, folds, kwargs = _routing_case()
+    SpyClassifier.calls = []
+    with sklearn.config_context(enable_metadata_routing=True):
+        pipe = make_pipeline(
+            StandardScaler().set_fit_request(sample_weight=False),
+            SpyClassifier().set_fit_request(sample_weight=True)
+            .set_score_request(sample_weight=True),
+        )
+        selector = PermutationFeatureElimination(pipe, **kwargs).fit(
+            X, y, sample_weight=weight
+        )
+    fits = [w for kind, w in SpyClassifier.calls if kind == "fit"]
+    scores = [w for kind, w in SpyClassifier.calls if kind == "score"]
+    # three steps (6, 5, 4 features) of three folds, then the refit on all rows
+    assert len(fits) == 3 * 3 + 1
+    for k, w in enumerate(fits[:-1]):
+        np.testing.assert_array_equal(w, weight[folds[k % 3][0]])
+    np.testing.assert_array_equal(fits[-1], weight)
+    # every held-out score (and permuted score) is weighted with the test rows
+    held_out = {tuple(weight[test]) for _, test in folds}
+    assert scores and all(w is not None and tuple(w) in held_out for w in scores)
+    assert selector.estimator_[-1].n_features_in_ == 4
+    # score routes too
+    SpyClassifier.calls = []
+    with sklearn.config_context(enable_metadata_routing=True):
+        selector.score(X, y, sample_weight=weight)
+    np.testing.assert_array_equal(SpyClassifier.calls[-1][1], weight)
+
+
+def test_elimination_routing_respects_what_was_not_requested():
+    X, y, weight, folds, kwargs = _routing_case()
+    SpyClassifier.calls = []
+    with sklearn.config_context(enable_metadata_routing=True):
+        pipe = make_pipeline(
+            StandardScaler().set_fit_request(sample_weight=False),
+            SpyClassifier().set_fit_request(sample_weight=False)
+            .set_score_request(sample_weight=True),
+        )
+        PermutationFeatureElimination(pipe, **kwargs).fit(X, y, sample_weight=weight)
+        assert all(w is None for kind, w in SpyClassifier.calls if kind == "fit")
+        assert all(w is not None for kind, w in SpyClassifier.calls if kind == "score")
+        # a consumer that did not say either way: scikit-learn's error names it
+        unset = make_pipeline(StandardScaler().set_fit_request(sample_weight=False),
+                              SpyClassifier())
+        with pytest.raises(ValueError, match=r"\[sample_weight\].*SpyClassifier.fit"):
+            PermutationFeatureElimination(unset, **kwargs).fit(X, y, sample_weight=weight)
+
+
+def test_elimination_without_routing_keeps_the_direct_weights():
+    X, y, weight, folds, kwargs = _routing_case()
+    SpyClassifier.calls = []
+    PermutationFeatureElimination(SpyClassifier(), **kwargs).fit(X, y, sample_weight=weight)
+    fits = [w for kind, w in SpyClassifier.calls if kind == "fit"]
+    np.testing.assert_array_equal(fits[0], weight[folds[0][0]])
+    np.testing.assert_array_equal(fits[-1], weight)
+    # a pipeline takes no sample_weight in fit: without routing it gets none
+    SpyClassifier.calls = []
+    PermutationFeatureElimination(make_pipeline(StandardScaler(), SpyClassifier()),
+                                  **kwargs).fit(X, y, sample_weight=weight)
+    assert all(w is None for kind, w in SpyClassifier.calls if kind == "fit")

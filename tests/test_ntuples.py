@@ -203,6 +203,10 @@ def test_selection_errors(files):
     with pytest.raises(ValueError, match=r"uses 'njets', which is not a column\. "
                                          r"Did you mean 'n_jets'\?"):
         load_ntuples({"b": f"{d}/bkg.csv"}, selection="njets > 1")
+    # the close matches come from every branch, not only the ones read
+    with pytest.raises(ValueError, match=r"bkg\.root:events: the selection 'metx > 1' uses "
+                                         r"'metx', which is not a column\. Did you mean 'met'"):
+        load_ntuples({"b": f"{d}/bkg.root:events"}, features=["m_ll"], selection="metx > 1")
 
 
 def test_sources_with_different_columns(files, tmp_path):

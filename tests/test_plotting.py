@@ -152,6 +152,26 @@ def test_score_distribution_binary_draws_normalised_histograms_and_ks_pvalues():
     assert disp.ax_.get_xlabel() == "P(sig)"
 
 
+def test_score_distribution_log_scale_shows_the_tails():
+    y_train, s_train = binary_scores(0, shift=0.5)
+    y_test, s_test = binary_scores(1)
+    linear = ScoreDistributionDisplay.from_predictions(y_train, s_train, y_test, s_test,
+                                                       bins=20)
+    assert linear.ax_.get_yscale() == "linear"
+    disp = ScoreDistributionDisplay.from_predictions(y_train, s_train, y_test, s_test,
+                                                     bins=20, log=True)
+    assert disp.ax_.get_yscale() == "log"
+    # the same histograms, drawn on the log axis down to the smallest filled bin
+    np.testing.assert_allclose(disp.hist_test, linear.hist_test)
+    np.testing.assert_allclose(disp.test_hists_[0, 1].get_data().values, disp.hist_test[0, 1])
+    drawn = np.concatenate([disp.hist_test.ravel(), disp.hist_train.ravel()])
+    bottom, top = disp.ax_.get_ylim()
+    assert bottom == pytest.approx(0.5 * drawn[drawn > 0].min())
+    assert top >= drawn.max()
+    # plot can switch back
+    assert disp.plot(log=False).ax_.get_yscale() == "linear"
+
+
 def test_score_distribution_errors_and_weights():
     y_train, s_train = binary_scores(0, n=400)
     y_test, s_test = binary_scores(1, n=400)
@@ -196,6 +216,9 @@ def test_score_distribution_multiclass_one_panel_per_output():
     assert disp.plot(ax=axes).figure_ is fig
     with pytest.raises(ValueError, match="ax holds 1 axes but the display has 3 outputs"):
         disp.plot(ax=axes[0])
+    logged = ScoreDistributionDisplay.from_estimator(
+        clf, X_train, y_train, X_test, y_test, bins=15, log=True)
+    assert [ax.get_yscale() for ax in logged.axes_] == ["log"] * 3
 
 
 def test_score_distribution_needs_predict_proba():

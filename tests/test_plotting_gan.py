@@ -38,9 +38,56 @@ def test_one_panel_per_snapshot(gan):
     assert disp.ax_[0].get_xlim() == pytest.approx(
         (low - 0.3 * (high - low), high + 0.3 * (high - low))
     )
-    assert disp.outside_.shape == (4,) and np.all((disp.outside_ >= 0) & (disp.outside_ <= 1))
+    # outside_: the generated rows beyond the limits in either coordinate
+    (xlow, xhigh), (ylow, yhigh) = disp.ax_[0].get_xlim(), disp.ax_[0].get_ylim()
+    for i, epoch in enumerate([1, 2, 4, 6]):
+        rows = gan.snapshots_[epoch]
+        beyond = ((rows[:, 0] < xlow) | (rows[:, 0] > xhigh)
+                  | (rows[:, 1] < ylow) | (rows[:, 1] > yhigh))
+        assert disp.outside_[i] == pytest.approx(beyond.mean())
     assert disp.ax_[0].get_legend() is not None
-    assert disp.ax_[0].get_xlabel() == "x0" and disp.ax_[0].get_ylabel() == "x1"
+    # an array of two columns: the axes are x and y
+    assert disp.ax_[0].get_xlabel() == "x" and disp.ax_[0].get_ylabel() == "y"
+
+
+def test_outside_note_is_explained_and_off_the_data():
+    import matplotlib.pyplot as plt
+
+    real = make_cubic(200, random_state=0)
+    far = real.copy()
+    far[:50, 1] += 10.0  # a quarter of the rows far above the curve
+    disp = GANSamplesDisplay(real=real, generated=[real, far]).plot()
+    assert disp.outside_.tolist() == [0.0, 0.25]
+    assert disp.outside_texts_[0] is None
+    note = disp.outside_texts_[1]
+    assert note.get_text() == "25.0 % of generated rows beyond the axes"
+    disp.figure_.canvas.draw()
+    renderer = disp.figure_.canvas.get_renderer()
+    note_box = note.get_window_extent(renderer)
+    axes_box = disp.ax_[1].get_window_extent(renderer)
+    label_box = disp.ax_[1].xaxis.label.get_window_extent(renderer)
+    # below the panel and its axis label, not on the data
+    assert note_box.y1 <= label_box.y0 <= axes_box.y0
+    plt.close(disp.figure_)
+
+
+@pytest.mark.parametrize("dpi", [80, 110, 150])  # the demo saves at 110
+def test_neighbouring_panels_tick_labels_do_not_collide(gan, dpi):
+    disp = GANSamplesDisplay.from_estimator(gan, make_cubic(300, random_state=1))
+    disp.figure_.set_dpi(dpi)
+    disp.figure_.canvas.draw()
+    renderer = disp.figure_.canvas.get_renderer()
+
+    def tick_boxes(ax):
+        low, high = ax.get_xlim()
+        ticks = zip(ax.xaxis.get_major_ticks(), ax.xaxis.get_majorticklocs())
+        return [tick.label1.get_window_extent(renderer) for tick, loc in ticks
+                if low <= loc <= high and tick.label1.get_visible()]
+
+    for left, right in zip(disp.ax_[:-1], disp.ax_[1:]):
+        last = max(box.x1 for box in tick_boxes(left))
+        first = min(box.x0 for box in tick_boxes(right))
+        assert last < first
 
 
 def test_chosen_epochs_and_missing_ones(gan):

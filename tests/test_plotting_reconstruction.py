@@ -39,6 +39,14 @@ def test_from_estimator_with_target(blurred):
     # the grey scale is the range of the targets
     assert disp.im_.norm.vmin == pytest.approx(Y[:5].min())
     assert disp.im_.norm.vmax == pytest.approx(Y[:5].max())
+    # the pixels drawn are the data: row r, column c holds image c of block r
+    grid = np.ma.filled(disp.im_.get_array(), np.nan)
+    for r, block in enumerate([X[:5], Y[:5], ae.predict(X[:5])]):
+        for c in range(5):
+            drawn = grid[r * 9 : r * 9 + 8, c * 9 : c * 9 + 8]
+            np.testing.assert_allclose(drawn, block[c].reshape(8, 8), rtol=1e-6)
+    # and the one-pixel gaps are blank
+    assert np.isnan(grid[8, :]).all() and np.isnan(grid[:, 8]).all()
 
 
 def test_without_target_two_rows(blurred):
@@ -46,7 +54,11 @@ def test_without_target_two_rows(blurred):
     det = AutoEncoderOutlierDetector(**FAST).fit(Y)
     disp = ReconstructionDisplay.from_estimator(det, Y)
     assert disp.targets is None
-    assert disp.im_.get_array().shape == (2 * 8 + 1, 8 * 8 + 7)
+    grid = np.ma.filled(disp.im_.get_array(), np.nan)
+    assert grid.shape == (2 * 8 + 1, 8 * 8 + 7)
+    np.testing.assert_array_equal(grid[:8, 9:17], Y[1].reshape(8, 8))
+    reconstruction = det.inverse_transform(det.transform(Y[2:3]))[0]
+    np.testing.assert_allclose(grid[9:, 18:26], reconstruction.reshape(8, 8), rtol=1e-6)
     assert disp.ax_.get_yticklabels()[0].get_text() == "input"
 
 
@@ -77,9 +89,13 @@ def test_from_predictions_and_existing_axes(blurred):
 def test_other_image_shapes():
     rng = np.random.RandomState(0)
     X = rng.rand(10, 12)
-    disp = ReconstructionDisplay.from_predictions(X, X, image_shape=(3, 4), n_images=20)
+    disp = ReconstructionDisplay.from_predictions(X, X[::-1], image_shape=(3, 4), n_images=20)
     # n_images larger than the data shows every row
-    assert disp.im_.get_array().shape == (2 * 3 + 1, 10 * 4 + 9)
+    grid = np.ma.filled(disp.im_.get_array(), np.nan)
+    assert grid.shape == (2 * 3 + 1, 10 * 4 + 9)
+    # images of 3 rows by 4 columns, filled row by row (C order)
+    np.testing.assert_array_equal(grid[:3, :4], X[0].reshape(3, 4))
+    np.testing.assert_array_equal(grid[4:7, 5:9], X[8].reshape(3, 4))
 
 
 def test_bad_input(blurred):

@@ -72,6 +72,8 @@ def _add_demo(sub):
                       help="generated events per data set")
     demo.add_argument("--max-epochs", type=int, default=60, dest="max_epochs",
                       help="upper bound on the training epochs")
+    demo.add_argument("--gan-epochs", type=int, default=125, dest="gan_epochs",
+                      help="training epochs of the GAN")
     demo.add_argument("--random-state", type=int, default=0, dest="random_state",
                       help="seed of the data and of the networks")
     demo.add_argument("--only", choices=sorted(SECTIONS), action="append",

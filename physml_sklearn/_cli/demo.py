@@ -103,14 +103,15 @@ def demo_classifiers(args, out):
 
     disp = LossCurveDisplay.from_estimator(binary, name="DropoutMLPClassifier, WZ vs ZZ")
     paths = [_save(disp.figure_, out, "loss_curve.png")]
+    # log-scaled counts: the tails, not the peaks, show overtraining
     disp = ScoreDistributionDisplay.from_estimator(
         binary, X_train, y_train, X_test, y_test, class_names=names,
-        name="DropoutMLPClassifier, WZ vs ZZ",
+        name="DropoutMLPClassifier, WZ vs ZZ", log=True,
     )
     paths.append(_save(disp.figure_, out, "score_distribution.png"))
     disp = ScoreDistributionDisplay.from_predictions(
         ym_train, proba_m_train, ym_test, proba_m_test, class_names=multi_names,
-        name="SoftmaxMLPClassifier",
+        name="SoftmaxMLPClassifier", log=True,
     )
     paths.append(_save(disp.figure_, out, "score_distribution_multiclass.png"))
     disp = FeatureImportanceDisplay.from_ranking(ranking, score_name="test ROC AUC")
@@ -196,7 +197,7 @@ def demo_autoencoder(args, out):
     points = ax.scatter(codes[:, 0], codes[:, 1], c=digits.labels, cmap="tab10", s=6)
     ax.legend(*points.legend_elements(), title="digit", fontsize="small",
               loc="center left", bbox_to_anchor=(1.0, 0.5))
-    ax.set(xlabel="autoencoder0", ylabel="autoencoder1",
+    ax.set(xlabel="latent 1", ylabel="latent 2",
            title="Digits in a two-dimensional latent space")
     paths.append(_save(fig, out, "latent_space.png"))
     plt.close("all")
@@ -204,7 +205,11 @@ def demo_autoencoder(args, out):
 
 
 def demo_gan(args, out):
-    """A GAN learns the points (x, x**3): samples judged against fresh points, a to d figure."""
+    """A GAN learns the points (x, x**3): samples judged against fresh points, a to d figure.
+
+    ``--gan-epochs`` sets the training length (125 by default: 1,000 generator
+    updates on 2,000 points); ``--n-events`` caps the number of points.
+    """
     import matplotlib.pyplot as plt
     import numpy as np
     import pandas as pd
@@ -217,22 +222,24 @@ def demo_gan(args, out):
     from ..plotting import GANSamplesDisplay
 
     rs = args.random_state
-    X = make_cubic(2000, random_state=rs)
-    fresh = make_cubic(2000, random_state=rs + 1)  # judge against points never trained on
+    n_points, epochs = min(2000, args.n_events), args.gan_epochs
+    X = make_cubic(n_points, random_state=rs)
+    fresh = make_cubic(n_points, random_state=rs + 1)  # judge against points never trained on
     # the recommended configuration for smooth shapes: 125 epochs of 8 batches
     # are 1,000 generator updates
+    snapshots = sorted({e for e in (1, 10, 40) if e < epochs} | {epochs})
     gan = GANSampler(
-        activation="gelu", lr_generator=1e-2, lr_discriminator=1e-2, max_epochs=125,
-        snapshot_epochs=[1, 10, 40, 125], random_state=rs,
+        activation="gelu", lr_generator=1e-2, lr_discriminator=1e-2, max_epochs=epochs,
+        snapshot_epochs=snapshots, random_state=rs,
     ).fit(X)
     mean, scale = X.mean(axis=0), X.std(axis=0)
     kde = GridSearchCV(KernelDensity(), {"bandwidth": np.logspace(-3, -1, 9)}, cv=3).fit(
         (X - mean) / scale
     )
     samples = {
-        "GANSampler": gan.sample(2000, random_state=rs),
-        "KernelDensity": kde.best_estimator_.sample(2000, random_state=rs) * scale + mean,
-        "true points, noise 0.001 on y": make_cubic(2000, noise=0.001, random_state=rs + 2),
+        "GANSampler": gan.sample(n_points, random_state=rs),
+        "KernelDensity": kde.best_estimator_.sample(n_points, random_state=rs) * scale + mean,
+        "true points, noise 0.001 on y": make_cubic(n_points, noise=0.001, random_state=rs + 2),
     }
     _table(
         pd.DataFrame([
@@ -244,19 +251,26 @@ def demo_gan(args, out):
             }
             for name, S in samples.items()
         ]),
-        f"2000 samples of y = x^3 against 2000 fresh true points "
+        f"{n_points} samples of y = x^3 against {n_points} fresh true points "
         f"({gan.n_generator_updates_} generator updates; C2ST AUC 0.5 = indistinguishable)",
     )
     disp = GANSamplesDisplay.from_estimator(gan, fresh)
-    disp.figure_.suptitle("GANSampler learning y = x^3 (grey: true points)")
+    disp.figure_.suptitle("GANSampler learning $y = x^3$ (grey: true points)")
     paths = [_save(disp.figure_, out, "gan_cubic_snapshots.png")]
 
-    fig, ax = plt.subplots()
-    epochs = np.arange(1, gan.n_iter_ + 1)
-    ax.plot(epochs, gan.generator_loss_curve_, label="generator")
-    ax.plot(epochs, gan.discriminator_loss_curve_, label="discriminator")
-    ax.set(xlabel="epoch", ylabel="loss", title="GAN losses: the balance, not the quality")
-    ax.legend()
+    fig, ax = plt.subplots(layout="constrained")
+    epoch = np.arange(1, gan.n_iter_ + 1)
+    ax.plot(epoch, gan.generator_loss_curve_, label="generator", color="C0")
+    ax.plot(epoch, gan.discriminator_loss_curve_, label="discriminator", color="C1")
+    # where a balanced game settles: the discriminator outputs 1/2 everywhere,
+    # so -ln D(G(z)) = ln 2 and its two cross-entropy terms sum to 2 ln 2
+    ax.axhline(np.log(2), color="C0", linestyle=":", linewidth=1,
+               label=r"$\ln 2$: generator loss at $D = 1/2$")
+    ax.axhline(2 * np.log(2), color="C1", linestyle=":", linewidth=1,
+               label=r"$2 \ln 2$: discriminator loss at $D = 1/2$")
+    ax.set(xlabel="epoch", ylabel="loss (binary cross-entropy)",
+           title="GAN losses: the balance, not the quality")
+    ax.legend(fontsize="small")
     paths.append(_save(fig, out, "gan_losses.png"))
     plt.close("all")
     return paths

@@ -10,21 +10,25 @@ seeding, the validation split, early stopping, the optimizer, callbacks,
 """
 
 import copy
+import math
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
-from skorch.callbacks import EarlyStopping
+from skorch.callbacks import Callback, EarlyStopping
 from skorch.utils import noop
 
 from ._modules import ACTIVATIONS, INITIALIZERS, seed_from
-from ._net import EpochProgressBar, PhysNet, TensorData
-from ._validation import as_tensor, check_features
+from ._net import DivergedError, EpochProgressBar, PhysNet, TensorData, snapshot_net
+from ._threads import thread_policy
+from ._validation import as_tensor, check_features, check_network_output
 
 #: optimizer names and the keyword arguments we give them
 OPTIMIZERS = {
@@ -33,6 +37,10 @@ OPTIMIZERS = {
     "sgd": (torch.optim.SGD, {"momentum": 0.9, "fused": True}),
     "rmsprop": (torch.optim.RMSprop, {"foreach": True}),
 }
+
+#: a fit whose mean training loss grows more than this many times raises
+#: :class:`DivergedError` (see ``NeuralEstimator._check_trained_net``)
+LOSS_GROWTH_LIMIT = 100.0
 
 #: the parameter constraints every neural estimator shares
 SHARED_CONSTRAINTS = {
@@ -91,6 +99,10 @@ def resolve_optimizer(optimizer, device, *, name="optimizer"):
     return optimizer, {}
 
 
+def _is_callback(cb):
+    return isinstance(cb, Callback) or (isinstance(cb, type) and issubclass(cb, Callback))
+
+
 def named_callbacks(callbacks):
     """Copies of the user's callbacks as ``(name, callback)`` pairs."""
     pairs = []
@@ -104,6 +116,12 @@ def named_callbacks(callbacks):
             name, cb = item
         else:
             name, cb = f"user_callback_{i}", item
+        if not (_is_callback(cb) or (cb is None and isinstance(item, tuple))):
+            raise ValueError(
+                f"`callbacks` entry {i} is {cb!r}, not a skorch callback: pass "
+                "instances (or subclasses) of skorch.callbacks.Callback, or "
+                "(name, callback) pairs."
+            )
         pairs.append((name, copy.deepcopy(cb)))
     return pairs
 
@@ -148,6 +166,86 @@ class NeuralEstimator(BaseEstimator):
         return (partial or self.warm_start) and hasattr(self, "net_")
 
     def _fit(self, X, y=None, sample_weight=None, *, partial=False, **kwargs):
+        """Train, and on any error leave the estimator exactly as it was.
+
+        A fresh fit builds a new net and replaces the old one only when it
+        succeeds; a continued one (``warm_start``, ``partial_fit``) trains the
+        current net after a snapshot of its weights, optimizer states,
+        attributes and history length, put back on failure. So a fit that
+        raises, a :class:`DivergedError` or anything else, leaves a fitted
+        estimator with its previous weights and attributes, and an unfitted
+        one unfitted.
+        """
+        saved = dict(self.__dict__)
+        restore_net = snapshot_net(self.net_) if self._is_continuing(partial) else None
+        try:
+            self._train(X, y, sample_weight, partial=partial, **kwargs)
+        except BaseException:
+            if restore_net is not None:
+                restore_net()
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
+        return self
+
+    def _split(self, n_samples, stratify, seed):
+        """Indices of the training and validation rows for early stopping."""
+        n_valid = math.ceil(self.validation_fraction * n_samples)
+        advice = (
+            "Pass more rows, raise validation_fraction, or set early_stopping=False."
+        )
+        if n_samples - n_valid < 1:
+            raise ValueError(
+                f"early_stopping=True holds out validation_fraction="
+                f"{self.validation_fraction:g} of the {n_samples} rows, which leaves "
+                f"no row to train on. Pass more rows, lower validation_fraction, or "
+                "set early_stopping=False."
+            )
+        try:
+            return train_test_split(
+                np.arange(n_samples),
+                test_size=self.validation_fraction,
+                stratify=stratify,
+                random_state=seed,
+            )
+        except ValueError as exc:
+            raise ValueError(
+                f"early_stopping=True cannot hold out validation_fraction="
+                f"{self.validation_fraction:g} of the {n_samples} rows"
+                + (" stratified by class" if stratify is not None else "")
+                + f": {exc} {advice}"
+            ) from exc
+
+    @staticmethod
+    def _normalise_weights(data, valid, weight):
+        """Divide the weights of both splits by one positive number.
+
+        That number is the mean weight of all the training rows before the
+        split, so each loss stays a mean over weights of about 1 and the
+        validation loss keeps its sign. A split whose weights do not sum to
+        a positive number has no meaningful loss to minimise: that raises.
+        """
+        total_mean = float(np.mean(weight, dtype=np.float64))
+        if not total_mean > 0:
+            raise ValueError(
+                f"The event weights (sample_weight times class_weight) sum to "
+                f"{total_mean * len(weight):g}; they must have a positive sum "
+                "(negative weights are allowed, but not a net negative or zero total)."
+            )
+        for part, name in ((data, "training"), (valid, "validation")):
+            if part is None or part.w is None:
+                continue
+            part.w = part.w / total_mean
+            if valid is not None and not float(part.w.sum()) > 0:
+                raise ValueError(
+                    f"The sample_weight of the {name} split of early stopping sums to "
+                    f"{float(part.w.sum()) * total_mean:.4g}: with negative weights, each "
+                    "split needs a positive sum of weights for its loss to mean "
+                    "anything. Raise validation_fraction (a larger validation split), "
+                    "pass more rows, or set early_stopping=False."
+                )
+
+    def _train(self, X, y=None, sample_weight=None, *, partial=False, **kwargs):
         continuing = self._is_continuing(partial)
         X, target, weight, stratify = self._prepare_fit_data(
             X, y, sample_weight, reset=not continuing, **kwargs
@@ -162,12 +260,7 @@ class NeuralEstimator(BaseEstimator):
 
         use_validation = self.early_stopping and not partial
         if use_validation:
-            idx_train, idx_valid = train_test_split(
-                np.arange(X.shape[0]),
-                test_size=self.validation_fraction,
-                stratify=stratify,
-                random_state=split_seed,
-            )
+            idx_train, idx_valid = self._split(X.shape[0], stratify, split_seed)
         fork_devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
         with torch.random.fork_rng(devices=fork_devices):
             callbacks = self._training_callbacks()
@@ -190,15 +283,101 @@ class NeuralEstimator(BaseEstimator):
             if use_validation:
                 valid = data.subset(torch.as_tensor(idx_valid, device=device))
                 data = data.subset(torch.as_tensor(idx_train, device=device))
-            for part in (data, valid):  # each loss is a mean over weights ~ 1
-                if part is not None and part.w is not None:
-                    part.w = part.w / part.w.mean()
+            if weight is not None:
+                self._normalise_weights(data, valid, weight)
+            loss_before = self.net_.mean_loss(data)
             torch.manual_seed(train_seed)
-            self.net_.fit_tensors(
-                data, valid, epochs=1 if partial else self.max_epochs, seed=shuffle_seed
-            )
+            with thread_policy(self.net_.module_, min(self.batch_size, len(data)), training=True):
+                self.net_.fit_tensors(
+                    data, valid, epochs=1 if partial else self.max_epochs, seed=shuffle_seed
+                )
+            self._check_trained_net(data, loss_before, X)
         self._record_history()
+        self._after_training(X)
         return self
+
+    def _check_trained_net(self, data, loss_before, X):
+        """Raise :class:`DivergedError` when the trained network is broken.
+
+        The rules, checked at the end of every fit and partial_fit:
+
+        * every parameter and buffer of the net's modules is finite (the
+          epoch loss is computed before the last optimizer step, so a last
+          step that overflows is only seen here);
+        * the loss of the trained network on the training rows is finite,
+          and neither it nor the training loss of the epoch whose weights the
+          net holds (the last one, or the best one with early stopping; as in
+          ``loss_curve_``) exceeds ``LOSS_GROWTH_LIMIT`` times the loss at
+          the start of the call: a loss that explodes while staying finite
+          means a learning rate too high for the scale of the inputs.
+
+        And a :class:`~sklearn.exceptions.ConvergenceWarning` when the
+        network gives the same output for every training row although the
+        rows differ: its hidden units are all inactive ("dead"), so it has
+        learned nothing about the inputs.
+
+        The losses here are unweighted means measured in evaluation mode (no
+        dropout) on up to ``LOSS_CHECK_ROWS`` evenly spaced training rows.
+        """
+        net = self.net_
+        advice = self._divergence_advice()
+        for name, value in vars(net).items():
+            if not (name.endswith("_") and isinstance(value, torch.nn.Module)):
+                continue
+            tensors = [*value.named_parameters(), *value.named_buffers()]
+            for tensor_name, tensor in tensors:
+                if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+                    raise DivergedError(
+                        f"Training diverged: the weights of the network ({name}."
+                        f"{tensor_name}) became non-finite in epoch {len(net.history)}. "
+                        + advice
+                    )
+        if loss_before is None:
+            return
+        loss_after, output, inputs = net.mean_loss(data, return_rows=True)
+        scale = f" The largest absolute input value is {float(np.max(np.abs(X))):.3g}."
+        if not math.isfinite(loss_after):
+            raise DivergedError(
+                f"Training diverged: the network's output on the training rows "
+                f"overflows (mean loss {loss_after}). " + advice + scale
+            )
+        # the epoch whose weights the net holds: early stopping may restore an earlier one
+        stopper = dict(net.callbacks_).get("early_stopping")
+        kept = getattr(stopper, "best_epoch_", 0) or len(net.history)
+        last_epoch = abs(float(net.history[kept - 1].get("train_loss", 0.0)))
+        if loss_before > 0 and max(loss_after, last_epoch) > LOSS_GROWTH_LIMIT * loss_before:
+            raise DivergedError(
+                f"Training diverged: the training loss grew from {loss_before:.4g} at the "
+                f"start of this fit to {last_epoch:.4g} in epoch {kept} ({loss_after:.4g} "
+                f"without dropout), more than {LOSS_GROWTH_LIMIT:g} times. " + advice + scale
+            )
+        if (
+            output.shape[0] > 1
+            and bool((output == output[0]).all())
+            and bool((inputs != inputs[0]).any())
+        ):
+            warnings.warn(
+                "The trained network gives the same output for every training row: its "
+                "hidden units are all inactive, so it has learned nothing about the "
+                "inputs. " + advice + " A smaller network may also need another "
+                "random_state or activation.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+
+    def _divergence_advice(self):
+        """What to change when a fit diverges (ends the ``DivergedError`` message)."""
+        return (
+            f"Lower the learning rate (lr={self.lr:g} now) and standardise the inputs "
+            "(e.g. with StandardScaler in a Pipeline)."
+        )
+
+    def _after_training(self, X):
+        """Set the estimator's own fitted attributes from the validated ``X``.
+
+        Runs inside the fit, so an error here also leaves the estimator as
+        it was before the call.
+        """
 
     def _training_callbacks(self):
         """The skorch callbacks of a fit: the user's, early stopping, progress."""
@@ -263,8 +442,8 @@ class NeuralEstimator(BaseEstimator):
         """
         check_is_fitted(self, "net_")
         X = check_features(self, X, reset=False)
-        out = self.net_.forward_chunks(as_tensor(X), module=module)
-        return out.numpy().astype(np.float64)
+        out = self.net_.forward_chunks(as_tensor(X), module=module).numpy()
+        return check_network_output(out, X).astype(np.float64)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -8,21 +8,34 @@ nothing on top of a hand-written PyTorch loop:
   shuffles them with one gather and yields contiguous slices
   (:class:`TensorBatchIterator`) instead of collating rows in a DataLoader;
 * the loss is weighted per event when sample weights are given;
-* inference runs in large chunks under :func:`torch.inference_mode`.
+* inference runs in cache-sized chunks under :func:`torch.inference_mode`,
+  plain MLPs with in-place activations (:func:`inference_steps`).
 """
 
+import copy
 import math
 import sys
+from functools import partial
 
 import torch
+import torch.nn.functional as F
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EpochTimer, PassthroughScoring
 from skorch.utils import TeeGenerator
+from torch import nn
 
-#: rows per forward pass at prediction time
-PREDICT_CHUNK = 65536
+from ._modules import Dropout
+from ._threads import thread_policy
+
+#: rows per forward pass at prediction time: the activations of a chunk of a
+#: few thousand rows stay in the CPU caches, those of 65,536 rows do not
+PREDICT_CHUNK = 4096
+#: rows per batch of the validation loss (at least the training batch size)
+VALID_CHUNK = 8192
 #: inference pads the rows to a multiple of this (see ``forward_chunks``)
 ROW_BLOCK = 64
+#: rows on which the loss is measured before and after a fit (``mean_loss``)
+LOSS_CHECK_ROWS = 2048
 
 
 class TensorData:
@@ -102,8 +115,46 @@ class EpochProgressBar(Callback):
         return state
 
 
+def snapshot_net(net):
+    """Return a function that puts the skorch ``net`` back in its current state.
+
+    Keeps copies of the weights and buffers of its modules and of the states
+    of its optimizers, its attributes (callbacks, counters) and the length
+    of its history, which training only appends to. Cheap: one copy of the
+    tensors, no pickling.
+    """
+    attributes = dict(vars(net))
+    n_history = len(net.history)
+    modules, optimizers = {}, {}
+    for name, value in attributes.items():
+        if not name.endswith("_"):
+            continue
+        if isinstance(value, torch.nn.Module):
+            modules[name] = {k: v.detach().clone() for k, v in value.state_dict().items()}
+        elif isinstance(value, torch.optim.Optimizer):
+            optimizers[name] = copy.deepcopy(value.state_dict())
+
+    def restore():
+        vars(net).clear()
+        vars(net).update(attributes)
+        del net.history[n_history:]
+        for name, state in modules.items():
+            getattr(net, name).load_state_dict(state)
+        for name, state in optimizers.items():
+            getattr(net, name).load_state_dict(state)
+
+    return restore
+
+
 class DivergedError(FloatingPointError):
-    """Raised when the training loss stops being a finite number."""
+    """Raised when training diverges; the estimator is left as it was.
+
+    Raised when an epoch's loss is not finite, when a weight of the network
+    is not finite at the end of a fit, and when the loss explodes while
+    staying finite: more than ``LOSS_GROWTH_LIMIT`` (100) times the loss at
+    the start of the call (see ``NeuralEstimator._check_trained_net`` and
+    the section "When a fit fails" of the user guide).
+    """
 
 
 class PhysNet(NeuralNet):
@@ -162,7 +213,7 @@ class PhysNet(NeuralNet):
             return TensorBatchIterator(
                 dataset, self.batch_size, shuffle=True, generator=self.shuffle_generator
             )
-        return TensorBatchIterator(dataset, max(self.batch_size, PREDICT_CHUNK // 8))
+        return TensorBatchIterator(dataset, max(self.batch_size, VALID_CHUNK))
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         if iterator is None:
@@ -220,11 +271,33 @@ class PhysNet(NeuralNet):
             return (per_event * weight).mean()
         return self.criterion_(y_pred, y_true).mean()
 
+    def mean_loss(self, data, max_rows=LOSS_CHECK_ROWS, *, return_rows=False):
+        """Unweighted mean loss of the network on the :class:`TensorData` ``data``.
+
+        Measured in evaluation mode on at most ``max_rows`` evenly spaced
+        rows, without touching any random number generator: a float (NaN or
+        inf when the output overflows), or None without rows. With
+        ``return_rows``, ``(loss, output, inputs)`` of those rows (CPU tensors).
+        """
+        n = len(data)
+        if n == 0:
+            return (None, None, None) if return_rows else None
+        if n > max_rows:
+            index = torch.linspace(0, n - 1, max_rows).round().long()
+            data = data.subset(index.to(data.X.device))
+        output = self.forward_chunks(data.X)
+        target = data.X if data.y is None else data.y
+        with torch.inference_mode():
+            loss = float(self.criterion_(output, target.cpu()).double().mean())
+        return (loss, output, data.X.cpu()) if return_rows else loss
+
     # -- inference ------------------------------------------------------
-    def forward_chunks(self, X, *, module=None, chunk_size=PREDICT_CHUNK):
+    def forward_chunks(self, X, *, module=None, chunk_size=None):
         """Output of ``module`` (default ``module_``) for the float32 tensor ``X``.
 
-        Runs in no-grad chunks of ``chunk_size`` rows in evaluation mode.
+        Runs in no-grad chunks of ``chunk_size`` rows (default
+        ``PREDICT_CHUNK``) in evaluation mode, with the threads of the thread
+        policy (:mod:`._threads`).
 
         Returns a float32 CPU tensor. The rows are padded with zeros to a
         multiple of ``ROW_BLOCK``: matrix-multiply kernels treat a ragged tail
@@ -233,15 +306,78 @@ class PhysNet(NeuralNet):
         together. With it, predicting a subset gives exactly the same numbers.
         """
         module = self.module_ if module is None else module
+        chunk_size = PREDICT_CHUNK if chunk_size is None else chunk_size
         module.eval()
         n = X.shape[0]
-        with torch.inference_mode():
+        steps = inference_steps(module)
+        with torch.inference_mode(), thread_policy(module, n):
             X = X.to(self.device)
             pad = -n % ROW_BLOCK
             if pad:
                 X = torch.cat([X, X.new_zeros((pad,) + tuple(X.shape[1:]))])
-            if X.shape[0] <= chunk_size:
-                out = module(X)
+            if steps is None:
+                outs = [module(chunk) for chunk in X.split(chunk_size)]
             else:
-                out = torch.cat([module(chunk) for chunk in X.split(chunk_size)])
+                outs = [run_steps(steps, chunk) for chunk in X.split(chunk_size)]
+            out = outs[0] if len(outs) == 1 else torch.cat(outs)
         return out[:n].cpu()
+
+
+# activations that have an in-place form, and how to call it
+_IN_PLACE = {
+    nn.ReLU: lambda layer: torch.relu_,
+    nn.Tanh: lambda layer: torch.tanh_,
+    nn.Sigmoid: lambda layer: torch.sigmoid_,
+    nn.LeakyReLU: lambda layer: partial(F.leaky_relu_, negative_slope=layer.negative_slope),
+    nn.ELU: lambda layer: partial(F.elu_, alpha=layer.alpha),
+}
+
+
+def inference_steps(module):
+    """The evaluation-mode forward pass of a plain MLP as a list of steps, or None.
+
+    For a :class:`torch.nn.Sequential` of linear layers, activations and
+    dropout (the networks ``make_mlp`` builds), each step is ``(function,
+    in_place)``: a linear layer, or an activation that overwrites its input
+    (the output of the linear layer before it, never the caller's data).
+    Dropout is the identity in evaluation mode and is left out. The numbers
+    are those of ``module(X)``; the time is not: each activation costs no
+    new tensor, and with chunks of :data:`PREDICT_CHUNK` rows the
+    intermediate activations stay in the CPU caches. Any other module, or
+    one with hooks, returns None and runs as it is.
+    """
+    if type(module) is not nn.Sequential:
+        return None
+    steps = []
+    for layer in module:
+        if layer._forward_hooks or layer._forward_pre_hooks:
+            return None
+        kind = type(layer)
+        if kind is nn.Linear:
+            steps.append((partial(F.linear, weight=layer.weight, bias=layer.bias), False))
+        elif kind in _IN_PLACE:
+            steps.append((_IN_PLACE[kind](layer), True))
+        elif kind in (nn.Dropout, nn.Identity, Dropout):
+            continue
+        elif kind is nn.GELU:
+            steps.append((layer, False))
+        else:
+            return None
+    if module._forward_hooks or module._forward_pre_hooks:
+        return None
+    return steps
+
+
+def run_steps(steps, X):
+    """Apply :func:`inference_steps` to the rows ``X`` (which are never written to)."""
+    owned = False  # may the current tensor be overwritten?
+    for function, in_place in steps:
+        if in_place and owned:
+            function(X)
+        elif in_place:  # an activation first: work on a copy
+            X = function(X.clone())
+            owned = True
+        else:
+            X = function(X)
+            owned = True
+    return X

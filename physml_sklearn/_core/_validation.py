@@ -6,29 +6,94 @@ arrays that already are float32 are only read.
 
 import numpy as np
 import torch
-from sklearn.utils import check_array, column_or_1d
+from sklearn.utils import check_array
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import validate_data
 
+#: the largest float32, the arithmetic of the networks
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
-def check_features(estimator, X, *, reset):
-    """Validate ``X`` and return it as a C-ordered float32 array.
+
+def _explain_bad_features(X, dtype):
+    """Raise a clearer error than ``validate_data``'s when the cause is known.
+
+    Called after ``validate_data`` failed on ``X``: names the non-numeric
+    columns of a DataFrame, and tells finite values beyond the float32
+    range (which the cast turns into infinity) from true infinities.
+    """
+    if hasattr(X, "columns") and hasattr(X, "dtypes"):
+        if len(X.columns) == 0:
+            raise ValueError(
+                f"X is a DataFrame without columns (shape {X.shape}); pass at least "
+                "one feature column."
+            )
+        bad = {}
+        for column in X.columns:
+            values = X[column]
+            if getattr(values.dtype, "kind", "O") in "biufcmM":
+                continue  # numeric (or dates, which validate_data names itself)
+            try:
+                np.asarray(values, dtype=np.float64)
+            except (TypeError, ValueError):
+                example = next(
+                    (v for v in values if not isinstance(v, (int, float, np.number))),
+                    values.iloc[0] if len(values) else None,
+                )
+                bad[column] = example
+        if bad:
+            names = ", ".join(repr(c) for c in bad)
+            column, example = next(iter(bad.items()))
+            raise ValueError(
+                f"X has non-numeric values in column(s) {names} (e.g. {example!r} in "
+                f"{column!r}); the networks take numbers only. Drop those columns or "
+                "encode them (e.g. with OneHotEncoder in a ColumnTransformer)."
+            )
+    if np.dtype(dtype) != np.float32:
+        return
+    try:
+        values = np.asarray(X)
+        if values.dtype.kind == "c":
+            return
+        values = values.astype(np.float64)
+    except (TypeError, ValueError):
+        return
+    if values.size and np.isfinite(values).all():
+        largest = float(np.abs(values).max())
+        if largest > FLOAT32_MAX:
+            raise ValueError(
+                f"X holds values up to {largest:.3g}, beyond the range of float32 "
+                f"(±{FLOAT32_MAX:.3g}) in which the networks compute, so they would "
+                "overflow to infinity. Scale the inputs (e.g. with StandardScaler "
+                "in a Pipeline, or change their units)."
+            )
+
+
+def _validate(estimator, X, y="no_validation", *, dtype=np.float32, **kwargs):
+    """``validate_data`` with clearer errors for non-numeric and huge values."""
+    try:
+        with np.errstate(over="ignore"):  # finite values beyond float32: see below
+            return validate_data(estimator, X, y, dtype=dtype, order="C", **kwargs)
+    except (TypeError, ValueError):
+        _explain_bad_features(X, dtype)
+        raise
+
+
+def check_features(estimator, X, *, reset, dtype=np.float32):
+    """Validate ``X`` and return it as a C-ordered array (float32 by default).
 
     Records ``n_features_in_`` / ``feature_names_in_`` when ``reset`` and
     checks them otherwise.
     """
-    return validate_data(estimator, X, reset=reset, dtype=np.float32, order="C")
+    return _validate(estimator, X, reset=reset, dtype=dtype)
 
 
 def check_features_target(estimator, X, y, *, reset, multi_output=False, y_dtype=None):
     """Validate ``X`` and ``y`` together; ``X`` comes back as float32."""
-    X, y = validate_data(
+    X, y = _validate(
         estimator,
         X,
         y,
         reset=reset,
-        dtype=np.float32,
-        order="C",
         multi_output=multi_output,
         y_numeric=y_dtype is not None,
     )
@@ -58,12 +123,14 @@ def check_sample_weight(sample_weight, n_samples):
         return None
     if np.isscalar(sample_weight):
         sample_weight = np.full(n_samples, sample_weight, dtype=np.float64)
-    sample_weight = column_or_1d(
-        check_array(
-            sample_weight, ensure_2d=False, dtype=np.float64, input_name="sample_weight"
-        ),
-        warn=False,
+    sample_weight = check_array(
+        sample_weight, ensure_2d=False, dtype=np.float64, input_name="sample_weight"
     )
+    if sample_weight.ndim != 1:
+        raise ValueError(
+            f"sample_weight must be 1-D (one weight per row) or a scalar; got an "
+            f"array of shape {sample_weight.shape}. Flatten it, e.g. with .ravel()."
+        )
     if sample_weight.shape[0] != n_samples:
         raise ValueError(
             f"sample_weight has {sample_weight.shape[0]} entries but X has "
@@ -76,6 +143,26 @@ def check_sample_weight(sample_weight, n_samples):
             "(negative weights are allowed, but not a net negative or zero total)."
         )
     return sample_weight.astype(np.float32)
+
+
+def check_network_output(output, X, *, name="X"):
+    """Return ``output`` when it is finite; raise a ``ValueError`` otherwise.
+
+    The parameters of a fitted network are finite (the fit checks them), so
+    a non-finite output means that the finite inputs ``X`` are so large that
+    the float32 arithmetic overflowed.
+    """
+    finite = np.isfinite(output)
+    if finite.all():
+        return output
+    bad = int((~finite.reshape(finite.shape[0], -1).all(axis=1)).sum())
+    largest = float(np.abs(X).max()) if X.size else 0.0
+    raise ValueError(
+        f"The network's output overflows for {bad} of the {finite.shape[0]} rows of "
+        f"{name}, whose values reach {largest:.3g}: the networks compute in float32 "
+        f"(largest value {FLOAT32_MAX:.3g}). Scale the inputs as in training (e.g. "
+        "with the same StandardScaler in a Pipeline) or remove such rows."
+    )
 
 
 def encode_labels(y, classes):

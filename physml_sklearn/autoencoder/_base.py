@@ -4,11 +4,10 @@ from numbers import Integral
 
 import numpy as np
 import torch
-from sklearn.base import (
-    _fit_context,
-)
+from sklearn.base import _fit_context
 from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._set_output import _SetOutputMixin
 from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import LRScheduler
 from torch import nn
@@ -18,6 +17,7 @@ from .._core._modules import ACTIVATIONS, make_mlp, resolve_dropout
 from .._core._validation import (
     as_tensor,
     check_features,
+    check_network_output,
     check_sample_weight,
     check_target_array,
 )
@@ -30,11 +30,12 @@ from ._modules import (
 )
 
 
-class _AutoEncoderBase(NeuralEstimator):
+class _AutoEncoderBase(_SetOutputMixin, NeuralEstimator):
     """What the autoencoder and the outlier detector share.
 
     The network, the losses, encoding, decoding and the per-row
-    reconstruction error.
+    reconstruction error. A :class:`~sklearn.utils._set_output._SetOutputMixin`,
+    so that :meth:`transform`, defined here, follows ``set_output``.
     """
 
     _parameter_constraints: dict = {
@@ -167,11 +168,12 @@ class _AutoEncoderBase(NeuralEstimator):
             self.n_outputs_ = width
         return X, target, weight, None
 
-    def _after_fit(self):
+    def _after_training(self, X):
         self._n_features_out = self.latent_dim
 
     # -- encoding and decoding --------------------------------------------
     def _encode(self, X):
+        check_is_fitted(self, "net_")
         return self._forward(X, module=self.net_.module_.encoder)
 
     def _decode(self, Z):
@@ -184,14 +186,18 @@ class _AutoEncoderBase(NeuralEstimator):
                 "from transform."
             )
         out = self.net_.forward_chunks(as_tensor(Z), module=self.net_.module_.decoder)
-        return out.numpy().astype(np.float64)
+        return check_network_output(out.numpy(), Z, name="Z").astype(np.float64)
 
     def _reconstruction_error(self, X, y=None):
         """Per-row mean of the training loss between the output and the target."""
         check_is_fitted(self, "net_")
         X_checked = check_features(self, X, reset=False)
-        output = self.net_.forward_chunks(as_tensor(X_checked)).numpy().astype(np.float64)
-        target = self._target(X_checked, y)
+        return self._errors(X_checked, self._target(X_checked, y))
+
+    def _errors(self, X_checked, target):
+        """Per-row reconstruction errors of the validated float32 rows ``X_checked``."""
+        output = self.net_.forward_chunks(as_tensor(X_checked)).numpy()
+        output = check_network_output(output, X_checked).astype(np.float64)
         source = "X" if target is None else "y"
         if target is None:
             target = X_checked
@@ -276,9 +282,7 @@ class _AutoEncoderBase(NeuralEstimator):
         self : object
             The estimator.
         """
-        self._fit(X, y, sample_weight, partial=True)
-        self._after_fit()
-        return self
+        return self._fit(X, y, sample_weight, partial=True)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -12,6 +12,7 @@ from sklearn.base import (
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._core._net import DivergedError
 from ._base import _AutoEncoderBase
 
 
@@ -51,13 +52,75 @@ class AutoEncoderOutlierDetector(
         training set. :class:`~sklearn.ensemble.IsolationForest`'s
         ``offset_ = -0.5`` does not transfer: reconstruction errors have no
         fixed scale.
-    loss, output_activation, encoder, decoder
-        As in :class:`AutoEncoder`; ``loss`` also defines the error that is
-        scored.
-    activation, kernel_initializer, dropout, optimizer, lr, weight_decay, \
-batch_size, max_epochs, early_stopping, validation_fraction, patience, tol, \
-callbacks, device, random_state, verbose, warm_start
-        The shared parameters, with the defaults of :class:`AutoEncoder`.
+    loss : {"mse", "l1", "huber", "bce"}, default="mse"
+        Reconstruction loss, averaged over the output values: mean squared
+        error, mean absolute error, Huber loss or binary cross-entropy. It is
+        both what the network is trained on and the error that
+        :meth:`score_samples` reports, so ``"huber"`` or ``"l1"`` make the
+        training less sensitive to the outliers it is meant to find.
+    output_activation : {"sigmoid", "tanh", "relu", ...} or None, default=None
+        Activation after the decoder's last layer; None leaves the output
+        linear. ``"sigmoid"`` bounds the output to [0, 1], e.g. for pixels.
+    encoder : torch.nn.Module instance or class, default=None
+        A custom encoder instead of the fully connected one, mapping
+        (n, n_features) to (n, latent_dim); see :class:`AutoEncoder`.
+    decoder : torch.nn.Module instance or class, default=None
+        A custom decoder instead of the fully connected one, mapping
+        (n, latent_dim) to (n, n_features).
+    activation : {"relu", "tanh", "sigmoid", "leaky_relu", "elu", "gelu"}, default="relu"
+        Activation function after every hidden layer of the built encoder and decoder.
+    kernel_initializer : {"he_normal", "he_uniform", "glorot_normal", \
+"glorot_uniform", "torch"}, default="he_normal"
+        How the weights are drawn before training: He (scaled for ReLU-like
+        activations) or Glorot (scaled for tanh and sigmoid), normal or uniform,
+        with the biases at zero; ``"torch"`` keeps PyTorch's own default.
+    dropout : float or tuple of float, default=0.0
+        Dropout probability after every hidden layer of the built encoder and
+        decoder, in [0, 1), or a sequence with one value per hidden layer
+        (encoder first).
+    optimizer : {"adam", "adamw", "sgd", "rmsprop"} or type, default="adam"
+        The optimizer: Adam, AdamW, SGD with momentum 0.9 or RMSprop, or a
+        subclass of :class:`torch.optim.Optimizer` (built with ``lr`` and
+        ``weight_decay``).
+    lr : float, default=1e-2
+        Learning rate: the peak of the one-cycle schedule. With ``1e-2`` (the
+        classifiers use ``1e-3``) and ``batch_size=64`` the network reaches a
+        good reconstruction of a few thousand rows within 100 epochs.
+    weight_decay : float, default=0.0
+        L2 penalty on the weights, passed to the optimizer.
+    batch_size : int, default=64
+        Rows per mini-batch, i.e. per optimizer step (see ``lr`` for why 64).
+    max_epochs : int, default=100
+        Upper bound on the number of passes over the training data; the number
+        itself with ``early_stopping=False``.
+    early_stopping : bool, default=False
+        Whether to hold out ``validation_fraction`` of the data, stop after
+        ``patience`` epochs without an improvement of the validation loss by
+        ``tol``, and restore the weights of the best epoch.
+    validation_fraction : float, default=0.1
+        Fraction of the data held out as the validation set when
+        ``early_stopping=True``; it also fills ``validation_loss_curve_``.
+    patience : int, default=10
+        Epochs in a row without improvement of the validation loss before the
+        training stops (with ``early_stopping=True``).
+    tol : float, default=1e-4
+        Minimum decrease of the validation loss that counts as an improvement.
+    callbacks : list or None, default=None
+        Extra skorch callbacks (e.g. :class:`skorch.callbacks.Checkpoint`), as
+        callbacks or ``(name, callback)`` pairs; they are copied at each fit.
+    device : str, default="cpu"
+        Torch device to train and predict on (``"cpu"``, ``"cuda"``,
+        ``"cuda:1"``, ``"mps"`` ...); ``"auto"`` picks CUDA when available.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weight initialisation, the shuffling of the mini-batches,
+        dropout and the validation split; the same int gives bit-identical
+        results on the CPU.
+    verbose : int, default=0
+        0 is silent; 1 shows a progress bar per fit (tqdm) with the latest
+        training and validation losses.
+    warm_start : bool, default=False
+        Whether a new call to :meth:`fit` continues from the weights of the
+        previous fit instead of starting again.
 
     Attributes
     ----------
@@ -177,15 +240,29 @@ callbacks, device, random_state, verbose, warm_start
         # an outlier detector reconstructs its input; y is ignored
         return None
 
-    def _set_offset(self, X):
-        """Set ``offset_`` from the scores of the training rows ``X``."""
-        scores = self.score_samples(X)
+    def _after_training(self, X):
+        """Set ``offset_`` from the errors of the (validated) training rows ``X``."""
+        super()._after_training(X)
+        try:
+            scores = -self._errors(X, None)
+        except ValueError as exc:  # the output overflows on the training rows
+            raise DivergedError(
+                f"The detector cannot set its threshold offset_: {exc}"
+            ) from exc
         if self.contamination == "auto":
             errors = -scores
             q1, q3 = np.percentile(errors, [25.0, 75.0])
-            self.offset_ = float(-(q3 + 1.5 * (q3 - q1)))
+            offset = float(-(q3 + 1.5 * (q3 - q1)))
         else:
-            self.offset_ = float(np.percentile(scores, 100.0 * self.contamination))
+            offset = float(np.percentile(scores, 100.0 * self.contamination))
+        if not np.isfinite(offset):
+            raise DivergedError(
+                f"Training diverged: the threshold offset_ became {offset} (the "
+                "reconstruction errors of the training rows overflow). Lower the "
+                f"learning rate (lr={self.lr:g} now) and standardise the inputs "
+                "(e.g. with StandardScaler in a Pipeline)."
+            )
+        self.offset_ = offset
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, sample_weight=None):
@@ -206,10 +283,7 @@ callbacks, device, random_state, verbose, warm_start
         self : object
             The fitted detector.
         """
-        self._fit(X, None, sample_weight)
-        self._after_fit()
-        self._set_offset(X)
-        return self
+        return self._fit(X, None, sample_weight)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None, sample_weight=None):
@@ -229,10 +303,7 @@ callbacks, device, random_state, verbose, warm_start
         self : object
             The detector.
         """
-        self._fit(X, None, sample_weight, partial=True)
-        self._after_fit()
-        self._set_offset(X)
-        return self
+        return self._fit(X, None, sample_weight, partial=True)
 
     def decision_function(self, X):
         """Score minus threshold: negative for outliers, positive for inliers.

@@ -138,7 +138,8 @@ class _Source:
     def schema(self):
         """Map each column to None (a scalar number) or why it is not one."""
         reader = getattr(self, f"_schema_{self.format}")
-        return reader()
+        self._schema = reader()
+        return self._schema
 
     def _open_tree(self, file):
         """The TTree (or RNTuple) named by the source."""
@@ -302,7 +303,7 @@ class _Source:
             name = missing.group(1) if missing else "?"
             raise ValueError(
                 f"{self.name}: the selection {selection!r} uses {name!r}, which is "
-                f"not a column.{_did_you_mean(name, list(frame.columns))}"
+                f"not a column.{_did_you_mean(name, self._schema)}"
             ) from exc
         except Exception as exc:
             raise ValueError(

@@ -187,6 +187,11 @@ class GANNet(PhysNet):
             self._update_average()
         return {"loss": loss.detach(), "y_pred": fake}
 
+    def mean_loss(self, data, max_rows=None, *, return_rows=False):
+        """None: a GAN's losses measure the balance of its two networks, so
+        their growth over a fit is no sign of divergence."""
+        return (None, None, None) if return_rows else None
+
     def _record(self, name, value):
         if not math.isfinite(value):
             lr_g = self.optimizer_.param_groups[0].get("initial_lr", self.lr)

@@ -8,11 +8,11 @@ import torch
 from sklearn.base import _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from .._core._base import NeuralEstimator, resolve_device, resolve_optimizer
 from .._core._modules import make_mlp, seed_from, torch_generator
-from .._core._validation import check_sample_weight
+from .._core._validation import check_features, check_sample_weight
 from ..metrics import energy_distance
 from ._losses import BCEGANLoss, WassersteinGPLoss
 from ._net import GANNet, HoldThenAnneal, SampleSnapshots
@@ -86,7 +86,8 @@ class GANSampler(NeuralEstimator):
     snapshot_epochs : list of int, default=None
         Epochs (counted from 1 over all fits of a warm start) at whose end
         rows are generated and kept in ``snapshots_``, to watch the
-        distribution form; epochs that are not reached are left out.
+        distribution form. An epoch beyond the last one of a call to
+        :meth:`fit` raises an error; :meth:`partial_fit` takes those it reaches.
     activation, kernel_initializer, dropout, optimizer, lr, weight_decay, \
 batch_size, max_epochs, early_stopping, validation_fraction, patience, tol, \
 callbacks, device, random_state, verbose, warm_start
@@ -271,13 +272,19 @@ callbacks, device, random_state, verbose, warm_start
 
     # -- hooks of the core ------------------------------------------------
     def _prepare_fit_data(self, X, y, sample_weight, *, reset):
-        X = validate_data(self, X, reset=reset, dtype=np.float64)
+        X = check_features(self, X, reset=reset, dtype=np.float64)
         weight = check_sample_weight(sample_weight, X.shape[0])
         if reset:
-            self.mean_ = X.mean(axis=0)
-            scale = X.std(axis=0)
+            with np.errstate(over="ignore", invalid="ignore"):
+                mean, scale = X.mean(axis=0), X.std(axis=0)
+            if not (np.isfinite(mean).all() and np.isfinite(scale).all()):
+                raise ValueError(
+                    f"X holds values up to {np.abs(X).max():.3g}, too large for their "
+                    "mean and spread to be computed (they overflow float64); scale the "
+                    "inputs (e.g. change their units)."
+                )
             scale[~(scale > 0)] = 1.0
-            self.scale_ = scale
+            self.mean_, self.scale_ = mean, scale
         X = np.ascontiguousarray((X - self.mean_) / self.scale_, dtype=np.float32)
         return X, None, weight, None
 
@@ -340,15 +347,23 @@ callbacks, device, random_state, verbose, warm_start
             )
         return {int(e) for e in epochs}
 
-    def _cpu_threads(self):
+    def _cpu_threads(self, device=None):
         """1 for small networks on the CPU, whose steps are too small to share
-        between threads; None (torch's setting) otherwise."""
-        if not resolve_device(self.device).startswith("cpu"):
+        between threads; None (torch's setting) otherwise. ``device`` is where
+        the network runs (default: the ``device`` parameter, for a fit)."""
+        device = resolve_device(self.device) if device is None else str(device)
+        if not device.startswith("cpu"):
             return None
         widths = _layer_sizes(self.generator_layers, "generator_layers") + _layer_sizes(
             self.discriminator_layers, "discriminator_layers"
         )
         return 1 if max(widths, default=0) <= ONE_THREAD_WIDTH else None
+
+    def _divergence_advice(self):
+        return (
+            f"Lower the learning rates (lr_generator={self.lr_generator:g}, "
+            f"lr_discriminator={self.lr_discriminator:g} now), e.g. by a factor of 10."
+        )
 
     def _check_gan_parameters(self):
         if self.early_stopping:
@@ -368,7 +383,16 @@ callbacks, device, random_state, verbose, warm_start
 
     def _fit(self, X, y=None, sample_weight=None, *, partial=False, **kwargs):
         self._check_gan_parameters()
-        self._snapshot_epochs()
+        snapshot_epochs = self._snapshot_epochs()
+        if snapshot_epochs and not partial:
+            done = len(self.net_.history) if self._is_continuing(partial) else 0
+            if max(snapshot_epochs) > done + self.max_epochs:
+                raise ValueError(
+                    f"snapshot_epochs asks for epoch {max(snapshot_epochs)}, but this fit "
+                    f"ends at epoch {done + self.max_epochs} (max_epochs={self.max_epochs}"
+                    + (f" after {done} epochs of warm start" if done else "")
+                    + "); raise max_epochs or drop the later snapshot epochs."
+                )
         previous = getattr(self, "snapshots_", {}) if self._is_continuing(partial) else {}
         with _torch_threads(self._cpu_threads()):
             super()._fit(X, None, sample_weight, partial=partial, **kwargs)
@@ -436,7 +460,7 @@ callbacks, device, random_state, verbose, warm_start
     def _generate(self, n_samples, random_state):
         """``n_samples`` standardised rows (float64) from the averaged generator."""
         seed = seed_from(check_random_state(random_state))
-        with _torch_threads(self._cpu_threads()):
+        with _torch_threads(self._cpu_threads(self.net_.device)):
             rows = self.net_.generate(n_samples, torch_generator(seed)).numpy()
         rows = rows.astype(np.float64)
         if not np.isfinite(rows).all():
@@ -499,7 +523,7 @@ callbacks, device, random_state, verbose, warm_start
             Minus the energy distance.
         """
         check_is_fitted(self, "net_")
-        X = validate_data(self, X, reset=False, dtype=np.float64)
+        X = check_features(self, X, reset=False, dtype=np.float64)
         if X.shape[0] > SCORE_ROWS:
             rows = np.random.RandomState(SCORE_SEED).choice(X.shape[0], SCORE_ROWS, replace=False)
             X = X[np.sort(rows)]

@@ -5,6 +5,7 @@
 
 import warnings
 from copy import deepcopy
+from functools import partial
 from numbers import Integral
 
 import numpy as np
@@ -28,6 +29,13 @@ from sklearn.utils import (
     get_tags,
 )
 from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt
+from sklearn.utils.metadata_routing import (
+    UNUSED,
+    MetadataRouter,
+    MethodMapping,
+    _routing_enabled,
+    process_routing,
+)
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import (
@@ -70,7 +78,7 @@ def _fit_and_rank(
     features,
     *,
     scorer,
-    sample_weight,
+    score_params,
     fit_params,
     n_repeats,
     random_state,
@@ -86,16 +94,18 @@ def _fit_and_rank(
     X_test = _safe_indexing(_safe_indexing(X, test), features, axis=1)
     y_train, y_test = _safe_indexing(y, train), _safe_indexing(y, test)
     estimator.fit(X_train, y_train, **_index_params(fit_params, train, n_samples))
-    weight_test = None if sample_weight is None else sample_weight[test]
-    score_kwargs = {} if weight_test is None else {"sample_weight": weight_test}
+    score_kwargs = _index_params(score_params, test, n_samples)
     score = scorer(estimator, X_test, y_test, **score_kwargs)
     importances = None
     if need_importances:
+        weight_test = score_kwargs.pop("sample_weight", None)
+        # permutation_importance passes on sample_weight only; bind the rest
+        permuted_scorer = partial(scorer, **score_kwargs) if score_kwargs else scorer
         importances = permutation_importance(
             estimator,
             X_test,
             y_test,
-            scoring=scorer,
+            scoring=permuted_scorer,
             n_repeats=n_repeats,
             random_state=random_state,
             sample_weight=weight_test,
@@ -230,6 +240,10 @@ class PermutationFeatureElimination(SelectorMixin, MetaEstimatorMixin, BaseEstim
     array(['x0', 'x3'], dtype=object)
     """
 
+    # sample_weight and groups are routed to the estimator, scorer and splitter
+    __metadata_request__fit = {"groups": UNUSED, "sample_weight": UNUSED}
+    __metadata_request__score = {"sample_weight": UNUSED}
+
     _parameter_constraints: dict = {
         "estimator": [HasMethods(["fit"])],
         "n_features_to_select": [
@@ -325,12 +339,19 @@ class PermutationFeatureElimination(SelectorMixin, MetaEstimatorMixin, BaseEstim
         groups : array-like of shape (n_samples,), default=None
             Group labels for a group-aware ``cv`` (e.g. ``GroupKFold``).
         sample_weight : array-like of shape (n_samples,), default=None
-            Event weights. They weight the held-out scores and the
-            permutation importances, and are passed to ``estimator.fit`` when
-            it takes ``sample_weight`` (a ``Pipeline`` does not: give it
-            ``<step>__sample_weight`` in ``fit_params`` too).
+            Event weights. By default they weight the held-out scores and
+            the permutation importances, and are passed to ``estimator.fit``
+            when it takes ``sample_weight`` (a ``Pipeline`` does not: give it
+            ``<step>__sample_weight`` in ``fit_params`` too). With
+            ``sklearn.set_config(enable_metadata_routing=True)`` they go,
+            like any other metadata, exactly where they were requested: to
+            the fits of the estimator (or of a pipeline step) that called
+            ``set_fit_request(sample_weight=True)``, and to the scores when
+            the scorer (or, for ``scoring=None``, the estimator) called
+            ``set_score_request(sample_weight=True)``.
         **fit_params : dict
-            Further parameters of ``estimator.fit``; those with one entry per
+            Further parameters of ``estimator.fit`` (with metadata routing:
+            further metadata, routed as requested); those with one entry per
             event are split with the folds.
 
         Returns
@@ -357,13 +378,28 @@ class PermutationFeatureElimination(SelectorMixin, MetaEstimatorMixin, BaseEstim
                     f"sample_weight has {sample_weight.shape[0]} entries but X has "
                     f"{n_samples} rows; pass one weight per row."
                 )
-            if has_fit_parameter(self.estimator, "sample_weight"):
+        if _routing_enabled():
+            metadata = dict(fit_params)
+            if sample_weight is not None:
+                metadata["sample_weight"] = sample_weight
+            if groups is not None:
+                metadata["groups"] = groups
+            routed = process_routing(self, "fit", **metadata)
+            fit_params = dict(routed.estimator.fit)
+            score_params = dict(routed.scorer.score)
+            split_params = dict(routed.splitter.split)
+        else:
+            score_params = {} if sample_weight is None else {"sample_weight": sample_weight}
+            split_params = {"groups": groups}
+            if sample_weight is not None and has_fit_parameter(
+                self.estimator, "sample_weight"
+            ):
                 fit_params = {**fit_params, "sample_weight": sample_weight}
 
         n_min = self._smallest_n_features(n_features)
         n_drop = self._n_dropped_per_step(n_features)
         cv = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
-        splits = list(cv.split(X_checked, y, groups))
+        splits = list(cv.split(X_checked, y, **split_params))
         scorer = check_scoring(self.estimator, scoring=self.scoring)
         rng = check_random_state(self.random_state)
         parallel = Parallel(n_jobs=self.n_jobs)
@@ -383,7 +419,7 @@ class PermutationFeatureElimination(SelectorMixin, MetaEstimatorMixin, BaseEstim
                     test,
                     features,
                     scorer=scorer,
-                    sample_weight=sample_weight,
+                    score_params=score_params,
                     fit_params=fit_params,
                     n_repeats=self.n_repeats,
                     random_state=seed,
@@ -528,7 +564,8 @@ class PermutationFeatureElimination(SelectorMixin, MetaEstimatorMixin, BaseEstim
         y : array-like of shape (n_samples,)
             Their targets.
         sample_weight : array-like of shape (n_samples,), default=None
-            Event weights.
+            Event weights. With metadata routing enabled, they reach the
+            scorer only when it requested them (see :meth:`fit`).
 
         Returns
         -------
@@ -538,8 +575,42 @@ class PermutationFeatureElimination(SelectorMixin, MetaEstimatorMixin, BaseEstim
         """
         X = self._select(X)
         scorer = check_scoring(self.estimator_, scoring=self.scoring)
-        kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
+        if _routing_enabled():
+            metadata = {} if sample_weight is None else {"sample_weight": sample_weight}
+            kwargs = dict(process_routing(self, "score", **metadata).scorer.score)
+        else:
+            kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
         return scorer(self.estimator_, X, y, **kwargs)
+
+    def get_metadata_routing(self):
+        """Where the metadata of ``fit`` and ``score`` go, with metadata routing.
+
+        Used when ``sklearn.set_config(enable_metadata_routing=True)``; see
+        scikit-learn's metadata routing user guide.
+
+        Returns
+        -------
+        routing : sklearn.utils.metadata_routing.MetadataRouter
+            ``fit`` routes to ``estimator.fit``, to the ``cv`` splitter's
+            ``split`` and to the scorer; ``score`` routes to the scorer.
+        """
+        return (
+            MetadataRouter(owner=self)
+            .add(
+                estimator=self.estimator,
+                method_mapping=MethodMapping().add(caller="fit", callee="fit"),
+            )
+            .add(
+                splitter=check_cv(self.cv),
+                method_mapping=MethodMapping().add(caller="fit", callee="split"),
+            )
+            .add(
+                scorer=check_scoring(self.estimator, scoring=self.scoring),
+                method_mapping=MethodMapping()
+                .add(caller="fit", callee="score")
+                .add(caller="score", callee="score"),
+            )
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -16,6 +16,8 @@ __all__ = ["classifier_two_sample_auc", "energy_distance"]
 
 # Largest number of pairwise distances held in memory at once (32 MiB of float64).
 _CHUNK_DISTANCES = 2**22
+# Larger absolute values are scaled down before the distances are computed.
+_LARGEST_UNSCALED = 1e150
 
 
 def _check_two_samples(X, Y, *, ensure_all_finite=True):
@@ -152,13 +154,20 @@ def energy_distance(X, Y):
     5.5
     """
     X, Y = _check_two_samples(X, Y)
+    # beyond about 1e150 the squared differences overflow: compute on rows
+    # divided by a power of two (exact) and scale the distance back
+    largest = max(np.abs(X).max(initial=0.0), np.abs(Y).max(initial=0.0))
+    scale = 1.0
+    if largest > _LARGEST_UNSCALED:
+        scale = float(2.0 ** np.ceil(np.log2(largest)))
+        X, Y = X / scale, Y / scale
     A, B = _canonical_pair(_sorted_rows(X), _sorted_rows(Y))
     n_a, n_b = float(A.shape[0]), float(B.shape[0])
     between = 2.0 * _sum_of_distances(A, B) / (n_a * n_b)
     within = _sum_of_distances(A, A) / (n_a * n_a) + _sum_of_distances(B, B) / (
         n_b * n_b
     )
-    return float(max(between - within, 0.0))
+    return float(max(between - within, 0.0) * scale)
 
 
 def classifier_two_sample_auc(X, Y, *, estimator=None, cv=5, random_state=None):

@@ -54,9 +54,11 @@ def _panel_axes(ax, n_panels):
 
     if ax is None:
         fig, axes = plt.subplots(
-            1, n_panels, figsize=(3.2 * n_panels, 3.2), sharex=True, sharey=True,
+            1, n_panels, figsize=(3.4 * n_panels, 3.5), sharex=True, sharey=True,
             squeeze=False, layout="constrained",
         )
+        # room between the panels, so that neighbouring tick labels stay apart
+        fig.get_layout_engine().set(w_pad=0.08, wspace=0.06)
         return np.asarray(axes).ravel(), fig
     if isinstance(ax, Axes):
         if n_panels == 1:
@@ -95,8 +97,9 @@ class GANSamplesDisplay:
     that a row of panels, labelled (a), (b), (c) ..., follows the generated
     distribution as it forms. With more than two features, two columns are
     shown. All panels share the axes, whose limits frame the real rows with a
-    margin; the fraction of generated rows that fall outside is written in
-    the panel.
+    margin. Generated rows beyond those limits are not drawn; like the
+    overflow of a histogram, their fraction is written below the panel
+    ("2.3 % of generated rows beyond the axes") and kept in ``outside_``.
 
     It is recommended to create a display with :meth:`from_estimator`. All
     parameters are stored as attributes.
@@ -111,7 +114,8 @@ class GANSamplesDisplay:
         The epoch of each panel, for its title; None (or a None entry) titles
         the panel "generated".
     feature_names : tuple of str, default=None
-        Labels of the horizontal and vertical axes.
+        Labels of the horizontal and vertical axes; None labels them ``x``
+        and ``y``.
     estimator_name : str, default=None
         Name of the model, shown in the figure's title.
 
@@ -126,7 +130,11 @@ class GANSamplesDisplay:
     generated_scatters_ : list of matplotlib.collections.PathCollection
         The generated rows of each panel.
     outside_ : ndarray of shape (n_panels,)
-        Fraction of the generated rows of each panel outside the axes limits.
+        Fraction of the generated rows of each panel beyond the axes limits
+        (in either coordinate), hence not drawn.
+    outside_texts_ : list of matplotlib.text.Annotation or None
+        The note below each panel that states that fraction; None for a
+        panel whose rows all lie within the limits (to 0.05 %).
 
     See Also
     --------
@@ -204,9 +212,12 @@ class GANSamplesDisplay:
                       "rasterized": True, **(real_kw or {})}
         generated_style = {"s": 4, "color": "C1", "alpha": 0.6, "label": "generated",
                            "rasterized": True, **(generated_kw or {})}
-        xlabel, ylabel = self.feature_names or ("x0", "x1")
+        from matplotlib.ticker import MaxNLocator
+
+        xlabel, ylabel = self.feature_names or ("x", "y")
 
         self.real_scatters_, self.generated_scatters_ = [], []
+        self.outside_texts_ = []
         outside = []
         for i, (panel, rows, epoch) in enumerate(zip(axes, generated, epochs)):
             self.real_scatters_.append(panel.scatter(real[:, 0], real[:, 1], **real_style))
@@ -215,14 +226,23 @@ class GANSamplesDisplay:
             )
             inside = np.all((rows >= low) & (rows <= high), axis=1)
             outside.append(1.0 - inside.mean())
-            if outside[-1] >= 0.0005:  # shown to one decimal of a percent
-                panel.text(0.03, 0.03, f"{outside[-1]:.1%} outside", fontsize=8,
-                           transform=panel.transAxes)
             letter = f"({ascii_lowercase[i]}) " if i < len(ascii_lowercase) else ""
             panel.set_title(letter + ("generated" if epoch is None else f"epoch {epoch}"))
             panel.set_xlim(low[0], high[0])
             panel.set_ylim(low[1], high[1])
+            panel.xaxis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10]))
+            panel.yaxis.set_major_locator(MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]))
             panel.set_xlabel(xlabel)
+            note = None
+            if outside[-1] >= 0.0005:  # shown to one decimal of a percent
+                # below the axis label, off the data, like a histogram's overflow
+                note = panel.annotate(
+                    f"{100 * outside[-1]:.1f} % of generated rows beyond the axes",
+                    xy=(0.5, 0.0), xycoords=panel.xaxis.label, xytext=(0, -2),
+                    textcoords="offset points", ha="center", va="top", fontsize=7,
+                    color="0.3",
+                )
+            self.outside_texts_.append(note)
             if i == 0:
                 panel.set_ylabel(ylabel)
                 panel.legend(loc="upper left", markerscale=3, fontsize=8)
@@ -294,10 +314,12 @@ class GANSamplesDisplay:
         else:
             rows = np.asarray(estimator.sample(FINAL_ROWS, random_state=0))
             generated, epochs = [rows[:, columns]], [getattr(estimator, "n_iter_", None)]
-        labels = (
-            tuple(str(names[c]) for c in columns) if names is not None
-            else tuple(f"x{c}" for c in columns)
-        )
+        if names is not None:
+            labels = tuple(str(names[c]) for c in columns)
+        elif n_features == 2:
+            labels = ("x", "y")[columns[0]], ("x", "y")[columns[1]]
+        else:
+            labels = tuple(f"column {c}" for c in columns)
         display = cls(
             real=real[:, columns],
             generated=generated,

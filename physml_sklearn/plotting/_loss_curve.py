@@ -53,6 +53,15 @@ class LossCurveDisplay:
     loss (whose weights early stopping restores) is marked, and a dotted line
     shows where early stopping ended the training.
 
+    With dropout, the validation curve usually lies below the training
+    curve. That is expected: the training loss is measured with dropout
+    active (a random fraction of the hidden units switched off in each step,
+    so less confident predictions) and averaged over the steps of the epoch,
+    while the validation loss is computed at the end of the epoch with the
+    full network in evaluation mode. Overtraining shows in the shape, a
+    validation loss that turns up while the training loss keeps falling, not
+    in the order of the curves.
+
     It is recommended to create a display with :meth:`from_estimator`. All
     parameters are stored as attributes.
 

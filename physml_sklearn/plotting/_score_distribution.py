@@ -92,7 +92,11 @@ class ScoreDistributionDisplay:
     the difference in numbers.
 
     A binary classifier has one panel, the probability of ``classes_[1]``; a
-    multiclassifier has one panel per output node (per class).
+    multiclassifier has one panel per output node (per class). With
+    ``log=True`` the vertical axis is logarithmic: a well-trained classifier
+    piles most events up near 0 and 1, and on a linear scale those peaks hide
+    the tails, where an overtrained network differs between training and
+    test events.
 
     It is recommended to create a display with :meth:`from_estimator` or
     :meth:`from_predictions`. All parameters are stored as attributes.
@@ -176,7 +180,7 @@ class ScoreDistributionDisplay:
         self.output_names = output_names
         self.estimator_name = estimator_name
 
-    def plot(self, ax=None, *, name=None):
+    def plot(self, ax=None, *, name=None, log=False):
         """Draw the distributions.
 
         Parameters
@@ -186,6 +190,8 @@ class ScoreDistributionDisplay:
             None makes a new figure with one panel per output.
         name : str, default=None
             Title; None uses ``estimator_name``.
+        log : bool, default=False
+            Logarithmic vertical axis, to see the tails of the distributions.
 
         Returns
         -------
@@ -236,6 +242,13 @@ class ScoreDistributionDisplay:
                 )
             panel.set_xlabel(self.output_names[k])
             panel.set_ylabel("normalised events / bin width")
+            if log:
+                panel.set_yscale("log")
+                drawn = np.concatenate([hist_test[k].ravel(), hist_train[k].ravel()])
+                if np.any(drawn > 0):
+                    # down to half the smallest filled bin (empty bins fall
+                    # off), up to a decade and a half above the peak for the legend
+                    panel.set_ylim(0.5 * drawn[drawn > 0].min(), 30 * drawn.max())
             handles = [
                 artist
                 for c in range(n_classes)
@@ -264,6 +277,7 @@ class ScoreDistributionDisplay:
         bins=40,
         ax=None,
         name=None,
+        log=False,
     ):
         """Plot the overtraining check from classifier outputs.
 
@@ -291,6 +305,8 @@ class ScoreDistributionDisplay:
             Where to draw (see :meth:`plot`).
         name : str, default=None
             Title.
+        log : bool, default=False
+            Logarithmic vertical axis, to see the tails of the distributions.
 
         Returns
         -------
@@ -349,7 +365,7 @@ class ScoreDistributionDisplay:
             output_names=output_names,
             estimator_name=name,
         )
-        return display.plot(ax=ax)
+        return display.plot(ax=ax, log=log)
 
     @classmethod
     def from_estimator(
@@ -366,6 +382,7 @@ class ScoreDistributionDisplay:
         bins=40,
         ax=None,
         name=None,
+        log=False,
     ):
         """Plot the overtraining check of a fitted classifier.
 
@@ -394,6 +411,8 @@ class ScoreDistributionDisplay:
         name : str, default=None
             Title; None uses the class name of the estimator (its last step
             for a pipeline).
+        log : bool, default=False
+            Logarithmic vertical axis, to see the tails of the distributions.
 
         Returns
         -------
@@ -419,4 +438,5 @@ class ScoreDistributionDisplay:
             bins=bins,
             ax=ax,
             name=name,
+            log=log,
         )

@@ -1,0 +1,203 @@
+"""The thread policy, its overrides, and the fast inference path."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import physml_sklearn
+from physml_sklearn import DropoutMLPClassifier
+from physml_sklearn._core import _threads
+from physml_sklearn._core._modules import make_mlp
+from physml_sklearn._core._net import inference_steps, run_steps
+from physml_sklearn._core._threads import WORK_PER_THREAD, policy_threads, thread_policy
+
+
+@pytest.fixture
+def two_threads():
+    """torch on 2 threads for the test, whatever the session uses."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(2)
+    yield
+    torch.set_num_threads(previous)
+
+
+def _data(n=300, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 4))
+    y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(int)
+    return X, y
+
+
+def test_policy_one_thread_for_small_work_and_capped_by_torch(two_threads):
+    assert policy_threads(1000) == 1
+    assert policy_threads(WORK_PER_THREAD - 1) == 1
+    assert policy_threads(2 * WORK_PER_THREAD) == 2
+    # never more than torch has
+    assert policy_threads(100 * WORK_PER_THREAD) == torch.get_num_threads() == 2
+
+
+def test_thread_policy_restores_torch_setting(two_threads):
+    module = nn.Linear(4, 3)
+    seen = []
+    with thread_policy(module, 10):
+        seen.append(torch.get_num_threads())
+    assert seen == [1]
+    assert torch.get_num_threads() == 2
+    with pytest.raises(RuntimeError, match="boom"):
+        with thread_policy(module, 10):
+            raise RuntimeError("boom")
+    assert torch.get_num_threads() == 2
+
+
+class _ThreadSpy(nn.Module):
+    """Records torch's thread count each time it runs."""
+
+    def __init__(self, log):
+        super().__init__()
+        self.linear = nn.Linear(4, 1)
+        self.log = log
+
+    def forward(self, x):
+        self.log.append(torch.get_num_threads())
+        return self.linear(x)
+
+
+def test_fit_and_predict_run_on_policy_threads(two_threads, monkeypatch):
+    log = []
+    clf = DropoutMLPClassifier(hidden_layer_sizes=(8,), max_epochs=2, random_state=0)
+    monkeypatch.setattr(clf, "_build_module", lambda n_features, target: _ThreadSpy(log))
+    X, y = _data()
+    clf.fit(X, y)
+    assert log and set(log) == {1}  # a tiny network: one thread
+    log.clear()
+    clf.predict_proba(X)
+    assert set(log) == {1}
+    assert torch.get_num_threads() == 2  # restored after fit and predict
+    log.clear()
+    with physml_sklearn.config_context(torch_threads="torch"):
+        clf.predict_proba(X)
+    assert set(log) == {2}  # torch's own setting, left alone
+    log.clear()
+    with physml_sklearn.config_context(torch_threads=2):
+        clf.fit(X, y)
+    assert set(log) == {2}
+    assert torch.get_num_threads() == 2
+
+
+def test_config_context_restores_and_validates():
+    before = physml_sklearn.get_config()
+    with physml_sklearn.config_context(torch_threads=3):
+        assert physml_sklearn.get_config()["torch_threads"] == 3
+        with physml_sklearn.config_context():  # None keeps the value
+            assert physml_sklearn.get_config()["torch_threads"] == 3
+    assert physml_sklearn.get_config() == before
+    for bad in (0, -1, 1.5, "fast", True):
+        with pytest.raises(ValueError, match="torch_threads must be 'auto'"):
+            physml_sklearn.set_config(torch_threads=bad)
+    assert physml_sklearn.get_config() == before
+
+
+def test_environment_variable_sets_the_default():
+    code = (
+        "import torch, physml_sklearn\n"
+        "from physml_sklearn._core._threads import policy_threads\n"
+        "print(physml_sklearn.get_config()['torch_threads'], policy_threads(1))\n"
+    )
+    env = dict(os.environ, PYTHONPATH=os.getcwd(), PHYSML_SKLEARN_TORCH_THREADS="2")
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.split() == ["2", "2"]
+    env["PHYSML_SKLEARN_TORCH_THREADS"] = "many"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.returncode != 0
+    assert "PHYSML_SKLEARN_TORCH_THREADS must be 'auto'" in out.stderr
+
+
+def test_no_threads_changed_off_cpu(monkeypatch):
+    calls = []
+    monkeypatch.setattr(torch, "set_num_threads", calls.append)
+    monkeypatch.setattr(_threads, "policy_threads", lambda *args: 1)
+    module = nn.Linear(2, 2, device="meta")
+    with thread_policy(module, 10):
+        pass
+    assert calls == []
+
+
+# -- the fast inference path ----------------------------------------------
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "leaky_relu", "elu", "gelu"])
+def test_inference_steps_give_the_module_numbers(activation):
+    torch.manual_seed(0)
+    module = make_mlp(5, (16, 8), 2, activation=activation, dropout=0.3).eval()
+    steps = inference_steps(module)
+    assert steps is not None
+    X = torch.randn(200, 5)
+    with torch.inference_mode():
+        assert torch.equal(run_steps(steps, X), module(X))
+
+
+def test_inference_steps_never_write_to_the_input():
+    module = nn.Sequential(nn.ReLU(), nn.Linear(3, 2), nn.Tanh()).eval()
+    X = torch.randn(50, 3)
+    X_before = X.clone()
+    with torch.inference_mode():
+        out = run_steps(inference_steps(module), X)
+        assert torch.equal(out, module(X_before))
+    assert torch.equal(X, X_before)
+
+
+def test_inference_steps_fall_back_for_other_modules():
+    assert inference_steps(nn.Linear(3, 2)) is None  # not a Sequential
+    assert inference_steps(nn.Sequential(nn.Linear(3, 2), nn.BatchNorm1d(2))) is None
+    hooked = nn.Sequential(nn.Linear(3, 2), nn.ReLU())
+    hooked[1].register_forward_hook(lambda *args: None)
+    assert inference_steps(hooked) is None
+
+
+def test_predict_proba_subset_is_bit_identical_and_input_untouched():
+    X, y = _data(512)  # a multiple of ROW_BLOCK: the plain module sees no padding
+    clf = DropoutMLPClassifier(hidden_layer_sizes=(16, 8), max_epochs=2, random_state=0)
+    clf.fit(X, y)
+    X32 = np.asarray(X, dtype=np.float32)
+    X32_before = X32.copy()
+    full = clf.predict_proba(X32)
+    # a subset, and the whole in several chunks, give the same bits
+    np.testing.assert_array_equal(clf.predict_proba(X32[37:101]), full[37:101])
+    np.testing.assert_array_equal(clf.predict_proba(X32[:1]), full[:1])
+    chunked = clf.net_.forward_chunks(torch.from_numpy(X32), chunk_size=128)
+    np.testing.assert_array_equal(
+        chunked.numpy()[:, 0], clf.net_.forward_chunks(torch.from_numpy(X32)).numpy()[:, 0]
+    )
+    np.testing.assert_array_equal(X32, X32_before)
+    # the same numbers as the plain module, in float64
+    with torch.inference_mode():
+        logit = clf.net_.module_.eval()(torch.from_numpy(X32)).numpy()[:, 0]
+    np.testing.assert_array_equal(clf.decision_function(X32), logit.astype(np.float64))
+
+
+def test_overlapping_calls_in_threads_restore_torch_setting(two_threads):
+    """Fits in several Python threads share torch's one setting and give it back."""
+    import threading
+
+    module = nn.Linear(4, 3)
+    inside = threading.Barrier(2)
+    seen = []
+
+    def call():
+        with thread_policy(module, 10):
+            inside.wait(timeout=10)  # both calls are inside at once
+            seen.append(torch.get_num_threads())
+            inside.wait(timeout=10)
+
+    workers = [threading.Thread(target=call) for _ in range(2)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert seen == [1, 1]
+    assert torch.get_num_threads() == 2
