@@ -33,8 +33,9 @@ ESTIMATORS = [
     ),
     # Cross-training only needs a cheap classifier inside.
     FoldingClassifier(LogisticRegression(), random_state=0),
-    # The GAN only needs to run: two epochs of the default networks.
-    GANSampler(batch_size=32, max_epochs=2, random_state=0),
+    # The GAN only needs to run: two epochs of tiny networks.
+    GANSampler(latent_dim=2, generator_layers=(8,), discriminator_layers=(8,),
+               batch_size=32, max_epochs=2, random_state=0),
 ]
 
 # The networks compute in float32, as the API fixes (half the memory and

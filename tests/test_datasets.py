@@ -9,10 +9,12 @@ from sklearn.tree import DecisionTreeClassifier
 
 from physml_sklearn.datasets import (
     load_blurred_digits,
+    make_calorimeter,
     make_cubic,
     make_diboson,
     make_ellipse,
 )
+from physml_sklearn.datasets._calorimeter import resolution_curve
 from physml_sklearn.datasets._kinematics import boost, two_body_decay
 
 FEATURES = [
@@ -393,3 +395,71 @@ def test_load_blurred_digits_noise():
 def test_load_blurred_digits_bad_parameters(kwargs, match):
     with pytest.raises(ValueError, match=match):
         load_blurred_digits(**kwargs)
+
+
+# --- make_calorimeter --------------------------------------------------------------
+@pytest.mark.parametrize("energy", [2.0, 10.0, 50.0])
+def test_calorimeter_reproduces_its_resolution(energy):
+    n = 20_000
+    calo = make_calorimeter(n, energy_range=(energy, energy), random_state=0)
+    a, b, c = (calo.resolution[k] for k in "abc")
+    expected = np.sqrt((a / np.sqrt(energy)) ** 2 + (b / energy) ** 2 + c**2)
+    assert expected == pytest.approx(resolution_curve(energy))
+    e = calo.data[:, 0]
+    # the mean response is 1 and sigma_E / E the stated one, within 4 standard
+    # errors of a Gaussian sample of n events
+    assert abs(e.mean() / energy - 1.0) < 4 * expected / np.sqrt(n)
+    assert abs(e.std() / energy / expected - 1.0) < 4 / np.sqrt(2 * n)
+    np.testing.assert_array_equal(calo.target, energy)
+
+
+def test_calorimeter_resolution_values_and_bunch():
+    calo = make_calorimeter(300, random_state=0)
+    assert calo.resolution == {"a": 0.10, "b": 0.30, "c": 0.007}
+    assert calo.feature_names == ["e_measured", "frac_front", "frac_back", "lateral_width"]
+    assert calo.data.shape == (300, 4) and calo.target.shape == (300,)
+    assert calo.target_names == ["e_true"]
+    assert calo.frame is None
+    # log-uniform in the range
+    E = make_calorimeter(20_000, random_state=0).target
+    assert 1.0 <= E.min() and E.max() <= 100.0
+    assert abs(np.mean(np.log(E) < np.log(10.0)) - 0.5) < 0.02
+
+
+def test_calorimeter_shower_shapes_follow_the_physics():
+    low = make_calorimeter(5000, energy_range=(2.0, 2.0), random_state=0).data
+    high = make_calorimeter(5000, energy_range=(80.0, 80.0), random_state=0).data
+    # the shower maximum moves deeper with ln E: less in front, more at the back
+    assert high[:, 1].mean() < 0.5 * low[:, 1].mean()
+    assert high[:, 2].mean() > 2 * low[:, 2].mean()
+    # deeper showers leak more: the response falls as the back fraction rises
+    assert np.corrcoef(high[:, 0], high[:, 2])[0, 1] < -0.2
+    # the lateral width grows with the depth and fluctuates less at high energy
+    assert high[:, 3].mean() > low[:, 3].mean()
+    assert high[:, 3].std() < low[:, 3].std()
+    assert np.corrcoef(high[:, 3], high[:, 1])[0, 1] < -0.2
+
+
+def test_calorimeter_as_frame_return_X_y_and_random_state():
+    X, y = make_calorimeter(50, random_state=1, as_frame=True, return_X_y=True)
+    assert list(X.columns) == ["e_measured", "frac_front", "frac_back", "lateral_width"]
+    assert y.name == "e_true"
+    np.testing.assert_array_equal(X.to_numpy(), make_calorimeter(50, random_state=1).data)
+    assert not np.array_equal(X.to_numpy(), make_calorimeter(50, random_state=2).data)
+    frame = make_calorimeter(50, random_state=1, as_frame=True).frame
+    assert list(frame.columns)[-1] == "e_true"
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"energy_range": (0.0, 10.0)}, r"`energy_range` must be \(low, high\) in GeV"),
+        ({"energy_range": (10.0, 1.0)}, r"0 < low <= high; got \(10.0, 1.0\)"),
+        ({"energy_range": (1.0,)}, r"`energy_range` must be a pair"),
+        ({"n_samples": 0}, r"`n_samples` must be an integer >= 1"),
+        ({"as_frame": "yes"}, r"`as_frame` must be True or False"),
+    ],
+)
+def test_calorimeter_bad_parameters(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        make_calorimeter(**kwargs)

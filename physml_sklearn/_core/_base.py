@@ -161,6 +161,10 @@ class NeuralEstimator(BaseEstimator):
         """Extra keyword arguments for the skorch net (used by the GAN)."""
         return {}
 
+    def _epochs(self, n_samples):
+        """Epochs of one call to ``fit`` on ``n_samples`` rows."""
+        return self.max_epochs
+
     # -- the shared machinery --------------------------------------------
     def _is_continuing(self, partial):
         return (partial or self.warm_start) and hasattr(self, "net_")
@@ -289,7 +293,10 @@ class NeuralEstimator(BaseEstimator):
             torch.manual_seed(train_seed)
             with thread_policy(self.net_.module_, min(self.batch_size, len(data)), training=True):
                 self.net_.fit_tensors(
-                    data, valid, epochs=1 if partial else self.max_epochs, seed=shuffle_seed
+                    data,
+                    valid,
+                    epochs=1 if partial else self._epochs(len(data)),
+                    seed=shuffle_seed,
                 )
             self._check_trained_net(data, loss_before, X)
         self._record_history()

@@ -1,11 +1,13 @@
 """Data sets for physics machine learning.
 
 Toy collider events (:func:`make_diboson`), two-dimensional curves for generative
-models (:func:`make_cubic`, :func:`make_ellipse`), blurred images for
-autoencoders (:func:`load_blurred_digits`), and the user's own event files:
-ROOT, Parquet, CSV or HDF5 (:func:`load_ntuples`).
+models (:func:`make_cubic`, :func:`make_ellipse`), a toy calorimeter for fast
+simulation (:func:`make_calorimeter`), blurred images for autoencoders
+(:func:`load_blurred_digits`), and the user's own event files: ROOT, Parquet,
+CSV or HDF5 (:func:`load_ntuples`).
 """
 
+from ._calorimeter import make_calorimeter
 from ._diboson import make_diboson
 from ._digits import load_blurred_digits
 from ._ntuples import load_ntuples
@@ -14,6 +16,7 @@ from ._toys import make_cubic, make_ellipse
 __all__ = [
     "load_blurred_digits",
     "load_ntuples",
+    "make_calorimeter",
     "make_cubic",
     "make_diboson",
     "make_ellipse",

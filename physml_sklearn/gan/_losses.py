@@ -4,7 +4,7 @@ import torch
 from torch import nn
 from torch.nn.functional import softplus
 
-#: weight of the wgan-gp gradient penalty, for standardised data
+#: weight of the wgan-gp gradient penalty, for data on a normal scale
 GRADIENT_PENALTY = 0.1
 
 
@@ -27,7 +27,7 @@ class BCEGANLoss(nn.Module):
     def generator_loss(self, fake):
         return softplus(-fake).mean()
 
-    def penalty(self, discriminator, real, fake):
+    def penalty(self, critic, real, fake):
         return None
 
 
@@ -49,8 +49,9 @@ class WassersteinGPLoss(nn.Module):
     def generator_loss(self, fake):
         return -fake.mean()
 
-    def penalty(self, discriminator, real, fake):
+    def penalty(self, critic, real, fake):
+        """The gradient penalty; ``critic`` maps rows to logits."""
         eps = torch.rand(real.shape[0], 1, device=real.device)
         mixed = (eps * real + (1.0 - eps) * fake).requires_grad_(True)
-        (grad,) = torch.autograd.grad(discriminator(mixed).sum(), mixed, create_graph=True)
+        (grad,) = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
         return self.penalty_weight * ((grad.norm(dim=1) - 1.0) ** 2).mean()

@@ -64,10 +64,14 @@ class HoldThenAnneal(Callback):
 
 
 class SampleSnapshots(Callback):
-    """Generate rows at the end of the given epochs, into ``samples_``.
+    """Generate rows at the end of the given epochs, into ``net.snapshots_``.
 
-    The rows are standardised, as the net sees them; the same latent points
-    (drawn with ``seed``) are used at every epoch, so the snapshots show the
+    ``net.snapshots_`` maps an epoch to ``(rows, conditions)`` (conditions
+    None for an unconditional model).
+
+    The rows are on the networks' (normal) scale; the same latent points
+    (drawn with ``seed``) and, for a conditional model, the conditions of the
+    first training rows are used at every epoch, so the snapshots show the
     same samples moving, and the training's random numbers are untouched.
     """
 
@@ -77,14 +81,22 @@ class SampleSnapshots(Callback):
         self.seed = seed
 
     def on_train_begin(self, net, X=None, **kwargs):
-        self.samples_ = {}
         self.n_samples_ = min(len(X), self.max_samples) if X is not None else self.max_samples
+        self.conditions_ = None
+        if net.n_conditions and X is not None:
+            self.conditions_ = X.y[: self.n_samples_].cpu()
 
     def on_epoch_end(self, net, **kwargs):
         epoch = len(net.history)
         if epoch in self.epochs:
-            rows = net.generate(self.n_samples_, torch_generator(self.seed))
-            self.samples_[epoch] = rows.numpy()
+            rows = net.generate(self.n_samples_, torch_generator(self.seed), self.conditions_)
+            conditions = None if self.conditions_ is None else self.conditions_.numpy()
+            net.snapshots_[epoch] = (rows.numpy(), conditions)
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("conditions_", None)
+        return state
 
 
 class GANNet(PhysNet):
@@ -102,14 +114,21 @@ class GANNet(PhysNet):
     ``n_critic``-th discriminator step is followed by a generator step. The
     batch losses are recorded as ``discriminator_loss`` and
     ``generator_loss`` (and the discriminator's as ``train_loss``).
+
+    With ``n_conditions > 0`` the model is conditional: the target of each
+    batch holds the conditions of its real rows, both networks take them as
+    extra inputs (after the latent vector, after the row), and the rows
+    generated in a step are made for the conditions of its real rows.
     """
 
-    def __init__(self, module, *, discriminator, latent_dim, n_critic=1, **kwargs):
+    def __init__(self, module, *, discriminator, latent_dim, n_critic=1, n_conditions=0,
+                 **kwargs):
         # set before NeuralNet.__init__: afterwards skorch only accepts torch
         # modules inside the initialize_* methods
         self.discriminator = discriminator
         self.latent_dim = latent_dim
         self.n_critic = n_critic
+        self.n_conditions = n_conditions
         super().__init__(module, **kwargs)
 
     def get_default_callbacks(self):
@@ -141,22 +160,45 @@ class GANNet(PhysNet):
         super().initialize_history()
         self.discriminator_steps_ = 0
         self.generator_steps_ = 0
+        self.snapshots_ = {}
         return self
 
     # -- training -----------------------------------------------------------
     def train_step(self, batch, **fit_params):
         real, target = batch
-        weight = target[1] if isinstance(target, tuple) else None
+        target, weight = target if isinstance(target, tuple) else (target, None)
         n = real.shape[0]
         generator, discriminator = self.module_, self.discriminator_
-
         m = n * GENERATED_PER_REAL
+        if self.n_conditions:
+            cond = target
+            cond_fake = cond.repeat(GENERATED_PER_REAL, 1)
+
+            def critic(rows, c=None):
+                c = cond_fake[: rows.shape[0]] if c is None else c
+                return discriminator(torch.cat([rows, c], dim=1))
+
+            def generate(z):
+                return generator(torch.cat([z, cond_fake], dim=1))
+        else:
+            cond = None
+
+            def critic(rows, c=None):
+                return discriminator(rows)
+
+            generate = generator
+
         with torch.no_grad():
-            fake = generator(torch.randn(m, self.latent_dim, device=real.device))
+            fake = generate(torch.randn(m, self.latent_dim, device=real.device))
         self.optimizer_discriminator_.zero_grad(set_to_none=True)
-        logits = discriminator(torch.cat([real, fake]))
+        if cond is None:
+            logits = discriminator(torch.cat([real, fake]))
+        else:
+            logits = discriminator(
+                torch.cat([torch.cat([real, cond], dim=1), torch.cat([fake, cond_fake], dim=1)])
+            )
         loss = self.criterion_.discriminator_loss(logits[:n], logits[n:], weight)
-        penalty = self.criterion_.penalty(discriminator, real, fake[:n])
+        penalty = self.criterion_.penalty(critic, real, fake[:n])
         if penalty is not None:
             loss = loss + penalty
         loss.backward()
@@ -173,7 +215,7 @@ class GANNet(PhysNet):
         if self.discriminator_steps_ % self.n_critic == 0:
             self.optimizer_.zero_grad(set_to_none=True)
             z = torch.randn(m, self.latent_dim, device=real.device)
-            generator_loss = self.criterion_.generator_loss(discriminator(generator(z)))
+            generator_loss = self.criterion_.generator_loss(critic(generate(z)))
             generator_loss.backward(inputs=list(generator.parameters()))
             self.notify(
                 "on_grad_computed",
@@ -214,14 +256,18 @@ class GANNet(PhysNet):
                 avg.lerp_(param, 1.0 - decay)
 
     # -- sampling -------------------------------------------------------------
-    def generate(self, n_samples, generator=None, *, average=True):
-        """``n_samples`` standardised rows as a float32 CPU tensor.
+    def generate(self, n_samples, generator=None, conditions=None, *, average=True):
+        """``n_samples`` rows on the networks' scale as a float32 CPU tensor.
 
         The latent vectors are standard normal, drawn on the CPU from the
         :class:`torch.Generator` ``generator`` (the global one when None), so
-        a seed gives the same rows on every device. ``average`` uses the
-        moving average of the generator weights, else the current weights.
+        a seed gives the same rows on every device. ``conditions`` (a float32
+        tensor of shape (n_samples, n_conditions)) is required by a
+        conditional model. ``average`` uses the moving average of the
+        generator weights, else the current weights.
         """
         z = torch.randn(int(n_samples), self.latent_dim, generator=generator)
+        if self.n_conditions:
+            z = torch.cat([z, conditions.to(z.dtype)], dim=1)
         module = self.generator_average_ if average else self.module_
         return self.forward_chunks(z, module=module)
