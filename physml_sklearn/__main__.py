@@ -1,4 +1,4 @@
-"""``python -m physml_sklearn demo``: the same as the ``physml-sklearn`` command."""
+"""``python -m physml_sklearn``: the same as the ``physml-sklearn`` command."""
 
 from ._cli import main
 

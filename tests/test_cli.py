@@ -1,135 +1,362 @@
-"""``physml-sklearn demo``, the README's first command, at tiny settings.
+"""The ``physml-sklearn`` command: train, apply, the report in a browser, bad input.
 
-The whole demo runs once (a module fixture): every table it prints and every
-figure it writes are checked, and the figures are inspected as matplotlib
-objects on their way to the disk.
+The end-to-end tests run the command as a user does, in a subprocess
+(``python -m physml_sklearn``), on a small ROOT file and a small Parquet file
+made from ``make_diboson``; the bad-input tests call ``main`` in-process,
+which runs the same code without paying for a new interpreter each time.
 """
 
-import contextlib
-import io
-import re
+import os
+import subprocess
+import sys
+from pathlib import Path
 
-import matplotlib.figure
 import numpy as np
+import pandas as pd
 import pytest
 
-from physml_sklearn._cli import SECTIONS, main
+from physml_sklearn._cli import main
+from physml_sklearn.datasets import make_diboson
 
-TINY = ["--n-events", "600", "--max-epochs", "2", "--gan-epochs", "3", "--random-state", "0"]
+ROOT = Path(__file__).resolve().parents[1]
+SECTIONS = ["summary", "inputs", "training", "overtraining", "ranking", "rejection",
+            "significance", "files"]
+CHROMIUM = "/usr/bin/chromium"
 
-FIGURES = {
-    "classifiers": ["loss_curve.png", "score_distribution.png",
-                    "score_distribution_multiclass.png", "feature_importance.png"],
-    "autoencoder": ["deblurring.png", "latent_space.png"],
-    "gan": ["gan_cubic_snapshots.png", "gan_losses.png"],
-}
+
+def run_command(*args, timeout=600):
+    """``python -m physml_sklearn ARGS`` with this checkout first on the path."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1", MPLBACKEND="Agg")
+    return subprocess.run(
+        [sys.executable, "-m", "physml_sklearn", *map(str, args)], capture_output=True,
+        text=True, env=env, cwd=ROOT, timeout=timeout,
+    )
+
+
+def diboson_frame(n_samples, random_state):
+    data = make_diboson(n_samples, processes=("WZ", "ZZ"), random_state=random_state,
+                        as_frame=True)
+    frame = data.data.copy()
+    frame["weight"] = data.sample_weight
+    frame["event_number"] = np.arange(len(frame), dtype=np.int64) * 7 + 3
+    return frame, data.target.to_numpy()
+
+
+def write_root(frame, path, tree="events"):
+    uproot = pytest.importorskip("uproot")
+    with uproot.recreate(path) as file:
+        branches = {c: frame[c].to_numpy().dtype for c in frame.columns}
+        file.mktree(tree, branches)
+        file[tree].extend({c: frame[c].to_numpy() for c in frame.columns})
+    return f"{path}:{tree}"
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    out = tmp_path_factory.mktemp("demo")
-    saved = {}
-    original = matplotlib.figure.Figure.savefig
-
-    def record(fig, path, *args, **kwargs):
-        saved[str(path).rsplit("/", 1)[-1]] = fig
-        return original(fig, path, *args, **kwargs)
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(matplotlib.figure.Figure, "savefig", record)
-        buffer = io.StringIO()
-        with contextlib.redirect_stdout(buffer):
-            status = main(["demo", "--output", str(out), *TINY])
-    return status, buffer.getvalue(), out, saved
-
-
-def table(stdout, title):
-    """The rows of the table printed under ``title``, as lists of cells."""
-    lines = stdout.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith(title))
-    assert set(lines[start + 1]) == {"-"}
-    rows = []
-    for line in lines[start + 3:]:
-        if not line.strip() or line.startswith(("wrote", "(")):
-            break
-        rows.append(line)
-    return lines[start + 2], rows
-
-
-def numbers(line):
-    return [float(v) for v in re.findall(r"-?\d+\.\d+", line)]
-
-
-def test_demo_runs_every_section_and_writes_every_figure(demo):
-    status, stdout, out, saved = demo
-    assert status == 0
-    assert list(SECTIONS) == list(FIGURES)
-    for section, names in FIGURES.items():
-        assert f"=== {section} ===" in stdout
-        for name in names:
-            path = out / name
-            assert f"wrote {path}" in stdout
-            with open(path, "rb") as f:
-                assert f.read(8) == b"\x89PNG\r\n\x1a\n"
-    assert sorted(p.name for p in out.iterdir()) == sorted(sum(FIGURES.values(), []))
-    assert "demo finished" in stdout
-
-
-def test_demo_tables(demo):
-    _, stdout, _, _ = demo
-    header, rows = table(stdout, "Test performance")
-    assert header.split()[-4:] == ["roc_auc", "accuracy", "epochs", "best_epoch"]
-    assert len(rows) == 2 and "DropoutMLPClassifier" in rows[0]
-    for row in rows:
-        roc_auc, accuracy = numbers(row)[:2]
-        assert 0 < roc_auc <= 1 and 0 < accuracy <= 1
-        assert row.split()[-2:] == ["2", "2"]  # --max-epochs 2, no early stop yet
-
-    _, rows = table(stdout, "Overtraining check, WZ vs ZZ")
-    assert [row.split()[0] for row in rows] == ["WZ", "ZZ"]
-    _, rows = table(stdout, "Overtraining check, WZ / ZZ / ttZ")
-    assert [row.split()[0] for row in rows] == ["WZ", "ZZ", "ttZ"]
-    for row in rows:
-        ks, pvalue, auc_train, auc_test = numbers(row)
-        assert 0 <= ks <= 1 and 0 <= pvalue <= 1 and 0 < auc_test <= 1
-
-    _, rows = table(stdout, "Permutation ranking")
-    assert len(rows) == 17  # one row per diboson feature
-    assert [int(row.split()[-1]) for row in rows] == list(range(1, 18))
-
-    _, rows = table(stdout, "ttZ as an anomaly")
-    assert [row.split()[0] for row in rows] == ["AutoEncoderOutlierDetector", "IsolationForest"]
-
-    _, rows = table(stdout, "Deblurring test digits")
-    psnr = {row.rsplit(None, 1)[0].strip(): float(row.split()[-1]) for row in rows}
-    assert set(psnr) == {"blurred + noisy input", "RidgeCV", "AutoEncoder"}
-    assert psnr["RidgeCV"] > psnr["blurred + noisy input"]
-
-    _, rows = table(stdout, "600 samples of y = x^3 against 600 fresh true points")
-    assert [row.split()[0] for row in rows] == ["GANSampler", "KernelDensity", "true"]
-    for row in rows:
-        c2st, residual, distance = numbers(row)[-3:]
-        assert 0 <= c2st <= 1 and residual >= 0
-
-
-def test_demo_figures_are_labelled_for_a_physicist(demo):
-    _, _, _, saved = demo
-    # overtraining plots on log-scaled counts
-    for name in ("score_distribution.png", "score_distribution_multiclass.png"):
-        assert {ax.get_yscale() for ax in saved[name].axes} == {"log"}
-    # latent axes
-    ax = saved["latent_space.png"].axes[0]
-    assert (ax.get_xlabel(), ax.get_ylabel()) == ("latent 1", "latent 2")
-    # GAN panels: x and y, a mathtext title
-    panels = saved["gan_cubic_snapshots.png"].axes
-    assert panels[0].get_xlabel() == "x" and panels[0].get_ylabel() == "y"
-    assert "$y = x^3$" in saved["gan_cubic_snapshots.png"].get_suptitle()
-    # GAN losses: ln 2 and 2 ln 2 marked, where a balanced game settles
-    ax = saved["gan_losses.png"].axes[0]
-    levels = sorted(
-        line.get_ydata()[0] for line in ax.get_lines()
-        if len(set(np.asarray(line.get_ydata(), dtype=float))) == 1
+def trained(tmp_path_factory):
+    """Signal (WZ) in a ROOT file, background (ZZ) in Parquet; one ``train`` run."""
+    folder = tmp_path_factory.mktemp("cli")
+    frame, target = diboson_frame(1200, random_state=0)
+    signal = write_root(frame[target == 0].reset_index(drop=True), folder / "wz.root")
+    background = folder / "zz.parquet"
+    frame[target == 1].to_parquet(background, index=False)
+    out = folder / "out"
+    result = run_command(
+        "train", "--signal", signal, "--background", background, "--weight", "weight",
+        "--fold-column", "event_number", "--folds", "3", "--max-epochs", "3",
+        "--out", out,
     )
-    np.testing.assert_allclose(levels, [np.log(2), 2 * np.log(2)])
-    labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert any(r"$\ln 2$" in t for t in labels) and any(r"$2 \ln 2$" in t for t in labels)
+    assert result.returncode == 0, result.stderr
+    return {"folder": folder, "out": out, "signal": signal, "background": background,
+            "frame": frame, "target": target, "stderr": result.stderr,
+            "stdout": result.stdout}
+
+
+def test_train_writes_the_files_and_the_scores(trained):
+    out, frame, target = trained["out"], trained["frame"], trained["target"]
+    for name in ("report.html", "model.physml", "scores.parquet"):
+        assert (out / name).stat().st_size > 0, name
+    scores = pd.read_parquet(out / "scores.parquet")
+    assert list(scores.columns) == ["score", "label", "weight", "source", "event_number"]
+    assert len(scores) == len(frame)
+    assert set(scores["label"]) == {"signal", "background"}
+    is_signal = (scores["label"] == "signal").to_numpy()
+    assert is_signal.sum() == (target == 0).sum()
+    # signal rows first, in file order, each with its own weight and event number
+    expected = pd.concat([frame[target == 0], frame[target == 1]], ignore_index=True)
+    np.testing.assert_array_equal(scores["event_number"], expected["event_number"])
+    np.testing.assert_allclose(scores["weight"], expected["weight"])
+    signal_file = trained["signal"].split(":")[0]
+    assert scores["source"][is_signal].str.startswith(signal_file).all()
+    assert (scores["source"][~is_signal] == str(trained["background"])).all()
+    assert ((scores["score"] > 0) & (scores["score"] < 1)).all()
+    # the out-of-fold scores separate the classes even after three epochs
+    assert scores["score"][is_signal].mean() > scores["score"][~is_signal].mean()
+    # the progress display named the steps and the folds
+    for text in ("[1/6]", "fold 3/3", "epochs", "report.html"):
+        assert text in trained["stderr"], text
+
+
+def test_model_onnx_gives_the_scores_of_the_model(trained):
+    pytest.importorskip("onnx")
+    pytest.importorskip("skl2onnx")
+    onnxruntime = pytest.importorskip("onnxruntime")
+    from physml_sklearn import load
+
+    path = trained["out"] / "model.onnx"
+    model = load(trained["out"] / "model.physml")
+    X = pd.read_parquet(trained["background"])[list(model.feature_names_in_)]
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    (proba,) = session.run(["probabilities"], {"X": X.to_numpy(dtype=np.float64)})
+    np.testing.assert_allclose(proba, model.predict_proba(X), atol=1e-5)
+    # the fold rule: on the training events, the out-of-fold scores
+    scores = pd.read_parquet(trained["out"] / "scores.parquet")
+    np.testing.assert_allclose(proba[:, 1], scores["score"][scores["label"] == "background"],
+                               atol=1e-5)
+
+
+def test_apply_reproduces_the_out_of_fold_scores(trained):
+    """Each event scored by the fold model that did not train on it, as in training."""
+    applied = trained["folder"] / "applied.parquet"
+    result = run_command("apply", trained["out"] / "model.physml", trained["signal"],
+                         trained["background"], "--out", applied)
+    assert result.returncode == 0, result.stderr
+    table = pd.read_parquet(applied)
+    scores = pd.read_parquet(trained["out"] / "scores.parquet")
+    # the input rows, every column, plus the score
+    assert list(table.columns) == list(trained["frame"].columns) + ["score"]
+    np.testing.assert_array_equal(table["event_number"], scores["event_number"])
+    np.testing.assert_allclose(table["score"], scores["score"], rtol=0, atol=1e-6)
+
+
+def test_apply_writes_csv_and_averages_folds_without_fold_rule(trained, tmp_path):
+    from physml_sklearn import load
+
+    frame = trained["frame"].iloc[:50]
+    source = tmp_path / "new.csv"
+    frame.to_csv(source, index=False)
+    out = tmp_path / "scored.csv"
+    assert main(["apply", str(trained["out"] / "model.physml"), str(source),
+                 "--out", str(out), "--quiet"]) == 0
+    table = pd.read_csv(out)
+    assert list(table.columns) == list(frame.columns) + ["score"]
+    model = load(trained["out"] / "model.physml")
+    # the fold rule: row i is scored by model event_number % 3 alone
+    fold = frame["event_number"].to_numpy() % 3
+    inner = frame[[c for c in model.feature_names_in_ if c != "event_number"]]
+    column = list(model.classes_).index("signal")
+    by_fold = np.stack([e.predict_proba(inner)[:, column] for e in model.estimators_])
+    np.testing.assert_allclose(table["score"], by_fold[fold, np.arange(len(frame))],
+                               atol=1e-6)
+
+
+def test_report_is_self_contained(trained):
+    page = (trained["out"] / "report.html").read_text(encoding="utf-8")
+    for anchor in SECTIONS:
+        assert f'<section id="{anchor}">' in page, anchor
+    assert page.count('<img src="data:image/png;base64,') >= 8
+    assert "http://" not in page and "https://" not in page and "<script" not in page
+    for text in ("ROC AUC", "KS p-value", "0.01", "0.3", "best cut", "score &gt;="):
+        assert text in page, text
+
+
+def test_report_in_chromium(trained, tmp_path):
+    """Every image decodes, no console error, every section there, in a real browser."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api",
+                                   reason="the playwright Python package is not installed")
+    errors = []
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            requests = []
+            page.on("request", lambda r: requests.append(r.url))
+            page.goto((trained["out"] / "report.html").resolve().as_uri())
+            page.wait_for_load_state("load")
+            images = page.evaluate(
+                "Array.from(document.images).map(i => [i.alt, i.complete, i.naturalWidth])"
+            )
+            sections = page.evaluate(
+                "Array.from(document.querySelectorAll('section')).map(s => s.id)"
+            )
+            headings = page.evaluate(
+                "Array.from(document.querySelectorAll('h2')).map(h => h.innerText)"
+            )
+            page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+        finally:
+            browser.close()
+    assert errors == []
+    assert len(images) >= 8
+    assert all(complete and width > 0 for _, complete, width in images), images
+    assert sections == SECTIONS
+    assert headings[0] == "Summary"
+    # nothing but the page itself (images are data: URIs)
+    assert all(url.startswith(("file:", "data:")) for url in requests), requests
+
+
+# --- the command line itself ---------------------------------------------------------
+
+def test_help_does_not_import_torch():
+    """Parsing is apart from the work: --help loads no heavy library."""
+    code = (
+        "import sys\n"
+        "from physml_sklearn._cli import main\n"
+        "for argv in (['--help'], ['train', '--help'], ['apply', '--help']):\n"
+        "    try:\n"
+        "        main(argv)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "heavy = {'torch', 'skorch', 'sklearn', 'pandas', 'numpy', 'matplotlib', 'uproot'}\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & heavy))\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env=env, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+    assert "--signal SRC" in result.stdout and "--out FILE" in result.stdout
+
+
+def test_bare_command_prints_help_and_version(capsys):
+    assert main([]) == 0
+    text = capsys.readouterr().out
+    for command in ("demo", "train", "apply"):
+        assert command in text
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    from physml_sklearn import __version__
+
+    assert capsys.readouterr().out.strip() == f"physml-sklearn {__version__}"
+
+
+def test_every_option_has_help_and_default(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for option in ("--features", "--weight", "--selection", "--folds", "--fold-column",
+                   "--out", "--max-epochs", "--random-state", "--quiet"):
+        assert option in text
+    for default in ("(default: 2)", "(default: physml_train)", "(default: 100)",
+                    "(default: 0)", "(default: every event weighs 1)",
+                    "(default: every numeric column common to all files"):
+        assert default in text, default
+
+
+@pytest.fixture(scope="module")
+def small_sources(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("bad")
+    frame, target = diboson_frame(300, random_state=1)
+    signal, background = folder / "s.parquet", folder / "b.parquet"
+    frame[target == 0].to_parquet(signal, index=False)
+    frame[target == 1].to_parquet(background, index=False)
+    other = folder / "other.parquet"
+    pd.DataFrame({"x": np.arange(10.0), "y": np.arange(10.0)}).to_parquet(other)
+    other_b = folder / "other_b.parquet"
+    pd.DataFrame({"u": np.arange(10.0), "v": np.arange(10.0)}).to_parquet(other_b)
+    nan_weight = folder / "nan_weight.parquet"
+    bad = frame[target == 1].copy()
+    bad.loc[bad.index[3], "weight"] = np.nan
+    bad.to_parquet(nan_weight, index=False)
+    return {"folder": folder, "signal": str(signal), "background": str(background),
+            "other": str(other), "other_b": str(other_b), "nan_weight": str(nan_weight)}
+
+
+def _train_error(capsys, sources, *extra):
+    args = ["train", "--signal", sources[0], "--background", sources[1], "--quiet",
+            "--max-epochs", "1", "--out", str(Path(sources[0]).parent / "never"), *extra]
+    code = main(args)
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert code != 0
+    assert len(lines) == 1, captured.err
+    assert lines[0].startswith("physml-sklearn train: error: ")
+    assert "Traceback" not in captured.err
+    assert not (Path(sources[0]).parent / "never").exists()  # nothing written
+    return lines[0]
+
+
+def test_missing_file(capsys, small_sources):
+    line = _train_error(capsys, ["nowhere.parquet", small_sources["background"]])
+    assert "--signal" in line and "nowhere.parquet" in line
+
+
+def test_missing_file_in_a_subprocess(small_sources):
+    result = run_command("train", "--signal", small_sources["signal"], "--background",
+                         "missing.root:events")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "physml-sklearn train: error: --background: no such file: missing.root"
+    ]
+
+
+def test_unknown_feature(capsys, small_sources):
+    line = _train_error(capsys, [small_sources["signal"], small_sources["background"]],
+                        "--features", "lep1_pt", "lep1_ptt")
+    assert "lep1_ptt" in line
+    assert "lep1_pt'" in line or "did you mean" in line
+
+
+def test_empty_selection(capsys, small_sources):
+    line = _train_error(capsys, [small_sources["signal"], small_sources["background"]],
+                        "--selection", "met > 1e9")
+    assert "met > 1e9" in line or "selection" in line
+
+
+def test_no_common_columns(capsys, small_sources):
+    line = _train_error(capsys, [small_sources["other"], small_sources["other_b"]])
+    assert "common" in line
+
+
+def test_weight_with_nan(capsys, small_sources):
+    line = _train_error(capsys, [small_sources["signal"], small_sources["nan_weight"]],
+                        "--weight", "weight")
+    assert "weight" in line and "NaN" in line
+    assert "nan_weight.parquet" in line
+
+
+def test_bad_options(capsys, small_sources):
+    sources = [small_sources["signal"], small_sources["background"]]
+    assert "--folds must be at least 2" in _train_error(capsys, sources, "--folds", "1")
+    line = _train_error(capsys, sources, "--weight", "weight", "--features", "weight", "met")
+    assert "--weight 'weight' is also listed in --features" in line
+    line = _train_error(capsys, sources, "--fold-column", "event_numbr")
+    assert "event_numbr" in line
+
+
+def test_apply_errors(capsys, trained, small_sources, tmp_path):
+    model = str(trained["out"] / "model.physml")
+    cases = [
+        (["apply", "nope.physml", small_sources["signal"], "--out", "x.parquet"],
+         "MODEL: no such file: nope.physml"),
+        (["apply", model, small_sources["signal"], "--out", str(tmp_path / "x.json")],
+         "--out"),
+        (["apply", model, small_sources["other"], "--out", str(tmp_path / "x.parquet")],
+         "other.parquet: no column 'lep1_pt'"),
+        (["apply", small_sources["signal"], small_sources["signal"], "--out",
+          str(tmp_path / "x.parquet")], "MODEL"),
+    ]
+    for argv, message in cases:
+        assert main(argv) == 1
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1, err
+        assert message in err, (message, err)
+    assert not list(tmp_path.iterdir())
+
+
+def test_scores_parquet_column_types(trained):
+    """scores.parquet is plain columns, readable without this package."""
+    import pyarrow.parquet as pq
+
+    schema = pq.read_schema(trained["out"] / "scores.parquet")
+    types = {name: str(schema.field(name).type) for name in schema.names}
+    assert types["score"] == "double" and types["weight"] == "double"
+    assert types["event_number"] == "int64"
+    assert types["label"] in ("string", "large_string")

@@ -1,14 +1,13 @@
-"""The ``physml-sklearn`` command.
+"""``physml-sklearn demo``.
 
-``physml-sklearn demo`` runs the package's main jobs end to end on generated
-data and writes its figures to an output folder. Each part of the demo is a
-function ``section(args, out)`` listed in ``SECTIONS``; it prints its tables and
-returns the paths of the figures it wrote.
+Runs the package's main jobs end to end on generated data and writes its
+figures to an output folder. Each part of the demo is a function
+``section(args, out)`` listed in ``SECTIONS``; it prints its tables and returns
+the paths of the figures it wrote. The options are parsed in
+:mod:`physml_sklearn._cli`.
 """
 
-import argparse
 import os
-import sys
 import time
 from pathlib import Path
 
@@ -38,11 +37,11 @@ def demo_classifiers(args, out):
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from . import DropoutMLPClassifier, SoftmaxMLPClassifier
-    from .datasets import make_diboson
-    from .inspection import rank_features
-    from .metrics import overtraining_test, signal_efficiency_table
-    from .plotting import FeatureImportanceDisplay, LossCurveDisplay, ScoreDistributionDisplay
+    from .. import DropoutMLPClassifier, SoftmaxMLPClassifier
+    from ..datasets import make_diboson
+    from ..inspection import rank_features
+    from ..metrics import overtraining_test, signal_efficiency_table
+    from ..plotting import FeatureImportanceDisplay, LossCurveDisplay, ScoreDistributionDisplay
 
     rs = args.random_state
     data = make_diboson(args.n_events, processes=("WZ", "ZZ"), random_state=rs, as_frame=True)
@@ -133,9 +132,9 @@ def demo_autoencoder(args, out):
     from sklearn.model_selection import train_test_split
     from sklearn.preprocessing import StandardScaler
 
-    from . import AutoEncoder, AutoEncoderOutlierDetector
-    from .datasets import load_blurred_digits, make_diboson
-    from .plotting import ReconstructionDisplay
+    from .. import AutoEncoder, AutoEncoderOutlierDetector
+    from ..datasets import load_blurred_digits, make_diboson
+    from ..plotting import ReconstructionDisplay
 
     rs = args.random_state
     epochs = min(args.max_epochs, 60)
@@ -217,10 +216,10 @@ def demo_gan(args, out):
     from sklearn.model_selection import GridSearchCV
     from sklearn.neighbors import KernelDensity
 
-    from . import GANSampler
-    from .datasets import make_cubic
-    from .metrics import classifier_two_sample_auc, energy_distance
-    from .plotting import GANSamplesDisplay
+    from .. import GANSampler
+    from ..datasets import make_cubic
+    from ..metrics import classifier_two_sample_auc, energy_distance
+    from ..plotting import GANSamplesDisplay
 
     rs = args.random_state
     n_points, epochs = min(2000, args.n_events), args.gan_epochs
@@ -286,31 +285,8 @@ SECTIONS = {
 }
 
 
-def _parser():
-    parser = argparse.ArgumentParser(
-        prog="physml-sklearn",
-        description="Machine learning for physics, the scikit-learn way.",
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser(
-        "demo", help="train the package's networks on generated physics data and plot them"
-    )
-    demo.add_argument("--output", default="physml_demo", help="folder for the figures")
-    demo.add_argument("--n-events", type=int, default=20_000, dest="n_events",
-                      help="generated events per data set (default 20000)")
-    demo.add_argument("--max-epochs", type=int, default=60, dest="max_epochs",
-                      help="upper bound on the training epochs (default 60)")
-    demo.add_argument("--gan-epochs", type=int, default=125, dest="gan_epochs",
-                      help="training epochs of the GAN (default 125)")
-    demo.add_argument("--random-state", type=int, default=0, dest="random_state")
-    demo.add_argument("--only", choices=sorted(SECTIONS), action="append",
-                      help="run only these parts (repeatable)")
-    return parser
-
-
-def main(argv=None):
-    """Entry point of the ``physml-sklearn`` command."""
-    args = _parser().parse_args(argv)
+def run(args):
+    """Run the parts of the demo chosen on the command line."""
     os.environ.setdefault("MPLBACKEND", "Agg")
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
@@ -325,7 +301,3 @@ def main(argv=None):
         print(f"({name}: {time.perf_counter() - t0:.1f} s)")
     print(f"\ndemo finished in {time.perf_counter() - start:.1f} s; figures in {out}/")
     return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -1,0 +1,136 @@
+"""``physml-sklearn demo``, the README's first command, at tiny settings.
+
+The whole demo runs once (a module fixture): every table it prints and every
+figure it writes are checked, and the figures are inspected as matplotlib
+objects on their way to the disk.
+"""
+
+import contextlib
+import io
+import re
+
+import matplotlib.figure
+import numpy as np
+import pytest
+
+from physml_sklearn._cli import main
+from physml_sklearn._cli.demo import SECTIONS
+
+TINY = ["--n-events", "600", "--max-epochs", "2", "--gan-epochs", "3", "--random-state", "0"]
+
+FIGURES = {
+    "classifiers": ["loss_curve.png", "score_distribution.png",
+                    "score_distribution_multiclass.png", "feature_importance.png"],
+    "autoencoder": ["deblurring.png", "latent_space.png"],
+    "gan": ["gan_cubic_snapshots.png", "gan_losses.png"],
+}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    saved = {}
+    original = matplotlib.figure.Figure.savefig
+
+    def record(fig, path, *args, **kwargs):
+        saved[str(path).rsplit("/", 1)[-1]] = fig
+        return original(fig, path, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(matplotlib.figure.Figure, "savefig", record)
+        buffer = io.StringIO()
+        with contextlib.redirect_stdout(buffer):
+            status = main(["demo", "--output", str(out), *TINY])
+    return status, buffer.getvalue(), out, saved
+
+
+def table(stdout, title):
+    """The rows of the table printed under ``title``, as lists of cells."""
+    lines = stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(title))
+    assert set(lines[start + 1]) == {"-"}
+    rows = []
+    for line in lines[start + 3:]:
+        if not line.strip() or line.startswith(("wrote", "(")):
+            break
+        rows.append(line)
+    return lines[start + 2], rows
+
+
+def numbers(line):
+    return [float(v) for v in re.findall(r"-?\d+\.\d+", line)]
+
+
+def test_demo_runs_every_section_and_writes_every_figure(demo):
+    status, stdout, out, saved = demo
+    assert status == 0
+    assert list(SECTIONS) == list(FIGURES)
+    for section, names in FIGURES.items():
+        assert f"=== {section} ===" in stdout
+        for name in names:
+            path = out / name
+            assert f"wrote {path}" in stdout
+            with open(path, "rb") as f:
+                assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+    assert sorted(p.name for p in out.iterdir()) == sorted(sum(FIGURES.values(), []))
+    assert "demo finished" in stdout
+
+
+def test_demo_tables(demo):
+    _, stdout, _, _ = demo
+    header, rows = table(stdout, "Test performance")
+    assert header.split()[-4:] == ["roc_auc", "accuracy", "epochs", "best_epoch"]
+    assert len(rows) == 2 and "DropoutMLPClassifier" in rows[0]
+    for row in rows:
+        roc_auc, accuracy = numbers(row)[:2]
+        assert 0 < roc_auc <= 1 and 0 < accuracy <= 1
+        assert row.split()[-2:] == ["2", "2"]  # --max-epochs 2, no early stop yet
+
+    _, rows = table(stdout, "Overtraining check, WZ vs ZZ")
+    assert [row.split()[0] for row in rows] == ["WZ", "ZZ"]
+    _, rows = table(stdout, "Overtraining check, WZ / ZZ / ttZ")
+    assert [row.split()[0] for row in rows] == ["WZ", "ZZ", "ttZ"]
+    for row in rows:
+        ks, pvalue, auc_train, auc_test = numbers(row)
+        assert 0 <= ks <= 1 and 0 <= pvalue <= 1 and 0 < auc_test <= 1
+
+    _, rows = table(stdout, "Permutation ranking")
+    assert len(rows) == 17  # one row per diboson feature
+    assert [int(row.split()[-1]) for row in rows] == list(range(1, 18))
+
+    _, rows = table(stdout, "ttZ as an anomaly")
+    assert [row.split()[0] for row in rows] == ["AutoEncoderOutlierDetector", "IsolationForest"]
+
+    _, rows = table(stdout, "Deblurring test digits")
+    psnr = {row.rsplit(None, 1)[0].strip(): float(row.split()[-1]) for row in rows}
+    assert set(psnr) == {"blurred + noisy input", "RidgeCV", "AutoEncoder"}
+    assert psnr["RidgeCV"] > psnr["blurred + noisy input"]
+
+    _, rows = table(stdout, "600 samples of y = x^3 against 600 fresh true points")
+    assert [row.split()[0] for row in rows] == ["GANSampler", "KernelDensity", "true"]
+    for row in rows:
+        c2st, residual, distance = numbers(row)[-3:]
+        assert 0 <= c2st <= 1 and residual >= 0
+
+
+def test_demo_figures_are_labelled_for_a_physicist(demo):
+    _, _, _, saved = demo
+    # overtraining plots on log-scaled counts
+    for name in ("score_distribution.png", "score_distribution_multiclass.png"):
+        assert {ax.get_yscale() for ax in saved[name].axes} == {"log"}
+    # latent axes
+    ax = saved["latent_space.png"].axes[0]
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("latent 1", "latent 2")
+    # GAN panels: x and y, a mathtext title
+    panels = saved["gan_cubic_snapshots.png"].axes
+    assert panels[0].get_xlabel() == "x" and panels[0].get_ylabel() == "y"
+    assert "$y = x^3$" in saved["gan_cubic_snapshots.png"].get_suptitle()
+    # GAN losses: ln 2 and 2 ln 2 marked, where a balanced game settles
+    ax = saved["gan_losses.png"].axes[0]
+    levels = sorted(
+        line.get_ydata()[0] for line in ax.get_lines()
+        if len(set(np.asarray(line.get_ydata(), dtype=float))) == 1
+    )
+    np.testing.assert_allclose(levels, [np.log(2), 2 * np.log(2)])
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any(r"$\ln 2$" in t for t in labels) and any(r"$2 \ln 2$" in t for t in labels)
