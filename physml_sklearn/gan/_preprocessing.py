@@ -232,8 +232,11 @@ class ConditionalStandardizer:
 
     Parameters
     ----------
-    n_knots : int, default=8
-        Knots of the splines per condition.
+    n_knots : int, default=12
+        Knots of the splines per condition, evenly spaced over the
+        condition's quantile scale (for a log-uniform energy, evenly in
+        ``log E``). Twelve, not fewer, follow the fast change of a
+        calorimeter's response and spread at the lowest energies.
 
     Attributes
     ----------
@@ -249,7 +252,7 @@ class ConditionalStandardizer:
         None before calibration.
     """
 
-    def __init__(self, n_knots=8):
+    def __init__(self, n_knots=12):
         self.n_knots = n_knots
 
     def __getstate__(self):
