@@ -118,9 +118,12 @@ def bench_out_of_core(args):
             accuracy = model.estimator_.score(test.iloc[:, :-1], test["label"].astype(int))
 
             def peak():
-                import resource
-
-                return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+                # VmHWM, the worker's own high-water mark (ru_maxrss carries
+                # the peak of the process that spawned it over the exec)
+                with open("/proc/self/status") as status:
+                    for line in status:
+                        if line.startswith("VmHWM:"):
+                            return int(line.split()[1]) * 1024  # kB
 
             peaks = client.run(peak)
             print(f"   one pass in {t:.1f} s ({n_parts * rows / t:,.0f} events/s), "

@@ -38,8 +38,16 @@ N_PARTITIONS = 128  # 128 x 20,000 x 101 x 4 bytes = 1.03 GB > MEMORY_LIMIT
 
 @pytest.fixture(scope="module")
 def client():
-    # a worker that would pause (at 80% of its limit) fails the test instead of hanging it
-    with dask.config.set({"distributed.worker.memory.pause": False}):
+    # A worker that would pause (at 80% of its limit) fails the test instead of
+    # hanging it. The partitions are read faster than the network trains on
+    # them, so they pile up in the workers' memory: spilling them to disk
+    # early keeps each worker well below its limit.
+    memory = {
+        "distributed.worker.memory.pause": False,
+        "distributed.worker.memory.target": 0.45,
+        "distributed.worker.memory.spill": 0.5,
+    }
+    with dask.config.set(memory):
         cluster = distributed.LocalCluster(
             n_workers=2,
             threads_per_worker=1,
@@ -161,11 +169,16 @@ def test_out_of_core_training_through_incremental(client, parquet_data):
     assert _worker_pids(client) == pids
 
     def peak_rss():
-        import resource
-
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # kB on Linux
+        # VmHWM: the high-water mark of this process's own memory. Not
+        # ru_maxrss, which Linux carries over an exec from the parent, so a
+        # worker spawned by a large process would report the parent's peak.
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024  # kB
 
     peaks = client.run(peak_rss)
+    print("peak memory of the workers:", peaks)
     assert all(peak < MEMORY_LIMIT for peak in peaks.values()), peaks
     # one pass over the 2,560,000 events learned the signal
     test = _partition(N_PARTITIONS + 1)
