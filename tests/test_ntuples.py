@@ -239,3 +239,14 @@ def test_missing_uproot_names_the_extra(files, monkeypatch):
         load_ntuples({"s": f"{files['dir']}/sig.root:events"})
     assert _ntuples._ROOT_MIN_CHUNKS  # the module itself imports without uproot
 
+
+
+def test_parquet_written_after_a_selection_keeps_its_index_out(tmp_path):
+    # ``frame[mask].to_parquet(...)`` stores the pandas index as a column
+    # (``__index_level_0__``): it is no branch of the events
+    frame = _frame(200, 0.0, 3)
+    selected = frame[frame.n_jets > 0]
+    selected.to_parquet(tmp_path / "sel.parquet")
+    events = load_ntuples({"s": str(tmp_path / "sel.parquet")}, weight="w")
+    assert events.feature_names == ["met", "m_ll", "n_jets", "event_number"]
+    np.testing.assert_array_equal(events.data["met"], selected["met"])

@@ -176,8 +176,17 @@ class _Source:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
+        schema = pq.read_schema(self.path)
+        # pandas stores a DataFrame's index as extra columns (e.g.
+        # ``__index_level_0__`` after a selection): not branches of the events
+        index = {
+            name for name in (schema.pandas_metadata or {}).get("index_columns", ())
+            if isinstance(name, str)
+        }
         out = {}
-        for field in pq.read_schema(self.path):
+        for field in schema:
+            if field.name in index:
+                continue
             kind = field.type
             if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind):
                 out[field.name] = None
