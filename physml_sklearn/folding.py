@@ -40,6 +40,8 @@ from sklearn.utils.validation import (
 )
 from threadpoolctl import threadpool_limits
 
+from ._meta import index_params
+
 __all__ = ["FoldingClassifier"]
 
 
@@ -52,17 +54,6 @@ def _estimator_has(attr):
         return hasattr(self.estimator, attr)
 
     return check
-
-
-def _index_params(params, indices, n_samples):
-    """The per-event entries of ``params`` restricted to the rows ``indices``."""
-    out = {}
-    for key, value in params.items():
-        if hasattr(value, "__len__") and not isinstance(value, str) and len(value) == n_samples:
-            out[key] = _safe_indexing(value, indices)
-        else:
-            out[key] = value
-    return out
 
 
 @contextmanager
@@ -422,7 +413,7 @@ class FoldingClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 clone(self.estimator),
                 _safe_indexing(features, train),
                 y[train],
-                _index_params(params, train, n_samples),
+                index_params(params, train, n_samples),
                 n_threads,
                 main_pid,
             )

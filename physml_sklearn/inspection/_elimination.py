@@ -44,6 +44,8 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from .._meta import index_params
+
 __all__ = ["PermutationFeatureElimination"]
 
 
@@ -56,17 +58,6 @@ def _estimator_has(attr):
         return hasattr(self.estimator, attr)
 
     return check
-
-
-def _index_params(params, indices, n_samples):
-    """The per-sample entries of ``params`` restricted to the rows ``indices``."""
-    out = {}
-    for key, value in params.items():
-        if hasattr(value, "__len__") and not isinstance(value, str) and len(value) == n_samples:
-            out[key] = _safe_indexing(value, indices)
-        else:
-            out[key] = value
-    return out
 
 
 def _fit_and_rank(
@@ -93,8 +84,8 @@ def _fit_and_rank(
     X_train = _safe_indexing(_safe_indexing(X, train), features, axis=1)
     X_test = _safe_indexing(_safe_indexing(X, test), features, axis=1)
     y_train, y_test = _safe_indexing(y, train), _safe_indexing(y, test)
-    estimator.fit(X_train, y_train, **_index_params(fit_params, train, n_samples))
-    score_kwargs = _index_params(score_params, test, n_samples)
+    estimator.fit(X_train, y_train, **index_params(fit_params, train, n_samples))
+    score_kwargs = index_params(score_params, test, n_samples)
     score = scorer(estimator, X_test, y_test, **score_kwargs)
     importances = None
     if need_importances:
