@@ -14,7 +14,7 @@ the training set earns nothing. C2ST is the mean 5-fold ROC AUC of a
 indistinguishable.
 
 1. ``make_cubic(2000)`` and ``make_ellipse(2000)``: ``GANSampler()`` with its
-   defaults; the documented ``fewer epochs`` configuration (two layers of 32
+   defaults; the documented ``fewer epochs`` configuration (two layers of 64
    GELU units, latent 5, learning rates 1e-2, 125 epochs: 1,000 generator
    updates on the cubic); a ``KernelDensity`` with a bandwidth chosen by
    5-fold ``GridSearchCV`` on the standardised rows. Distance to the curve: the
@@ -71,7 +71,7 @@ FRESH = 1000  # the fresh true sample of seed s is drawn with seed s + FRESH
 
 #: the user guide's "fewer epochs" configuration: small GELU networks at learning
 #: rates of 1e-2, 1,000 generator updates on 2,000 rows (125 epochs of 8 steps)
-FEWER_EPOCHS = dict(latent_dim=5, generator_layers=(32, 32), discriminator_layers=(32, 32),
+FEWER_EPOCHS = dict(latent_dim=5, generator_layers=(64, 64), discriminator_layers=(64, 64),
                     lr_generator=1e-2, lr_discriminator=1e-2, max_epochs=125)
 DIBOSON_COLUMNS = ["lep1_pt", "lep2_pt", "lep3_pt", "lep1_eta", "lep2_eta", "m_ll", "mt_w",
                    "met", "ht", "pt_z", "n_jets"]

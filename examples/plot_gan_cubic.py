@@ -53,7 +53,7 @@ print(f"std of x: {std_x:.3f}, std of y: {std_y:.3f} ({std_x / std_y:.1f} times 
 # Watching the GAN learn
 # ----------------------
 # The "fewer epochs" configuration of the user guide: generator and
-# discriminator with two hidden layers of 32 GELU units (the default
+# discriminator with two hidden layers of 64 GELU units (the default
 # activation), latent dimension 5, learning rates of 1e-2, 256 real points
 # per step, 125 epochs: with 2,000 points an epoch is 8 steps, so 125 epochs
 # make 1,000 generator updates.
@@ -61,7 +61,7 @@ print(f"std of x: {std_x:.3f}, std of y: {std_y:.3f} ({std_x / std_y:.1f} times 
 # always from the same latent vectors, so the panels show the same points
 # moving.
 SNAPSHOTS = [1, 10, 40, 125]
-FEWER = dict(latent_dim=5, generator_layers=(32, 32), discriminator_layers=(32, 32),
+FEWER = dict(latent_dim=5, generator_layers=(64, 64), discriminator_layers=(64, 64),
              lr_generator=1e-2, lr_discriminator=1e-2)
 gan = GANSampler(max_epochs=125, snapshot_epochs=SNAPSHOTS, random_state=0, **FEWER).fit(X)
 print(f"{gan.n_iter_} epochs, {gan.n_generator_updates_} generator updates")

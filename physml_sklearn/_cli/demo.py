@@ -229,7 +229,7 @@ def demo_gan(args, out):
     # are 1,000 generator updates of small GELU networks
     snapshots = sorted({e for e in (1, 10, 40) if e < epochs} | {epochs})
     gan = GANSampler(
-        latent_dim=5, generator_layers=(32, 32), discriminator_layers=(32, 32),
+        latent_dim=5, generator_layers=(64, 64), discriminator_layers=(64, 64),
         lr_generator=1e-2, lr_discriminator=1e-2, max_epochs=epochs,
         snapshot_epochs=snapshots, random_state=rs,
     ).fit(X)

@@ -115,6 +115,13 @@ class GANNet(PhysNet):
     batch losses are recorded as ``discriminator_loss`` and
     ``generator_loss`` (and the discriminator's as ``train_loss``).
 
+    With ``pack > 1`` the discriminator judges the rows ``pack`` at a time
+    (PacGAN, Lin et al. 2018): its input is ``pack`` rows side by side, all
+    real or all generated. A generator that drops a part of the distribution
+    (an arc of an ellipse) makes packs that look alike, which a discriminator
+    of packs sees at once. ``generated_per_real`` rows are generated per real
+    row of a batch.
+
     With ``n_conditions > 0`` the model is conditional: the target of each
     batch holds the conditions of its real rows, both networks take them as
     extra inputs (after the latent vector, after the row), and the rows
@@ -122,13 +129,15 @@ class GANNet(PhysNet):
     """
 
     def __init__(self, module, *, discriminator, latent_dim, n_critic=1, n_conditions=0,
-                 **kwargs):
+                 pack=1, generated_per_real=GENERATED_PER_REAL, **kwargs):
         # set before NeuralNet.__init__: afterwards skorch only accepts torch
         # modules inside the initialize_* methods
         self.discriminator = discriminator
         self.latent_dim = latent_dim
         self.n_critic = n_critic
         self.n_conditions = n_conditions
+        self.pack = pack
+        self.generated_per_real = generated_per_real
         super().__init__(module, **kwargs)
 
     def get_default_callbacks(self):
@@ -167,37 +176,38 @@ class GANNet(PhysNet):
     def train_step(self, batch, **fit_params):
         real, target = batch
         target, weight = target if isinstance(target, tuple) else (target, None)
+        pack = self.pack
+        short = -real.shape[0] % pack
+        if short:
+            # a batch that does not fill its last pack repeats its first rows
+            real = torch.cat([real, real[:short]])
+            if isinstance(target, torch.Tensor):
+                target = torch.cat([target, target[:short]])
+            if weight is not None:
+                weight = torch.cat([weight, weight[:short]])
         n = real.shape[0]
         generator, discriminator = self.module_, self.discriminator_
-        m = n * GENERATED_PER_REAL
-        if self.n_conditions:
-            cond = target
-            cond_fake = cond.repeat(GENERATED_PER_REAL, 1)
+        m = n * self.generated_per_real
+        cond = target if self.n_conditions else None
+        cond_fake = None if cond is None else cond.repeat(self.generated_per_real, 1)
 
-            def critic(rows, c=None):
-                c = cond_fake[: rows.shape[0]] if c is None else c
-                return discriminator(torch.cat([rows, c], dim=1))
+        def critic(rows, c=None):
+            # rows (with their conditions) go to the discriminator ``pack`` at a time
+            if cond is not None:
+                rows = torch.cat([rows, cond_fake[: rows.shape[0]] if c is None else c], dim=1)
+            return discriminator(rows.reshape(rows.shape[0] // pack, -1))
 
-            def generate(z):
-                return generator(torch.cat([z, cond_fake], dim=1))
-        else:
-            cond = None
-
-            def critic(rows, c=None):
-                return discriminator(rows)
-
-            generate = generator
+        def generate(z):
+            return generator(z if cond is None else torch.cat([z, cond_fake], dim=1))
 
         with torch.no_grad():
             fake = generate(torch.randn(m, self.latent_dim, device=real.device))
         self.optimizer_discriminator_.zero_grad(set_to_none=True)
-        if cond is None:
-            logits = discriminator(torch.cat([real, fake]))
-        else:
-            logits = discriminator(
-                torch.cat([torch.cat([real, cond], dim=1), torch.cat([fake, cond_fake], dim=1)])
-            )
-        loss = self.criterion_.discriminator_loss(logits[:n], logits[n:], weight)
+        logits = critic(torch.cat([real, fake]),
+                        None if cond is None else torch.cat([cond, cond_fake]))
+        if weight is not None and pack > 1:
+            weight = weight.reshape(-1, pack).mean(dim=1)
+        loss = self.criterion_.discriminator_loss(logits[: n // pack], logits[n // pack:], weight)
         penalty = self.criterion_.penalty(critic, real, fake[:n])
         if penalty is not None:
             loss = loss + penalty

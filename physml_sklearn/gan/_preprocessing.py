@@ -92,6 +92,10 @@ class QuantileNormalizer:
         standardised with ``mean_`` and ``scale_``).
     mean_, scale_ : ndarray of shape (n_features,)
         Mean and standard deviation (1 for a constant column) of each column.
+    generated_quantiles_ : ndarray of shape (n_generated_quantiles, n_quantile_columns) or None
+        Set by :meth:`calibrate`: the quantiles of generated normal scores
+        of each quantile-transformed column, which :meth:`inverse_transform`
+        then maps onto the empirical quantiles of the data; None before.
     """
 
     def __init__(self, *, randomize_ties=True, round_integers=True,
@@ -142,6 +146,32 @@ class QuantileNormalizer:
         else:
             self.quantile_columns_ = np.ones(X.shape[1], dtype=bool)
         self._levels = [self._column_levels(ordered[:, j]) for j in range(X.shape[1])]
+        self.generated_quantiles_ = None
+        return self
+
+    def calibrate(self, Z_generated):
+        """Match the generated marginals of the quantile-transformed columns to the data's.
+
+        A generator learns each column's distribution only as closely as its
+        training got: a point mass such as ``ht = 0`` comes out a per cent
+        too rare or too frequent, an integer column's frequencies off by as
+        much. ``Z_generated`` (many generated rows on the normal scale)
+        gives each column's generated distribution function; afterwards
+        :meth:`inverse_transform` maps a generated score through it, instead
+        of through the normal one, onto the data's quantiles. The map is
+        monotone in each column, so the dependence between the columns that
+        the generator learnt (their copula) is kept. ``None`` removes it.
+        """
+        self.generated_quantiles_ = None
+        if Z_generated is None or not np.any(self.quantile_columns_):
+            return self
+        Z = np.asarray(Z_generated, dtype=np.float64)[:, self.quantile_columns_]
+        n = Z.shape[0]
+        ordered = np.sort(Z, axis=0)
+        if n > self.max_quantiles:
+            idx = ((np.arange(self.max_quantiles) + 0.5) * n / self.max_quantiles).astype(int)
+            ordered = ordered[np.minimum(idx, n - 1)]
+        self.generated_quantiles_ = ordered
         return self
 
     @staticmethod
@@ -199,6 +229,13 @@ class QuantileNormalizer:
             U = np.clip(Z / np.sqrt(12.0) + 0.5, 0.0, 1.0)
         else:
             U = ndtr(Z)
+        calibrated = getattr(self, "generated_quantiles_", None)
+        if calibrated is not None:
+            # the generated distribution function in place of the normal one
+            g = calibrated.shape[0]
+            g_grid = (np.arange(g) + 0.5) / g
+            for i, j in enumerate(np.flatnonzero(self.quantile_columns_)):
+                U[:, j] = np.interp(Z[:, j], calibrated[:, i], g_grid)
         k = self.quantiles_.shape[0]
         grid = (np.arange(k) + 0.5) / k
         index = np.minimum((U * k).astype(np.intp), k - 1)

@@ -14,7 +14,7 @@ from .._core._modules import make_mlp, seed_from, torch_generator
 from .._core._validation import check_features, check_sample_weight
 from ..metrics import energy_distance
 from ._losses import BCEGANLoss, WassersteinGPLoss
-from ._net import GANNet, HoldThenAnneal, SampleSnapshots
+from ._net import GENERATED_PER_REAL, GANNet, HoldThenAnneal, SampleSnapshots
 from ._preprocessing import ConditionalStandardizer, QuantileNormalizer
 
 #: Adam's (beta1, beta2) for both networks: a short memory of past gradients,
@@ -27,6 +27,12 @@ AUTO_UPDATES = 4000
 #: ``FEW_COLUMNS`` columns together: a 2-D shape is learned in fewer
 AUTO_UPDATES_FEW_COLUMNS = 2000
 FEW_COLUMNS = 2
+#: with at most ``FEW_COLUMNS`` columns the discriminator judges rows in packs
+#: of two (see GANNet) and sees this many generated rows per real row: a
+#: curve (an ellipse) is otherwise learnt with an arc missing; with more
+#: columns packing halves what the discriminator resolves of each row
+PACK_FEW_COLUMNS = 2
+GENERATED_PER_REAL_FEW_COLUMNS = 8
 #: ``score`` compares at most this many rows, drawn with ``SCORE_SEED``
 SCORE_ROWS = 5000
 SCORE_SEED = 0
@@ -158,7 +164,7 @@ subclass, default="adam"
         L2 penalty of both optimizers.
     batch_size : int, default=256
         Real rows per discriminator step; each step generates four times as
-        many rows. An epoch is one pass of the discriminator over the
+        many rows (eight times with at most two columns, see Notes). An epoch is one pass of the discriminator over the
         training rows, so it makes ``ceil(n_samples / batch_size) /
         n_critic`` generator updates.
     max_epochs : int or "auto", default="auto"
@@ -286,6 +292,16 @@ default=None
     ``max_epochs="auto"`` fixes the number of updates rather than of passes
     over the data.
 
+    **Calibration of the marginals.** After each fit of an unconditional
+    model, 100,000 generated rows give each quantile-transformed column its
+    generated distribution function; :meth:`sample` maps a generated value
+    through it, instead of through the normal one, onto the training
+    quantiles. The map is monotone in each column, so the dependence between
+    columns that the generator learnt is kept, while every marginal, a
+    point mass's frequency (the share of ``ht = 0``) and an integer column's
+    frequencies included, is the training rows' to sampling precision
+    rather than to the precision of the training.
+
     **Calibration of a conditional model.** After each fit, the generator
     makes residuals for the training conditions; their conditional mean and
     spread (mean absolute deviation), fitted on the same splines as those of
@@ -298,7 +314,12 @@ default=None
     Training choices, all internal: Adam (and AdamW) run with betas
     (0.5, 0.9); each discriminator step sees ``batch_size`` real rows and
     four times as many generated ones, and each generator step generates as
-    many; the learning rates are held for the first 70 % of the steps of each
+    many; when the rows and the conditions have at most two columns
+    together, the discriminator judges the rows two at a time (packing,
+    Lin et al. 2018) and sees eight generated rows per real one: a curve
+    such as the ellipse was otherwise learnt with an arc missing on one seed
+    in three, while packing ten columns halved what the discriminator
+    resolved of each row and cost the diboson events their correlations; the learning rates are held for the first 70 % of the steps of each
     call to ``fit`` and then cosine-annealed to zero (constant in
     ``partial_fit``); :meth:`sample` uses an exponential moving average of
     the generator weights (decay 0.99), which smooths the jitter of the last
@@ -512,8 +533,10 @@ default=None
                            ("optimizer_discriminator", self.lr_discriminator)):
             kwargs.update({f"{prefix}__{k}": v for k, v in optimizer_kwargs.items()})
             kwargs[f"{prefix}__lr"] = lr
+        few = self.n_features_in_ + self.n_conditions_ <= FEW_COLUMNS
+        pack = PACK_FEW_COLUMNS if few else 1
         discriminator = make_mlp(
-            self.n_features_in_ + self.n_conditions_,
+            (self.n_features_in_ + self.n_conditions_) * pack,
             _layer_sizes(self.discriminator_layers, "discriminator_layers"),
             1,
             activation=self.activation,
@@ -526,6 +549,8 @@ default=None
             "latent_dim": self.latent_dim,
             "n_critic": self.n_critic,
             "n_conditions": self.n_conditions_,
+            "pack": pack,
+            "generated_per_real": GENERATED_PER_REAL_FEW_COLUMNS if few else GENERATED_PER_REAL,
         }
 
     def _training_callbacks(self):
@@ -539,6 +564,9 @@ default=None
     def _after_training(self, X):
         conditions = self.__dict__.pop("_calibration_conditions", None)
         if conditions is None:
+            # the generated marginals of the quantile-transformed columns
+            # (point masses, integers, tails) matched to the training rows'
+            self.transformer_.calibrate(self._generate(CALIBRATION_ROWS, CALIBRATION_SEED))
             return
         # the generated residuals' conditional mean and spread, matched to the
         # training rows' (see ConditionalStandardizer.calibrate)
