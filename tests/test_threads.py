@@ -18,8 +18,10 @@ from physml_sklearn._core._threads import WORK_PER_THREAD, policy_threads, threa
 
 
 @pytest.fixture
-def two_threads():
-    """torch on 2 threads for the test, whatever the session uses."""
+def two_threads(monkeypatch):
+    """torch on 2 threads for the test, whatever the session uses, on a
+    machine whose two cores are free (other tests run beside this one)."""
+    monkeypatch.setattr(_threads, "free_cores", lambda max_age=None: 2.0)
     previous = torch.get_num_threads()
     torch.set_num_threads(2)
     yield
@@ -39,6 +41,76 @@ def test_policy_one_thread_for_small_work_and_capped_by_torch(two_threads):
     assert policy_threads(2 * WORK_PER_THREAD) == 2
     # never more than torch has
     assert policy_threads(100 * WORK_PER_THREAD) == torch.get_num_threads() == 2
+
+
+@pytest.mark.parametrize("free, expected", [(0.0, 1), (0.4, 1), (1.0, 1), (1.6, 2),
+                                            (2.0, 2), (None, 2)])
+def test_policy_takes_no_more_threads_than_free_cores(two_threads, monkeypatch, free,
+                                                      expected):
+    # cores that other processes keep busy are not taken (None: unknown, no cap)
+    monkeypatch.setattr(_threads, "free_cores", lambda max_age=None: free)
+    assert policy_threads(100 * WORK_PER_THREAD) == expected
+    # small work never asks how busy the machine is
+    monkeypatch.setattr(_threads, "free_cores", lambda max_age=None: pytest.fail("asked"))
+    assert policy_threads(WORK_PER_THREAD // 2) == 1
+
+
+_BUSY_CORE = """
+import multiprocessing, os, sys, time
+from physml_sklearn._core._threads import free_cores
+
+def busy():  # inherits the one-core affinity of its parent
+    while True:
+        pass
+
+if __name__ == "__main__":
+    cpu = min(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, {cpu})
+    quiet_enough = free_cores(0)
+    worker = multiprocessing.Process(target=busy, daemon=True)
+    worker.start()
+    time.sleep(0.3)
+    loaded = min(free_cores(0) for _ in range(3))
+    worker.terminate()
+    print(quiet_enough, loaded)
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity") or not os.path.exists("/proc/stat"),
+                    reason="measures the free cores on Linux only")
+def test_free_cores_sees_a_busy_core():
+    # a process confined to one core, with another process spinning on it
+    out = subprocess.run([sys.executable, "-c", _BUSY_CORE],
+                         capture_output=True, text=True, check=True, timeout=60)
+    quiet, loaded = map(float, out.stdout.split())
+    assert 0.0 <= loaded < 0.5 and 0.0 <= quiet <= 1.0
+
+
+def test_free_cores_is_reused_for_max_age(monkeypatch):
+    calls = []
+    def ticks(cpus):
+        calls.append(cpus)
+        return len(calls), 10 * len(calls)  # idle, total
+
+    monkeypatch.setattr(_threads, "_cpu_times", ticks)
+    monkeypatch.setattr(_threads, "LOAD_SAMPLE", 0.0)
+    monkeypatch.setitem(_threads._load, "time", None)
+    first = _threads.free_cores(60.0)
+    assert len(calls) == 2
+    assert _threads.free_cores(60.0) == first and len(calls) == 2  # reused
+    _threads.free_cores(0.0)
+    assert len(calls) == 4  # measured anew
+
+
+def test_results_do_not_depend_on_the_thread_count():
+    # the policy picks threads by the load of the machine: the numbers must not
+    X, y = _data(2000)
+    proba = []
+    for threads in (1, 2):
+        with physml_sklearn.config_context(torch_threads=threads):
+            clf = DropoutMLPClassifier(batch_size=1024, max_epochs=2, random_state=0).fit(X, y)
+            proba.append(clf.predict_proba(X))
+    np.testing.assert_array_equal(proba[0], proba[1])
 
 
 def test_thread_policy_restores_torch_setting(two_threads):

@@ -10,9 +10,16 @@ training several times slower than one thread would be.
 So every fit and every prediction runs with as many threads as its work
 pays for — one thread per :data:`WORK_PER_THREAD` multiply-adds in one step
 (a mini-batch when training, the whole call when predicting), at least one,
-never more than ``torch.get_num_threads()`` — and gives torch its setting back
-afterwards. Nothing here starts a thread or a pool: the policy only lowers
-the number of threads torch already has, for the duration of the call.
+never more than ``torch.get_num_threads()`` and never more than the cores
+that are free — and gives torch its setting back afterwards. The free cores
+are measured only when the work asks for more than one thread: on Linux, the
+idle time of the cores this process may run on (its CPU affinity) over
+:data:`LOAD_SAMPLE` seconds of ``/proc/stat``, reused for
+:data:`LOAD_MAX_AGE` seconds. A core that another process keeps busy is not
+counted, so a fit that would take both cores of a quiet machine takes one
+when another job runs beside it. Nothing here starts a thread or a pool: the
+policy only lowers the number of threads torch already has, for the
+duration of the call.
 
 Users override it with :func:`set_config` / :func:`config_context` or the
 environment variable ``PHYSML_SKLEARN_TORCH_THREADS``.
@@ -23,8 +30,15 @@ import threading
 from contextlib import contextmanager
 from numbers import Integral
 
-#: multiply-adds of one step that pay for one thread (see the module docstring)
-WORK_PER_THREAD = 2**28
+#: multiply-adds of one step that pay for one thread (see the module docstring):
+#: about 85 rows of the default DropoutMLPClassifier (33,000 weights, three
+#: passes per training step); on a quiet 2-core machine its training at 256
+#: rows per step already ran faster on two threads than on one
+WORK_PER_THREAD = 2**23
+#: the free cores are measured over this many seconds of /proc/stat ...
+LOAD_SAMPLE = 0.05
+#: ... and the measurement is reused for this many seconds
+LOAD_MAX_AGE = 1.0
 #: a training step (forward, backward, update) costs about this many forward passes
 TRAINING_COST = 3
 #: the environment variable that sets the default of ``torch_threads``
@@ -92,7 +106,8 @@ def set_config(torch_threads=None):
     torch_threads : {"auto", "torch"} or int, default=None
         ``"auto"``: each fit and prediction uses as many threads as the work
         of one step pays for, never more than ``torch.get_num_threads()``
-        (see :ref:`thread_policy`). ``"torch"``: leave torch's thread count
+        nor than the cores other processes leave free (see
+        :ref:`thread_policy`). ``"torch"``: leave torch's thread count
         alone. An integer: exactly that many threads during each call.
         ``None`` keeps the current value.
 
@@ -173,7 +188,63 @@ def policy_threads(work, available=None):
         import torch
 
         available = torch.get_num_threads()
-    return max(1, min(available, int(work // WORK_PER_THREAD)))
+    n_threads = max(1, min(available, int(work // WORK_PER_THREAD)))
+    if n_threads > 1:
+        free = free_cores()
+        if free is not None:
+            n_threads = max(1, min(n_threads, int(free + 0.5)))
+    return n_threads
+
+
+def _cpu_times(cpus):
+    """Idle and total clock ticks of the CPUs ``cpus``, from /proc/stat."""
+    idle = total = 0
+    with open("/proc/stat", "rb") as f:
+        for line in f:
+            if not line.startswith(b"cpu"):
+                break
+            name, *fields = line.split()
+            if name == b"cpu" or int(name[3:]) not in cpus:
+                continue
+            # user nice system idle iowait irq softirq steal (guest time is in user)
+            ticks = [int(x) for x in fields[:8]]
+            idle += ticks[3] + ticks[4]
+            total += sum(ticks)
+    return idle, total
+
+
+_load = {"time": None, "free": None}
+
+
+def free_cores(max_age=None):
+    """Cores of this process's CPU set that other processes leave idle, or None.
+
+    Measured over :data:`LOAD_SAMPLE` seconds of ``/proc/stat`` (Linux
+    only; None elsewhere or when it cannot be read) and reused for
+    ``max_age`` seconds (default :data:`LOAD_MAX_AGE`). While it measures,
+    the calling thread sleeps, so its own process's training does not
+    count unless other threads of it are computing.
+    """
+    import time
+
+    max_age = LOAD_MAX_AGE if max_age is None else max_age
+    now = time.monotonic()
+    with _lock:
+        if _load["time"] is not None and now - _load["time"] < max_age:
+            return _load["free"]
+    try:
+        cpus = os.sched_getaffinity(0)
+        idle0, total0 = _cpu_times(cpus)
+        time.sleep(LOAD_SAMPLE)
+        idle1, total1 = _cpu_times(cpus)
+    except (AttributeError, OSError, ValueError):
+        free = None
+    else:
+        elapsed = total1 - total0
+        free = len(cpus) * (idle1 - idle0) / elapsed if elapsed > 0 else None
+    with _lock:
+        _load.update(time=time.monotonic(), free=free)
+    return free
 
 
 # calls inside a thread_policy block, process-wide, and torch's setting before the first
