@@ -86,20 +86,34 @@ def test_free_cores_sees_a_busy_core():
     assert 0.0 <= loaded < 0.5 and 0.0 <= quiet <= 1.0
 
 
-def test_free_cores_is_reused_for_max_age(monkeypatch):
+def test_free_cores_reads_only_proc_stat_in_quick_succession(monkeypatch):
     calls = []
+
     def ticks(cpus):
         calls.append(cpus)
-        return len(calls), 10 * len(calls)  # idle, total
+        return 5 * len(calls), 10 * len(calls)  # idle, total: half the time idle
 
     monkeypatch.setattr(_threads, "_cpu_times", ticks)
     monkeypatch.setattr(_threads, "LOAD_SAMPLE", 0.0)
-    monkeypatch.setitem(_threads._load, "time", None)
+    monkeypatch.setitem(_threads._load, "reading", None)
     first = _threads.free_cores(60.0)
-    assert len(calls) == 2
+    assert len(calls) == 2  # no earlier reading: two readings around a short sleep
     assert _threads.free_cores(60.0) == first and len(calls) == 2  # reused
     _threads.free_cores(0.0)
-    assert len(calls) == 4  # measured anew
+    assert len(calls) == 3  # measured since the previous reading, without a sleep
+
+
+def test_own_cpu_time_is_not_load():
+    # 2 cores over 1 s (100 ticks each): never idle, but all of it this
+    # process's own CPU time (2 s) -> both cores free for its next call
+    hz = os.sysconf("SC_CLK_TCK")
+    cpus = {0, 1}
+    before, after = (0.0, 0, 0, 10.0), (1.0, 0, 2 * hz, 12.0)
+    assert _threads._free_between(cpus, before, after) == pytest.approx(2.0)
+    # the same busy time from another process: no core free
+    assert _threads._free_between(cpus, before, (1.0, 0, 2 * hz, 10.0)) == 0.0
+    # one core idle, the other busy with another process
+    assert _threads._free_between(cpus, before, (1.0, hz, 2 * hz, 10.0)) == pytest.approx(1.0)
 
 
 def test_results_do_not_depend_on_the_thread_count():

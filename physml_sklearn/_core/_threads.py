@@ -13,9 +13,9 @@ pays for — one thread per :data:`WORK_PER_THREAD` multiply-adds in one step
 never more than ``torch.get_num_threads()`` and never more than the cores
 that are free — and gives torch its setting back afterwards. The free cores
 are measured only when the work asks for more than one thread: on Linux, the
-idle time of the cores this process may run on (its CPU affinity) over
-:data:`LOAD_SAMPLE` seconds of ``/proc/stat``, reused for
-:data:`LOAD_MAX_AGE` seconds. A core that another process keeps busy is not
+idle time in ``/proc/stat`` of the cores this process may run on (its CPU
+affinity) since the previous measurement, less this process's own CPU time
+(see :func:`free_cores`). A core that another process keeps busy is not
 counted, so a fit that would take both cores of a quiet machine takes one
 when another job runs beside it. Nothing here starts a thread or a pool: the
 policy only lowers the number of threads torch already has, for the
@@ -35,10 +35,13 @@ from numbers import Integral
 #: passes per training step); on a quiet 2-core machine its training at 256
 #: rows per step already ran faster on two threads than on one
 WORK_PER_THREAD = 2**23
-#: the free cores are measured over this many seconds of /proc/stat ...
+#: the free cores are measured over the time since the previous measurement
+#: when that is at most this many seconds ago, ...
+LOAD_WINDOW = 5.0
+#: ... else over a sample of this many seconds of /proc/stat; ...
 LOAD_SAMPLE = 0.05
-#: ... and the measurement is reused for this many seconds
-LOAD_MAX_AGE = 1.0
+#: ... a measurement younger than this many seconds is reused
+LOAD_MAX_AGE = 0.5
 #: a training step (forward, backward, update) costs about this many forward passes
 TRAINING_COST = 3
 #: the environment variable that sets the default of ``torch_threads``
@@ -213,38 +216,66 @@ def _cpu_times(cpus):
     return idle, total
 
 
-_load = {"time": None, "free": None}
+_load = {"reading": None, "free": None}
+
+
+def _reading(cpus):
+    import time
+
+    idle, total = _cpu_times(cpus)
+    return time.monotonic(), idle, total, time.process_time()
+
+
+def _free_between(cpus, before, after):
+    """Cores of ``cpus`` that other processes left idle between two readings.
+
+    The CPU time of this process over the interval is subtracted from the
+    busy time of the cores, so its own training does not count as load.
+    """
+    _, idle0, total0, own0 = before
+    _, idle1, total1, own1 = after
+    elapsed = total1 - total0
+    if elapsed <= 0:
+        return None
+    ticks_per_second = os.sysconf("SC_CLK_TCK")
+    busy_others = max(0.0, (elapsed - (idle1 - idle0)) - (own1 - own0) * ticks_per_second)
+    return max(0.0, len(cpus) * (1.0 - busy_others / elapsed))
 
 
 def free_cores(max_age=None):
     """Cores of this process's CPU set that other processes leave idle, or None.
 
-    Measured over :data:`LOAD_SAMPLE` seconds of ``/proc/stat`` (Linux
-    only; None elsewhere or when it cannot be read) and reused for
-    ``max_age`` seconds (default :data:`LOAD_MAX_AGE`). While it measures,
-    the calling thread sleeps, so its own process's training does not
-    count unless other threads of it are computing.
+    Measured from ``/proc/stat`` (Linux only; None elsewhere or when it
+    cannot be read) over the time since the previous measurement, with the
+    CPU time of this process subtracted. A measurement younger than
+    ``max_age`` seconds (default :data:`LOAD_MAX_AGE`) is reused; when the
+    previous one is older than :data:`LOAD_WINDOW` seconds, a fresh one is
+    taken over :data:`LOAD_SAMPLE` seconds (the shortest interval measured).
+    So calls in quick succession,
+    the fits of a search, cost nothing but a read of ``/proc/stat``.
     """
     import time
 
     max_age = LOAD_MAX_AGE if max_age is None else max_age
-    now = time.monotonic()
     with _lock:
-        if _load["time"] is not None and now - _load["time"] < max_age:
-            return _load["free"]
-    try:
-        cpus = os.sched_getaffinity(0)
-        idle0, total0 = _cpu_times(cpus)
-        time.sleep(LOAD_SAMPLE)
-        idle1, total1 = _cpu_times(cpus)
-    except (AttributeError, OSError, ValueError):
-        free = None
-    else:
-        elapsed = total1 - total0
-        free = len(cpus) * (idle1 - idle0) / elapsed if elapsed > 0 else None
-    with _lock:
-        _load.update(time=time.monotonic(), free=free)
-    return free
+        previous, free = _load["reading"], _load["free"]
+        if previous is not None and time.monotonic() - previous[0] < max_age:
+            return free
+        try:
+            cpus = os.sched_getaffinity(0)
+            age = None if previous is None else time.monotonic() - previous[0]
+            if age is None or age > LOAD_WINDOW:
+                previous = _reading(cpus)
+                time.sleep(LOAD_SAMPLE)
+            elif age < LOAD_SAMPLE:  # too short to count the ticks of the cores
+                time.sleep(LOAD_SAMPLE - age)
+            current = _reading(cpus)
+        except (AttributeError, OSError, ValueError):
+            _load.update(reading=None, free=None)
+            return None
+        free = _free_between(cpus, previous, current)
+        _load.update(reading=current, free=free)
+        return free
 
 
 # calls inside a thread_policy block, process-wide, and torch's setting before the first
