@@ -350,7 +350,7 @@ default=None
     >>> bool(np.all(S[:, 0] == np.round(S[:, 0])))   # n_jets: integers
     True
     >>> print(f"ht = 0: {np.mean(X[:, 1] == 0):.2f} true, {np.mean(S[:, 1] == 0):.2f} generated")
-    ht = 0: 0.50 true, 0.52 generated
+    ht = 0: 0.50 true, 0.50 generated
 
     Conditional: the distribution of ``X`` given ``y``.
 
