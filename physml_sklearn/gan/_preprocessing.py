@@ -114,11 +114,7 @@ class QuantileNormalizer:
         on the marginals that the conditions spread out.
         """
         X = np.asarray(X, dtype=np.float64)
-        n = X.shape[0]
-        ordered = np.sort(X, axis=0)
-        if n > self.max_quantiles:
-            idx = ((np.arange(self.max_quantiles) + 0.5) * n / self.max_quantiles).astype(int)
-            ordered = ordered[np.minimum(idx, n - 1)]
+        ordered = self._quantiles(X)
         self.quantiles_ = ordered
         self.integer_columns_ = np.all(X == np.round(X), axis=0)
         self.mean_ = X.mean(axis=0)
@@ -166,13 +162,18 @@ class QuantileNormalizer:
         if Z_generated is None or not np.any(self.quantile_columns_):
             return self
         Z = np.asarray(Z_generated, dtype=np.float64)[:, self.quantile_columns_]
-        n = Z.shape[0]
-        ordered = np.sort(Z, axis=0)
+        self.generated_quantiles_ = self._quantiles(Z)
+        return self
+
+    def _quantiles(self, X):
+        """Each column of ``X`` sorted, at most ``max_quantiles`` of its values
+        (at the probabilities ``(k + 0.5) / max_quantiles``)."""
+        n = X.shape[0]
+        ordered = np.sort(X, axis=0)
         if n > self.max_quantiles:
             idx = ((np.arange(self.max_quantiles) + 0.5) * n / self.max_quantiles).astype(int)
             ordered = ordered[np.minimum(idx, n - 1)]
-        self.generated_quantiles_ = ordered
-        return self
+        return ordered
 
     @staticmethod
     def _column_levels(q):
