@@ -565,8 +565,12 @@ default=None
         conditions = self.__dict__.pop("_calibration_conditions", None)
         if conditions is None:
             # the generated marginals of the quantile-transformed columns
-            # (point masses, integers, tails) matched to the training rows'
-            self.transformer_.calibrate(self._generate(CALIBRATION_ROWS, CALIBRATION_SEED))
+            # (point masses, integers, tails) matched to the training rows';
+            # without such columns (the cubic, the ellipse) nothing to generate
+            generated = None
+            if np.any(self.transformer_.quantile_columns_):
+                generated = self._generate(CALIBRATION_ROWS, CALIBRATION_SEED)
+            self.transformer_.calibrate(generated)
             return
         # the generated residuals' conditional mean and spread, matched to the
         # training rows' (see ConditionalStandardizer.calibrate)
