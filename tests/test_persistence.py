@@ -416,8 +416,11 @@ def test_object_of_a_trusted_package_that_is_no_estimator_is_refused(tmp_path):
         return json.loads(text)
 
     _rewrite(path, edit)
-    with pytest.raises(UntrustedTypeError, match="TempMemmap, which is not a BaseEstimator"):
+    with pytest.raises(UntrustedTypeError, match="TempMemmap, which is not trusted"):
         load(path)
+    # trusting the name does not make it an estimator
+    with pytest.raises(UntrustedTypeError, match="TempMemmap, which is not a BaseEstimator"):
+        load(path, trusted=["sklearn.utils._testing:TempMemmap"])
 
 
 def test_cuda_folding_model_loads_on_cpu(tmp_path, monkeypatch):
