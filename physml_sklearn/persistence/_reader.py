@@ -8,6 +8,7 @@ built; the fitted attributes it is built from are checked first.
 """
 
 import keyword
+import math
 from numbers import Integral
 
 import numpy as np
@@ -172,7 +173,7 @@ class Reader:
     def _object_array(self, node):
         shape, items = node["shape"], node["items"]
         if not (isinstance(shape, list) and all(type(n) is int and n >= 0 for n in shape)
-                and isinstance(items, list) and int(np.prod(shape)) == len(items)):
+                and isinstance(items, list) and math.prod(shape) == len(items)):
             raise _invalid("object array", node)
         array = np.empty(len(items), dtype=object)
         array[:] = [self.decode(v) for v in items] if items else []

@@ -103,6 +103,7 @@ class _Writer:
     def __init__(self, trusted=frozenset()):
         self.members = {}  # name -> (bytes, compress)
         self.trusted = trusted
+        self.refused = {}  # untrusted name -> where the model holds it
         self._count = 0
 
     def _member(self, folder, suffix, data, compress=False):
@@ -138,7 +139,7 @@ class _Writer:
         if type(obj) is np.ndarray:
             return self._array(obj, path)
         if isinstance(obj, type):
-            return {"__kind__": "type", "name": _trusted_class_name(obj, path, self.trusted)}
+            return {"__kind__": "type", "name": self._class_name(obj, path)}
         if type(obj) is torch.Tensor:
             from safetensors.torch import save as save_tensors
 
@@ -149,6 +150,20 @@ class _Writer:
         if _holds_network(obj):
             return self._object(obj, path)
         return self._skops(obj, path)
+
+    def _class_name(self, cls, path):
+        name = name_of(cls)
+        if name not in default_registry() and name not in self.trusted:
+            self.refused.setdefault(name, path)
+        return name
+
+    def check(self):
+        """Raise UntrustedTypeError naming what load would refuse."""
+        if self.refused:
+            where = "; ".join(f"{name} at {path}" for name, path in sorted(self.refused.items()))
+            raise UntrustedTypeError(
+                untrusted_message(self.refused, writing=True) + f" ({where})"
+            )
 
     def _array(self, array, path):
         if array.dtype.hasobject:
@@ -172,7 +187,7 @@ class _Writer:
     def _object(self, obj, path):
         return {
             "__kind__": "object",
-            "class": _trusted_class_name(type(obj), path, self.trusted),
+            "class": self._class_name(type(obj), path),
             "state": self._state(obj, path),
         }
 
@@ -205,7 +220,7 @@ class _Writer:
         ]
         return {
             "__kind__": "neural",
-            "class": _trusted_class_name(cls, path, self.trusted),
+            "class": self._class_name(cls, path),
             "state": self._state(est, path, skip=_NET_ATTRIBUTES),
             "net_state": self.encode(net_state, f"{path}.net_"),
             "history": self.encode(history, f"{path}.history_"),
@@ -222,9 +237,8 @@ class _Writer:
                 f"{path} holds an object of type {type(obj).__module__}."
                 f"{type(obj).__qualname__} that cannot be saved without pickle ({exc})."
             ) from exc
-        refused = untrusted(skops_names(data, path), self.trusted)
-        if refused:
-            raise UntrustedTypeError(f"{path}: " + untrusted_message(refused, writing=True))
+        for name in untrusted(skops_names(data, path), self.trusted):
+            self.refused.setdefault(name, path)
         return {"__kind__": "skops", "file": self._member("skops", "skops", data)}
 
 
@@ -237,16 +251,6 @@ def _scalar_json(value):
     if isinstance(item, bytes):
         return item.decode("latin-1")
     return item
-
-
-def _trusted_class_name(cls, path, trusted):
-    name = name_of(cls)
-    if name in default_registry() or name in trusted:
-        return name
-    raise UntrustedTypeError(
-        f"{path} is (or holds) an object of type {name}: "
-        + untrusted_message([name], writing=True)
-    )
 
 
 def _holds_network(obj, _depth=0):
@@ -348,6 +352,7 @@ def save(model, path, *, trusted=None):
     _check_fitted(model)
     writer = _Writer(trusted)
     root = writer.encode(model, type(model).__name__)
+    writer.check()
     manifest = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -488,12 +493,15 @@ def get_untrusted_types(path):
     """
     archive, manifest = _open(path)
     with archive:
-        names = manifest_names(manifest["model"])
-        for name, info in archive.infos.items():
-            if name.startswith("skops/"):
-                where = f"The scikit-learn object {name!r}"
-                names |= skops_names(archive.read(name), where)
-    return untrusted(names, frozenset())
+        return _untrusted_types(archive, manifest, frozenset())
+
+
+def _untrusted_types(archive, manifest, trusted):
+    names = manifest_names(manifest["model"])
+    for name in archive.infos:
+        if name.startswith("skops/"):
+            names |= skops_names(archive.read(name), f"The scikit-learn object {name!r}")
+    return untrusted(names, trusted)
 
 
 def load(path, *, device="cpu", trusted=None):
@@ -576,6 +584,9 @@ def load(path, *, device="cpu", trusted=None):
     archive, manifest = _open(path)
     with archive:
         _check_versions(manifest["versions"])
+        refused = _untrusted_types(archive, manifest, trusted)
+        if refused:  # all of them at once, before anything is built
+            raise UntrustedTypeError(untrusted_message(refused))
         try:
             reader = Reader(archive, device, trusted)
             model = reader.decode(manifest["model"])
