@@ -287,12 +287,13 @@ from physml_sklearn.persistence import load
 from physml_sklearn.persistence._registry import default_registry
 import safetensors.torch, skops.io, skorch.history  # the imports load makes
 default_registry()
+load(sys.argv[1])  # a valid file first: what any load imports is imported
 # a failed defence must not take the shared machine down: 2 GiB more at most
 limit = status("VmPeak") + 2 * 2**30
 resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 before = status("VmHWM")
 results = {}
-for path in sys.argv[1:]:
+for path in sys.argv[2:]:
     start = time.perf_counter()
     try:
         load(path)
@@ -305,9 +306,9 @@ print(json.dumps(results))
 """
 
 #: peak memory growth allowed while refusing a bomb (each would take GBs)
-MAX_GROWTH = 150 * 2**20
+MAX_GROWTH = 64 * 2**20
 #: time allowed to refuse a bomb, generous for a loaded machine
-MAX_SECONDS = 30.0
+MAX_SECONDS = 10.0
 
 
 def _zeros_member(archive, name, n, prefix=b""):
@@ -315,6 +316,8 @@ def _zeros_member(archive, name, n, prefix=b""):
     chunks (the test never holds them in memory)."""
     info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
     info.compress_type = zipfile.ZIP_DEFLATED
+    # level 1 is fast: 256 MiB of zeros in about 1 MiB
+    setattr(info, "compress_level" if hasattr(info, "compress_level") else "_compresslevel", 1)
     chunk = bytes(2**24)
     with archive.open(info, "w") as stream:
         stream.write(prefix)
@@ -435,9 +438,10 @@ def _bombs(folder, base):
 def bombs(tmp_path_factory, base):
     folder = tmp_path_factory.mktemp("bombs")
     paths = _bombs(folder, base)
+    valid = _write(tmp_path_factory.mktemp("valid") / "m.physml", base)
     env = dict(os.environ, OMP_NUM_THREADS="1")
     done = subprocess.run(
-        [sys.executable, "-c", _CHILD, *map(str, paths.values())],
+        [sys.executable, "-c", _CHILD, str(valid), *map(str, paths.values())],
         capture_output=True, text=True, cwd=folder, env=env, timeout=600,
     )
     assert done.returncode == 0, done.stderr[-3000:]
@@ -470,7 +474,7 @@ def test_bombs_are_what_they_claim(bombs, base):
                          ("manifest_bomb", "model.json")):
         with zipfile.ZipFile(paths[name]) as archive:
             info = archive.getinfo(member)
-            assert info.file_size > 2**28 > 500 * info.compress_size
+            assert info.file_size > 2**28 > 200 * info.compress_size
             with archive.open(info) as stream:
                 assert len(stream.read(2**20)) == 2**20
     assert paths["manifest_bomb"].stat().st_size < 2**20
