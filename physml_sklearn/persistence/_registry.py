@@ -131,9 +131,9 @@ def _build():
         if scalar_type is not np.object_:
             add(scalar_type)
             add(scalar_type, f"numpy:{scalar_type.__name__}")
-    for dtype_class in vars(np.dtypes).values():
+    for dtype_class in vars(getattr(np, "dtypes", object)).values():  # numpy >= 1.25
         if isinstance(dtype_class, type) and issubclass(dtype_class, np.dtype):
-            if dtype_class is not np.dtypes.ObjectDType:
+            if dtype_class.type is not np.object_:
                 add(dtype_class)
     add(np.random.RandomState)
     add(np.random.Generator)
