@@ -1,6 +1,18 @@
 """Saving models without pickle and exporting them to ONNX."""
 
+from ._audit import ModelFileError, UntrustedTypeError
 from ._onnx import to_onnx
-from ._safe import ModelFileError, UntrustedTypeError, load, read_versions, save
+from ._registry import PACKAGE_ESTIMATORS, TRUSTED_UFUNCS
+from ._safe import get_untrusted_types, load, read_versions, save
 
-__all__ = ["ModelFileError", "UntrustedTypeError", "load", "read_versions", "save", "to_onnx"]
+__all__ = [
+    "PACKAGE_ESTIMATORS",
+    "TRUSTED_UFUNCS",
+    "ModelFileError",
+    "UntrustedTypeError",
+    "get_untrusted_types",
+    "load",
+    "read_versions",
+    "save",
+    "to_onnx",
+]

@@ -12,9 +12,12 @@ The file is a zip archive:
 * ``skops/*.skops``: the scikit-learn objects that hold no neural network
   (scalers, column transformers...), written by :mod:`skops.io`.
 
-Loading imports only classes of physml_sklearn, scikit-learn, numpy and
-scipy (and ``torch.optim`` optimizer classes named by the ``optimizer``
-parameter); it refuses any other name before anything is built.
+Loading resolves every class or function the file names against a fixed
+registry (:mod:`._registry`), never importing a module the file names;
+every member is read within the size the zip directory declares, and
+sizes, ``.npy`` headers, safetensors headers and network shapes are checked
+against each other before anything is built (:mod:`._audit`,
+:mod:`._reader`).
 """
 
 import importlib
@@ -29,31 +32,27 @@ import numpy as np
 import torch
 
 from .._core._base import NeuralEstimator
+from ._audit import (
+    Archive,
+    ModelFileError,
+    UntrustedTypeError,
+    manifest_names,
+    parse_json,
+    skops_names,
+    untrusted,
+)
+from ._reader import Reader, untrusted_message
+from ._registry import default_registry, name_of, normalize_trusted
 
 #: identifies the files written by :func:`save`
 FORMAT = "physml-sklearn-model"
 #: version of the file layout
 FORMAT_VERSION = 1
-#: the packages whose classes a file may name
-TRUSTED_PREFIXES = ("physml_sklearn", "sklearn", "numpy", "scipy")
 #: the libraries whose versions are recorded and compared on load
 LIBRARIES = ("physml_sklearn", "sklearn", "numpy", "scipy", "torch", "skorch", "skops",
              "safetensors")
-#: the kinds of JSON nodes a model file holds
-_NODE_KINDS = frozenset({
-    "float", "scalar", "tuple", "dict", "array", "object_array", "type", "object", "neural",
-    "skops", "tensor",
-})
 #: attributes of the estimators that are not saved (rebuilt on load)
 _NET_ATTRIBUTES = ("net_", "history_")
-
-
-class ModelFileError(ValueError):
-    """Raised when a model file is not one :func:`save` wrote, or is damaged."""
-
-
-class UntrustedTypeError(TypeError):
-    """Raised when a model file, or a model to save, names a class that is not trusted."""
 
 
 # -- versions ------------------------------------------------------------------
@@ -97,63 +96,14 @@ def _check_versions(saved):
         )
 
 
-# -- names of classes ----------------------------------------------------------
-def _class_name(cls):
-    return f"{cls.__module__}:{cls.__qualname__}"
-
-
-def _is_trusted_module(module):
-    return isinstance(module, str) and any(
-        module == p or module.startswith(p + ".") for p in TRUSTED_PREFIXES
-    )
-
-
-def _resolve_class(name, *, what="class"):
-    """Import the class ``name`` ("module:qualname") if it is trusted, else raise."""
-    if not isinstance(name, str) or name.count(":") != 1:
-        raise ModelFileError(f"The model file names an invalid {what}: {name!r}.")
-    module_name, qualname = name.split(":")
-    torch_optimizer = module_name.startswith("torch.optim")
-    if not (_is_trusted_module(module_name) or torch_optimizer):
-        raise UntrustedTypeError(_untrusted_message(name.replace(":", ".")))
-    try:
-        obj = importlib.import_module(module_name)
-        for part in qualname.split("."):
-            obj = getattr(obj, part)
-    except (ImportError, AttributeError) as exc:
-        raise ModelFileError(
-            f"The model file names the {what} {name.replace(':', '.')}, which the "
-            "installed packages do not have; install the versions the file was written "
-            "with (see physml_sklearn.persistence.read_versions)."
-        ) from exc
-    # the name must lead to a class defined in a trusted package, not to a
-    # function some trusted module happens to import
-    if not isinstance(obj, type):
-        raise UntrustedTypeError(_untrusted_message(name.replace(":", "."), "is not a class"))
-    if torch_optimizer:
-        import torch
-
-        if not issubclass(obj, torch.optim.Optimizer):
-            raise UntrustedTypeError(_untrusted_message(name.replace(":", ".")))
-    elif not _is_trusted_module(obj.__module__):
-        raise UntrustedTypeError(_untrusted_message(f"{obj.__module__}.{obj.__qualname__}"))
-    return obj
-
-
-def _untrusted_message(name, why="is not trusted"):
-    return (
-        f"The model file names the type {name}, which {why}: load only rebuilds "
-        f"classes of {', '.join(TRUSTED_PREFIXES)}. The file was not written by "
-        "physml_sklearn.save or was edited; do not load it."
-    )
-
-
 # -- writing -------------------------------------------------------------------
 class _Writer:
     """Encodes a model into JSON nodes and the members of the zip file."""
 
-    def __init__(self):
+    def __init__(self, trusted=frozenset()):
         self.members = {}  # name -> (bytes, compress)
+        self.trusted = trusted
+        self.refused = {}  # untrusted name -> where the model holds it
         self._count = 0
 
     def _member(self, folder, suffix, data, compress=False):
@@ -189,7 +139,7 @@ class _Writer:
         if type(obj) is np.ndarray:
             return self._array(obj, path)
         if isinstance(obj, type):
-            return {"__kind__": "type", "name": _trusted_class_name(obj, path)}
+            return {"__kind__": "type", "name": self._class_name(obj, path)}
         if type(obj) is torch.Tensor:
             from safetensors.torch import save as save_tensors
 
@@ -200,6 +150,20 @@ class _Writer:
         if _holds_network(obj):
             return self._object(obj, path)
         return self._skops(obj, path)
+
+    def _class_name(self, cls, path):
+        name = name_of(cls)
+        if name not in default_registry() and name not in self.trusted:
+            self.refused.setdefault(name, path)
+        return name
+
+    def check(self):
+        """Raise UntrustedTypeError naming what load would refuse."""
+        if self.refused:
+            where = "; ".join(f"{name} at {path}" for name, path in sorted(self.refused.items()))
+            raise UntrustedTypeError(
+                untrusted_message(self.refused, writing=True) + f" ({where})"
+            )
 
     def _array(self, array, path):
         if array.dtype.hasobject:
@@ -223,7 +187,7 @@ class _Writer:
     def _object(self, obj, path):
         return {
             "__kind__": "object",
-            "class": _trusted_class_name(type(obj), path),
+            "class": self._class_name(type(obj), path),
             "state": self._state(obj, path),
         }
 
@@ -256,7 +220,7 @@ class _Writer:
         ]
         return {
             "__kind__": "neural",
-            "class": _trusted_class_name(cls, path),
+            "class": self._class_name(cls, path),
             "state": self._state(est, path, skip=_NET_ATTRIBUTES),
             "net_state": self.encode(net_state, f"{path}.net_"),
             "history": self.encode(history, f"{path}.history_"),
@@ -273,13 +237,8 @@ class _Writer:
                 f"{path} holds an object of type {type(obj).__module__}."
                 f"{type(obj).__qualname__} that cannot be saved without pickle ({exc})."
             ) from exc
-        for name in sio.get_untrusted_types(data=data):
-            if not _is_trusted_module(name):
-                raise UntrustedTypeError(
-                    f"{path} holds an object of type {name}; only objects of "
-                    f"{', '.join(TRUSTED_PREFIXES)} can be saved. Replace it (or its "
-                    "parameter) by one of those before saving."
-                )
+        for name in untrusted(skops_names(data, path), self.trusted):
+            self.refused.setdefault(name, path)
         return {"__kind__": "skops", "file": self._member("skops", "skops", data)}
 
 
@@ -292,21 +251,6 @@ def _scalar_json(value):
     if isinstance(item, bytes):
         return item.decode("latin-1")
     return item
-
-
-def _trusted_class_name(cls, path):
-    module = cls.__module__
-    if _is_trusted_module(module):
-        return _class_name(cls)
-    if module.startswith("torch.optim"):
-        import torch
-
-        if issubclass(cls, torch.optim.Optimizer):
-            return _class_name(cls)
-    raise UntrustedTypeError(
-        f"{path} is (or holds) an object of type {module}.{cls.__qualname__}; only "
-        f"objects of {', '.join(TRUSTED_PREFIXES)} can be saved without pickle."
-    )
 
 
 def _holds_network(obj, _depth=0):
@@ -336,7 +280,7 @@ def _check_fitted(model):
         check_is_fitted(model)
 
 
-def save(model, path):
+def save(model, path, *, trusted=None):
     """Save a fitted model to one file that holds no pickle.
 
     The parameters and fitted attributes are stored as JSON and numpy arrays,
@@ -358,6 +302,13 @@ def save(model, path):
     path : str or path-like
         File to write (conventionally ending in ``.physml``); overwritten
         when it exists.
+    trusted : list of str, default=None
+        Names (``"module:qualname"``) of classes and functions beyond the
+        ones :func:`load` trusts by default that the model may hold, e.g.
+        ``["numpy:clip"]`` for a ``FunctionTransformer(np.clip)``. Without
+        them, :func:`save` refuses to write a file that :func:`load` would
+        refuse; a file written with them loads only with the same
+        ``trusted`` given to :func:`load`.
 
     Returns
     -------
@@ -370,7 +321,11 @@ def save(model, path):
         When the model is not fitted.
     UntrustedTypeError
         When the model holds an object that cannot be stored without pickle
-        (a user-defined class, a callback, a torch module as a parameter).
+        (a user-defined class, a callback, a torch module as a parameter),
+        or a class or function that :func:`load` does not trust by default
+        and that is not listed in ``trusted`` (e.g. a ``FunctionTransformer``
+        of a function other than the numpy ufuncs of
+        :data:`~physml_sklearn.persistence.TRUSTED_UFUNCS`).
 
     See Also
     --------
@@ -393,9 +348,11 @@ def save(model, path):
     >>> bool(np.array_equal(loaded.predict_proba(X), model.predict_proba(X)))
     True
     """
+    trusted = normalize_trusted(trusted)
     _check_fitted(model)
-    writer = _Writer()
+    writer = _Writer(trusted)
     root = writer.encode(model, type(model).__name__)
+    writer.check()
     manifest = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -404,237 +361,54 @@ def save(model, path):
     }
     path = Path(path)
     partial = path.with_name(path.name + ".partial")
-    with zipfile.ZipFile(partial, "w") as archive:
-        archive.writestr(
-            "model.json",
-            json.dumps(manifest, separators=(",", ":"), allow_nan=False),
-            compress_type=zipfile.ZIP_DEFLATED,
-        )
-        for name, (data, compress) in writer.members.items():
+    try:
+        with zipfile.ZipFile(partial, "w") as archive:
             archive.writestr(
-                name, data, compress_type=zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+                "model.json",
+                json.dumps(manifest, separators=(",", ":"), allow_nan=False),
+                compress_type=zipfile.ZIP_DEFLATED,
             )
-    os.replace(partial, path)  # a failed write never leaves a half-written model file
+            for name, (data, compress) in writer.members.items():
+                method = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+                archive.writestr(name, data, compress_type=method)
+        os.replace(partial, path)  # a failed write never leaves a half-written model file
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     return path
 
 
 # -- reading -------------------------------------------------------------------
-class _Reader:
-    def __init__(self, archive, device):
-        self.archive = archive
-        self.device = device
-
-    def read(self, name):
-        if not isinstance(name, str):
-            raise ModelFileError(f"The model file names an invalid member {name!r}.")
-        try:
-            return self.archive.read(name)
-        except KeyError as exc:
-            raise ModelFileError(
-                f"The model file lacks its member {name!r}: it is truncated or damaged."
-            ) from exc
-
-    def decode(self, node):
-        if node is None or isinstance(node, (bool, int, str)):
-            return node
-        if isinstance(node, list):
-            return [self.decode(v) for v in node]
-        if not isinstance(node, dict) or "__kind__" not in node:
-            raise ModelFileError(f"The model file holds an unknown node {str(node)[:80]!r}.")
-        kind = node["__kind__"]
-        if kind not in _NODE_KINDS:
-            raise ModelFileError(f"The model file holds an unknown node kind {kind!r}.")
-        return getattr(self, "_" + kind)(node)
-
-    def _float(self, node):
-        return float(node["value"])
-
-    def _scalar(self, node):
-        dtype = np.dtype(node["dtype"])
-        if dtype.hasobject:
-            raise ModelFileError("The model file holds an object scalar.")
-        value = node["value"]
-        if dtype.kind == "c":
-            value = complex(float(value[0]), float(value[1]))
-        elif dtype.kind == "f":
-            value = float(value)
-        elif dtype.kind == "S":
-            value = value.encode("latin-1")
-        return np.array(value, dtype=dtype)[()]
-
-    def _tuple(self, node):
-        return tuple(self.decode(v) for v in node["items"])
-
-    def _dict(self, node):
-        return {self._key(k): self.decode(v) for k, v in node["items"]}
-
-    def _key(self, node):
-        key = self.decode(node)
-        if isinstance(key, list):
-            raise ModelFileError("The model file holds a dict with a list as a key.")
-        return key
-
-    def _array(self, node):
-        data = self.read(node["file"])
-        try:
-            return np.load(io.BytesIO(data), allow_pickle=False)
-        except ValueError as exc:
-            raise ModelFileError(
-                f"The array {node['file']!r} of the model file is damaged."
-            ) from exc
-
-    def _object_array(self, node):
-        items = [self.decode(v) for v in node["items"]]
-        array = np.empty(len(items), dtype=object)
-        array[:] = items
-        return array.reshape(node["shape"])
-
-    def _tensor(self, node):
-        from safetensors import SafetensorError
-        from safetensors.torch import load as load_tensors
-
-        try:
-            tensor = load_tensors(self.read(node["file"]))["tensor"]
-        except (SafetensorError, ValueError, RuntimeError, KeyError) as exc:
-            raise ModelFileError(
-                f"The tensor {node['file']!r} of the model file is damaged."
-            ) from exc
-        return tensor if self.device is None else tensor.to(self.device)
-
-    def _type(self, node):
-        return _resolve_class(node["name"])
-
-    def _build(self, node, base):
-        cls = _resolve_class(node["class"])
-        if not issubclass(cls, base) and not (
-            base is not NeuralEstimator and cls.__module__.startswith("physml_sklearn.")
-        ):
-            raise UntrustedTypeError(
-                _untrusted_message(node["class"].replace(":", "."), f"is not a {base.__name__}")
-            )
-        state = self.decode({"__kind__": "dict", "items": [[k, v] for k, v in
-                                                             node["state"].items()]})
-        obj = cls.__new__(cls)
-        obj.__dict__.update(state)
-        if isinstance(obj, NeuralEstimator) and self.device is not None:
-            obj.device = self.device  # unfitted templates (a meta-estimator's) too
-        return obj
-
-    def _object(self, node):
-        from sklearn.base import BaseEstimator
-
-        return self._build(node, BaseEstimator)
-
-    def _neural(self, node):
-        import torch
-        from safetensors import SafetensorError
-        from safetensors.torch import load as load_tensors
-        from skorch.history import History
-
-        est = self._build(node, NeuralEstimator)
-        try:
-            tensors = load_tensors(self.read(node["weights"]))
-        except (SafetensorError, ValueError, RuntimeError) as exc:
-            raise ModelFileError(
-                f"The network weights {node['weights']!r} of the model file are damaged."
-            ) from exc
-        modules = est._net_modules(rebuild=True)
-        for module_name, module in modules.items():
-            prefix = module_name + "."
-            state = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
-            try:
-                module.load_state_dict(state, strict=True)
-            except RuntimeError as exc:
-                raise ModelFileError(
-                    f"The weights of {type(est).__name__}.{module_name} in the model file "
-                    f"do not fit the network its parameters build: {exc}"
-                ) from exc
-        unused = [k for k in tensors if k.split(".")[0] not in modules]
-        if unused:
-            raise ModelFileError(f"The model file holds unknown weights: {unused[:5]}.")
-        with torch.no_grad():
-            for module in modules.values():
-                module.eval()
-        for name, value in self.decode(node["net_state"]).items():
-            setattr(est.net_, name, value)
-        history = History(self.decode(node["history"]))
-        est.net_.history_ = history
-        est.history_ = history
-        return est
-
-    def _skops(self, node):
-        import skops.io as sio
-
-        data = self.read(node["file"])
-        try:
-            untrusted = sio.get_untrusted_types(data=data)
-        except Exception as exc:
-            raise ModelFileError(
-                f"The scikit-learn object {node['file']!r} of the model file is damaged."
-            ) from exc
-        for name in untrusted:
-            module, _, qualname = name.rpartition(".")
-            # resolving checks that the name leads to a class of a trusted package
-            if not _is_trusted_module(module):
-                raise UntrustedTypeError(_untrusted_message(name))
-            _check_skops_name(module, qualname, name)
-        try:
-            return sio.loads(data, trusted=untrusted)
-        except (UntrustedTypeError, ModelFileError):
-            raise
-        except Exception as exc:
-            raise ModelFileError(
-                f"The scikit-learn object {node['file']!r} of the model file could not be "
-                f"rebuilt ({type(exc).__name__}: {exc}); the file is damaged or was "
-                "written with other library versions."
-            ) from exc
-
-
-def _check_skops_name(module, qualname, name):
-    """Refuse a name that skops does not trust by default unless it leads to a
-    scikit-learn estimator, a class of this package, or a numpy / scipy type
-    or function."""
-    from sklearn.base import BaseEstimator
-
-    try:
-        obj = importlib.import_module(module)
-        for part in qualname.split("."):
-            obj = getattr(obj, part)
-    except (ImportError, AttributeError):
-        return  # skops raises its own error on names it cannot import
-    owner = getattr(obj, "__module__", None)
-    if owner is not None and not _is_trusted_module(owner):
-        raise UntrustedTypeError(_untrusted_message(f"{owner}.{getattr(obj, '__qualname__', '')}"))
-    if isinstance(obj, type) and not (
-        issubclass(obj, BaseEstimator)
-        or (owner or module).startswith(("numpy", "scipy", "physml_sklearn"))
-    ):
-        raise UntrustedTypeError(_untrusted_message(name, "is not an estimator"))
-
-
 def _open(path):
+    """The :class:`~._audit.Archive` of ``path`` and its checked manifest."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"No model file at {str(path)!r}.")
+    archive = Archive(path)
     try:
-        archive = zipfile.ZipFile(path)
-        manifest = json.loads(archive.read("model.json"))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, EOFError, OSError,
-            UnicodeDecodeError, json.JSONDecodeError, zipfile.error) as exc:
-        raise ModelFileError(
-            f"{str(path)!r} is not a model file written by physml_sklearn.save, or it is "
-            f"truncated or damaged ({type(exc).__name__}: {exc})."
-        ) from exc
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        manifest = parse_json(archive.read("model.json"), f"The manifest of {str(path)!r}")
+        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+            raise ModelFileError(
+                f"{str(path)!r} is not a model file written by physml_sklearn.save."
+            )
+        versions = manifest.get("versions")
+        if not (isinstance(versions, dict)
+                and all(isinstance(v, str) for v in versions.values())):
+            raise ModelFileError(
+                f"{str(path)!r} has an invalid list of versions {str(versions)[:80]!r}; "
+                "it is damaged or was edited."
+            )
+        if manifest.get("format_version") != FORMAT_VERSION:
+            raise ModelFileError(
+                f"{str(path)!r} has format version {manifest.get('format_version')!r}; "
+                f"this physml_sklearn reads version {FORMAT_VERSION}. Load it with the "
+                f"version that wrote it ({versions.get('physml_sklearn')})."
+            )
+        if "model" not in manifest:
+            raise ModelFileError(f"{str(path)!r} holds no model: it is damaged or was edited.")
+    except BaseException:
         archive.close()
-        raise ModelFileError(f"{str(path)!r} is not a model file written by physml_sklearn.save.")
-    if manifest.get("format_version") != FORMAT_VERSION:
-        archive.close()
-        raise ModelFileError(
-            f"{str(path)!r} has format version {manifest.get('format_version')!r}; this "
-            f"physml_sklearn reads version {FORMAT_VERSION}. Load it with the version "
-            f"that wrote it ({manifest.get('versions', {}).get('physml_sklearn')})."
-        )
+        raise
     return archive, manifest
 
 
@@ -651,6 +425,11 @@ def read_versions(path):
     versions : dict
         Library name to version string.
 
+    Raises
+    ------
+    ModelFileError
+        When the file is not a model file, is truncated or damaged.
+
     Examples
     --------
     >>> import os, tempfile
@@ -663,16 +442,86 @@ def read_versions(path):
     """
     archive, manifest = _open(path)
     archive.close()
-    return dict(manifest.get("versions", {}))
+    return dict(manifest["versions"])
 
 
-def load(path, *, device="cpu"):
+def get_untrusted_types(path):
+    """The classes and functions a model file names that :func:`load` does not
+    trust by default, without loading it.
+
+    Nothing named by the file is imported and no array is read: the names
+    come from the manifest and from the schemas of the scikit-learn
+    objects. Review them, and pass those you trust as ``trusted`` to
+    :func:`~physml_sklearn.load`.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A file written by :func:`~physml_sklearn.save`.
+
+    Returns
+    -------
+    names : list of str
+        Sorted ``"module:qualname"`` names; empty when :func:`load` trusts
+        everything the file names.
+
+    Raises
+    ------
+    ModelFileError
+        When the file is not a model file, is truncated or damaged.
+
+    See Also
+    --------
+    load : Load the file, with ``trusted`` listing the names you trust.
+
+    Examples
+    --------
+    >>> import numpy as np, os, tempfile
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import FunctionTransformer
+    >>> from physml_sklearn import DropoutMLPClassifier, load, save
+    >>> from physml_sklearn.persistence import get_untrusted_types
+    >>> X = np.random.RandomState(0).normal(size=(100, 3))
+    >>> model = make_pipeline(FunctionTransformer(np.clip, kw_args={"a_min": -2, "a_max": 2}),
+    ...                       DropoutMLPClassifier((4,), max_epochs=1, random_state=0))
+    >>> model = model.fit(X, X[:, 0] > 0)
+    >>> path = os.path.join(tempfile.mkdtemp(), "m.physml")
+    >>> _ = save(model, path, trusted=["numpy:clip"])
+    >>> get_untrusted_types(path)
+    ['numpy:clip']
+    >>> loaded = load(path, trusted=["numpy:clip"])
+    """
+    archive, manifest = _open(path)
+    with archive:
+        return _untrusted_types(archive, manifest, frozenset())
+
+
+def _untrusted_types(archive, manifest, trusted):
+    names = manifest_names(manifest["model"])
+    for name in archive.infos:
+        if name.startswith("skops/"):
+            names |= skops_names(archive.read(name), f"The scikit-learn object {name!r}")
+    return untrusted(names, trusted)
+
+
+def load(path, *, device="cpu", trusted=None):
     """Load a model written by :func:`save`, without unpickling anything.
 
-    Only classes of physml_sklearn, scikit-learn, numpy and scipy are
-    rebuilt; a file that names any other type is refused before anything is
-    built. The predictions of the loaded model equal those of the saved one,
-    bit for bit.
+    A model file runs no code: :func:`load` rebuilds only the classes and
+    functions of a fixed allowlist (below) and those the caller lists in
+    ``trusted``, resolving each name against that list before anything is
+    imported or built. Every member of the file is read within the size its
+    zip directory declares, and the sizes, the arrays' headers and the
+    networks' shapes are checked against each other before anything is
+    allocated. The predictions of the loaded model equal those of the saved
+    one, bit for bit.
+
+    The allowlist: the package's estimators, the scikit-learn estimators
+    (transformers, ``Pipeline``, ``ColumnTransformer``, the classifiers a
+    ``FoldingClassifier`` may hold) and the loss objects they hold, numpy
+    arrays, dtypes and random generators, the ``torch.optim`` optimizer
+    classes, and as functions only the numpy ufuncs of
+    :data:`~physml_sklearn.persistence.TRUSTED_UFUNCS`.
 
     Parameters
     ----------
@@ -683,6 +532,12 @@ def load(path, *, device="cpu"):
         each neural estimator is set to it, so a model trained on
         ``"cuda"`` loads on a machine without a GPU. None keeps each
         estimator's own ``device``.
+    trusted : list of str, default=None
+        Names (``"module:qualname"``, as
+        :func:`~physml_sklearn.persistence.get_untrusted_types` lists them)
+        of further classes and functions to trust, e.g. ``["numpy:clip"]``.
+        Only list what you know the file should hold: a trusted function is
+        called when the model predicts.
 
     Returns
     -------
@@ -692,9 +547,11 @@ def load(path, *, device="cpu"):
     Raises
     ------
     ModelFileError
-        When the file is not a model file, is truncated or damaged.
+        When the file is not a model file, is truncated, damaged or
+        inconsistent (never another exception type).
     UntrustedTypeError
-        When the file names a type outside the trusted packages.
+        When the file names a type or function that is neither in the
+        allowlist nor in ``trusted``; the message names it.
 
     Warns
     -----
@@ -705,6 +562,8 @@ def load(path, *, device="cpu"):
     See Also
     --------
     save : Write a model.
+    physml_sklearn.persistence.get_untrusted_types : The names a file holds
+        beyond the allowlist.
 
     Examples
     --------
@@ -717,32 +576,53 @@ def load(path, *, device="cpu"):
     >>> bool(np.array_equal(load(path).transform(X), ae.transform(X)))
     True
     """
+    trusted = normalize_trusted(trusted)
     if device is not None:
         from .._core._base import resolve_device
 
         device = resolve_device(device)
     archive, manifest = _open(path)
     with archive:
-        versions = manifest.get("versions")
-        if isinstance(versions, dict):
-            _check_versions(versions)
+        _check_versions(manifest["versions"])
+        refused = _untrusted_types(archive, manifest, trusted)
+        if refused:  # all of them at once, before anything is built
+            raise UntrustedTypeError(untrusted_message(refused))
         try:
-            return _Reader(archive, device).decode(manifest.get("model"))
-        except (zipfile.BadZipFile, zipfile.error, EOFError, OSError) as exc:
-            raise ModelFileError(
-                f"{str(path)!r} is truncated or damaged ({type(exc).__name__}: {exc})."
-            ) from exc
-        except (KeyError, TypeError, IndexError, AttributeError, RecursionError) as exc:
-            if isinstance(exc, (UntrustedTypeError, ModelFileError)):
-                raise
+            reader = Reader(archive, device, trusted)
+            model = reader.decode(manifest["model"])
+            reader.check_all_used()
+            _check_model(model, path)
+        except (ModelFileError, UntrustedTypeError):
+            raise
+        except Exception as exc:  # whatever an inconsistent file provokes
             raise ModelFileError(
                 f"{str(path)!r} is not a valid model file ({type(exc).__name__}: {exc})."
             ) from exc
+    return model
+
+
+def _check_model(model, path):
+    """The loaded object is a fitted estimator."""
+    from sklearn.base import BaseEstimator
+
+    if not isinstance(model, BaseEstimator):
+        raise ModelFileError(
+            f"{str(path)!r} holds {type(model).__name__} {str(model)[:40]!r}, not an "
+            "estimator: it is damaged or was edited."
+        )
+    try:
+        _check_fitted(model)
+    except Exception as exc:
+        raise ModelFileError(
+            f"{str(path)!r} holds an unfitted {type(model).__name__}: it is damaged or was "
+            "edited."
+        ) from exc
 
 
 __all__ = [
     "ModelFileError",
     "UntrustedTypeError",
+    "get_untrusted_types",
     "load",
     "read_versions",
     "save",
