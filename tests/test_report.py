@@ -110,6 +110,8 @@ def test_caption_and_legend_print_the_cut_alike(folded):
     cut = format_cut(summary["threshold"])
     assert _cell(page, "best cut on the signal probability") == f"score &gt;= {cut}"
     assert f"The best cut, score &gt;= {cut}, keeps" in page
+    z = f"{summary['significance']:.2f}"
+    assert f"for Z = {z}." in page and _cell(page, "significance Z (Asimov, with σB)") == z
 
 
 def test_page_is_self_contained_and_has_every_section(folded):
@@ -311,7 +313,8 @@ def test_report_in_chromium(folded, tmp_path):
     assert re.fullmatch(r"[\d.e+]+ ± [\d.e+]+ \(\d+\)", background), background
     assert re.fullmatch(r"[\d.e+]+ \(\d+\)",
                         rows["signal S above the cut (simulated events)"])
-    assert rows["significance Z (Asimov, with σB)"] == f"{folded['summary']['significance']:.3f}"
+    z = f"{folded['summary']['significance']:.2f}"
+    assert rows["significance Z (Asimov, with σB)"] == z
     header, *body = rejection
     assert header[-1] == "simulated background events"
     assert body and all(int(r[-1]) >= 1 and "±" in r[-2] for r in body)

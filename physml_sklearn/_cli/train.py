@@ -238,7 +238,7 @@ def run(args):
         f"done: ROC AUC {best['roc_auc']:.4f}, best cut score >= "
         f"{format_cut(best['threshold'])} (S = {best['signal']:.4g}, "
         f"B = {value_error(best['background'], best['background_error'])} from "
-        f"{best['n_background']} simulated events, Z = {best['significance']:.3f}); "
+        f"{best['n_background']} simulated events, Z = {best['significance']:.2f}); "
         f"report: {out / 'report.html'}"
     )
     return 0

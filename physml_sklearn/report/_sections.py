@@ -50,7 +50,7 @@ def summary_section(summary, *, n_signal, n_background, signal_total, background
         ("background B ± σB above the cut (simulated events)",
          f"{value_error(summary['background'], summary['background_error'])} "
          f"({summary['n_background']})"),
-        ("significance Z (Asimov, with σB)", f"{summary['significance']:.3f}"),
+        ("significance Z (Asimov, with σB)", f"{summary['significance']:.2f}"),
         ("signal efficiency at the cut", f"{summary['signal_efficiency']:.3f}"),
         ("background efficiency at the cut", f"{summary['background_efficiency']:.3g}"),
         ("fewest simulated background events a cut may keep",
@@ -268,7 +268,7 @@ def significance_section(y01, score, weight, summary, score_origin):
             f"S = {summary['signal']:.4g} and B = "
             f"{value_error(summary['background'], summary['background_error'])} "
             f"({summary['n_background']} simulated "
-            f"background events) for Z = {summary['significance']:.3f}. S and B carry the "
+            f"background events) for Z = {summary['significance']:.2f}. S and B carry the "
             "event weights; without physics weights they count events and Z is only a "
             "relative figure."),
         figure_html(fig, "significance scan"),

@@ -354,7 +354,7 @@ def write_report(path, model, X, y, *, sample_weight=None, scores=None, folds=No
         title=title or "physml_sklearn report: signal vs background",
         subtitle=(f"{n_sig} {class_names[1]} and {n_bkg} {class_names[0]} events, "
                   f"{features.shape[1]} inputs{folds_note}; {origin} ROC AUC "
-                  f"{summary['roc_auc']:.4f}, best Z = {summary['significance']:.3f} "
+                  f"{summary['roc_auc']:.4f}, best Z = {summary['significance']:.2f} "
                   f"with B resting on {summary['n_background']} simulated events"),
         sections=sections,
         footer=(f"physml-sklearn {__version__}, {time.strftime('%Y-%m-%d %H:%M:%S')}, "
