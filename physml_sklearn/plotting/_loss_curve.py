@@ -165,7 +165,7 @@ class LossCurveDisplay:
         if train.size == 0:
             raise ValueError("loss_curve is empty: the model has not trained any epoch.")
         if ax is None:
-            fig, ax = plt.subplots()
+            fig, ax = plt.subplots(layout="constrained")  # room for the legend below
         else:
             fig = ax.figure
 

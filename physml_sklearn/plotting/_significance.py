@@ -174,7 +174,7 @@ class SignificanceDisplay:
                     "background events; lower min_background_events."
                 )
         if ax is None:
-            fig, ax = plt.subplots()
+            fig, ax = plt.subplots(layout="constrained")  # room for the legend below
         else:
             fig = ax.figure
         best = int(np.argmax(np.where(allowed, z, -np.inf)))
