@@ -218,6 +218,8 @@ def test_random_folds_use_the_out_of_fold_scores(tmp_path):
     [
         (dict(y=np.array(["signal", "background"])), "y must hold one label per row of X"),
         (dict(sample_weight=np.full(4, np.nan)), "sample_weight holds NaN"),
+        (dict(sample_weight=np.array([1.0, -1.0, 1.0, 0.5])),
+         "the background events have a total sample_weight of -0.5"),
         (dict(scores=np.zeros((4, 2))), "scores must hold one signal score per event"),
         (dict(feature_units={"mett": "GeV"}), r"feature_units names \['mett'\]"),
         (dict(feature_units={"met": 1}), "feature_units must map feature names"),

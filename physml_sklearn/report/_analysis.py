@@ -139,7 +139,11 @@ def rejection_table(scan, signal_total, background_total,
 
     Returns the table and the lowest reachable signal efficiency.
     """
+    columns = ["signal efficiency", "cut", "signal efficiency at the cut",
+               "background rejection 1/eB", "uncertainty", "simulated background events"]
     rows = scan[scan["background"] > 0]
+    if rows.empty or not background_total > 0:  # no rejection is defined
+        return pd.DataFrame(columns=columns), float("nan")
     efficiency = rows["signal"].to_numpy() / signal_total
     lowest = float(efficiency.min())
     records = []
@@ -157,6 +161,4 @@ def rejection_table(scan, signal_total, background_total,
             "uncertainty": rejection * cut["background_error"] / cut["background"],
             "simulated background events": int(cut["n_background"]),
         })
-    columns = ["signal efficiency", "cut", "signal efficiency at the cut",
-               "background rejection 1/eB", "uncertainty", "simulated background events"]
     return pd.DataFrame.from_records(records, columns=columns), lowest

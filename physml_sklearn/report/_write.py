@@ -64,6 +64,12 @@ def _check_inputs(model, X, y, sample_weight, scores, folds, feature_units, pos_
             raise ValueError(
                 "sample_weight holds NaN or infinite weights; every event needs a "
                 "finite weight.")
+    for name, mask in (("signal", y == pos_label), ("background", y != pos_label)):
+        total = weight[mask].sum()
+        if not total > 0:
+            raise ValueError(
+                f"the {name} events have a total sample_weight of {total:g}; it must be "
+                "positive for efficiencies and yields to mean anything.")
     if scores is not None:
         scores = np.array(scores, dtype=np.float64)
         if scores.shape != (n,):
