@@ -14,7 +14,6 @@ from pathlib import Path
 
 from . import CommandError
 from ._io import check_sources, close_matches, common_numeric_columns
-from ..plotting._legend import format_cut
 from ._progress import EpochProgress, Progress
 
 SIGNAL, BACKGROUND = "signal", "background"
@@ -222,6 +221,7 @@ def run(args):
     files.append(("scores.parquet", "one row per event: out-of-fold score, label, weight, "
                                     "source" + (", fold column" if args.fold_column else "")))
 
+    from ..plotting._legend import format_cut
     from ..report import write_report
     from ..report._sections import value_error
 
