@@ -179,6 +179,7 @@ def test_model_without_folds_says_its_scores_are_not_out_of_fold(tmp_path):
     assert summary["out_of_fold"] is False
     assert "they are not out-of-fold" in page
     assert "<title>one model</title>" in page
+    assert re.search(r"<p>\d+ signal and \d+ background events, 4 inputs;", page)
     assert "ROC AUC (predict_proba, weighted)" in page
     for anchor in SECTIONS:
         assert f'<section id="{anchor}">' in page, anchor
@@ -200,6 +201,7 @@ def test_random_folds_use_the_out_of_fold_scores(tmp_path):
     assert summary["out_of_fold"] is True
     assert summary["roc_auc"] == pytest.approx(expected)
     page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert re.search(r"<p>\d+ signal and \d+ background events, 4 inputs, 3 folds;", page)
     assert "<h3>Fold 3</h3>" in page and "random stratified folds" in page
     # same random_state, same page (but for the time in the footer)
     again = write_report(tmp_path / "again.html", model, features, y, random_state=0)

@@ -358,7 +358,8 @@ def write_report(path, model, X, y, *, sample_weight=None, scores=None, folds=No
     folds_note = f", {len(networks)} folds" if folding else ""
     page = render(
         title=title or "physml_sklearn report: signal vs background",
-        subtitle=(f"{n_sig} {class_names[1]} and {n_bkg} {class_names[0]} events, "
+        subtitle=(f"{n_sig} {_role('signal', class_names[1])} and "
+                  f"{n_bkg} {_role('background', class_names[0])} events, "
                   f"{features.shape[1]} inputs{folds_note}; {origin} ROC AUC "
                   f"{summary['roc_auc']:.4f}, best Z = {summary['significance']:.2f} "
                   f"with B resting on {summary['n_background']} simulated events"),
@@ -369,6 +370,11 @@ def write_report(path, model, X, y, *, sample_weight=None, scores=None, folds=No
     )
     _write_whole(Path(path), page)
     return summary
+
+
+def _role(role, label):
+    """``signal``, or ``signal (WZ)`` when the label says something else."""
+    return role if label == role else f"{role} ({label})"
 
 
 def _model_text(model):
