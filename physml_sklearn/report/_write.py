@@ -294,7 +294,8 @@ def write_report(path, model, X, y, *, sample_weight=None, scores=None, folds=No
     if folding:
         n_folds = len(model.estimators_)
         column = model.fold_column
-        folds_text = (f"{n_folds}: event number {column!r} modulo {n_folds}"
+        folds_text = (f"{n_folds}: event number {column!r} modulo {n_folds} "
+                      f"(remainder 0 is Fold 1, ..., {n_folds - 1} is Fold {n_folds})"
                       if column is not None
                       else f"{n_folds}: random stratified folds (seed {model.random_state})")
         networks = list(model.estimators_)
