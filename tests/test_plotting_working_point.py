@@ -108,3 +108,104 @@ def test_display_input_errors():
     with pytest.raises(ValueError, match="must be 1-D of one length"):
         SignificanceDisplay(threshold=[0.1], significance=[1.0, 2.0], signal=[1.0],
                             background=[1.0]).plot()
+
+
+# --- the floor on simulated background events, legends off the data --------------------
+
+def _tail_sample(seed=0):
+    rng = np.random.default_rng(seed)
+    y = np.r_[np.ones(400), np.zeros(2000)].astype(int)
+    score = np.r_[rng.uniform(0.5, 1.0, 400), rng.uniform(0.0, 0.6, 2000)]
+    score[400] = 0.99  # one heavy-signal-region background event
+    w = np.r_[np.full(400, 5.0), rng.uniform(0.5, 1.5, 2000)]
+    return y, score, w
+
+
+def test_significance_display_min_background_events():
+    y, score, w = _tail_sample()
+    loose = SignificanceDisplay.from_predictions(y, score, sample_weight=w)
+    assert loose.excluded_span_ is None
+    disp = SignificanceDisplay.from_predictions(y, score, sample_weight=w,
+                                                background_uncertainty="mc",
+                                                min_background_events=10)
+    scan = significance_scan(y, score, sample_weight=w, background_uncertainty="mc",
+                             min_background_events=10)
+    best = scan.loc[scan.significance.idxmax()]
+    assert best.n_background >= 10
+    assert disp.best_threshold_ == best.threshold != loose.best_threshold_
+    assert disp.best_significance_ == best.significance
+    # the excluded (tightest) cuts are shaded and not drawn as part of the curve
+    drawn = np.asarray(disp.line_.get_ydata(), dtype=float)
+    excluded = scan.n_background.to_numpy() < 10
+    assert np.isnan(drawn[excluded]).all() and np.isfinite(drawn[~excluded]).all()
+    assert disp.excluded_span_ is not None
+    assert disp.excluded_span_.get_x() == scan.threshold[excluded].min()
+    labels = [t.get_text() for t in disp.ax_.get_legend().get_texts()]
+    assert "< 10 simulated background events" in labels
+    assert any("MC stat. bkg. uncertainty" in label for label in labels)
+
+
+def test_significance_display_from_estimator_min_background_events():
+    X, y, w = _sample()
+    clf = LogisticRegression().fit(X, y)
+    disp = SignificanceDisplay.from_estimator(clf, X, y, sample_weight=w,
+                                              min_background_events=25)
+    scan = significance_scan(y, clf.predict_proba(X)[:, 1], sample_weight=w,
+                             min_background_events=25)
+    assert disp.best_threshold_ == scan.loc[scan.significance.idxmax()].threshold
+
+
+def test_significance_display_needs_counts_for_a_floor():
+    with pytest.raises(ValueError, match="needs n_background"):
+        SignificanceDisplay(threshold=[0.1, 0.2], significance=[1.0, 2.0],
+                            signal=[1.0, 1.0], background=[1.0, 1.0],
+                            min_background_events=10).plot()
+    with pytest.raises(ValueError, match="no cut keeps min_background_events=10"):
+        SignificanceDisplay(threshold=[0.1, 0.2], significance=[1.0, 2.0],
+                            signal=[1.0, 1.0], background=[1.0, 1.0], n_background=[3, 1],
+                            min_background_events=10).plot()
+
+
+def test_best_cut_printed_with_the_digits_that_matter():
+    from physml_sklearn.plotting._legend import format_cut
+
+    assert format_cut(0.999447) == "0.999447"
+    assert format_cut(0.999997) == "0.99999700"
+    assert format_cut(0.677) == "0.677"
+    assert format_cut(0.95) == "0.9500"
+    assert format_cut(-1.25) == "-1.25"
+    y, score, w = _tail_sample()
+    score = 1 - 1e-4 * (1 - score)  # every cut between 0.9999 and 1
+    disp = SignificanceDisplay.from_predictions(y, score, sample_weight=w,
+                                                min_background_events=10)
+    label = disp.best_marker_.get_label()
+    assert f"score $\\geq$ {format_cut(disp.best_threshold_)}," in label
+    # three significant digits of the distance from 1, not "1" or "0.9999"
+    distance = 1 - disp.best_threshold_
+    assert abs(float(format_cut(disp.best_threshold_)) - disp.best_threshold_) < 0.01 * distance
+
+
+def _overlap(fig, legend, ax):
+    fig.canvas.draw()
+    box = legend.get_window_extent()
+    frame = ax.get_window_extent()
+    return box.overlaps(frame)
+
+
+def test_legends_do_not_cover_the_data():
+    from physml_sklearn import DropoutMLPClassifier
+    from physml_sklearn.plotting import LossCurveDisplay, ScoreDistributionDisplay
+
+    y, score, w = _tail_sample()
+    disp = SignificanceDisplay.from_predictions(y, score, sample_weight=w,
+                                                min_background_events=10)
+    assert not _overlap(disp.figure_, disp.ax_.get_legend(), disp.ax_)
+    X, y2, _ = _sample()
+    clf = DropoutMLPClassifier(hidden_layer_sizes=(8,), early_stopping=True, max_epochs=4,
+                               random_state=0).fit(X, y2)
+    loss = LossCurveDisplay.from_estimator(clf)
+    assert loss.best_epoch_line_ is not None
+    assert not _overlap(loss.figure_, loss.ax_.get_legend(), loss.ax_)
+    dist = ScoreDistributionDisplay.from_predictions(y, score, y, score, log=True)
+    assert not _overlap(dist.figure_, dist.ax_.get_legend(), dist.ax_)
+    plt.close("all")

@@ -141,8 +141,82 @@ def test_input_errors(function, kwargs, match):
     [
         (dict(method="s_over_b"), r"method='s_over_b' is not one of"),
         (dict(background_uncertainty=-0.1), "background_uncertainty must be a finite number"),
+        (dict(background_uncertainty="MC"), r"or 'mc' for the Monte Carlo"),
+        (dict(min_background_events=-1), "min_background_events must be an integer >= 0"),
+        (dict(min_background_events=2.5), "min_background_events must be an integer >= 0"),
+        (dict(min_background_events=True), "min_background_events must be an integer >= 0"),
+        (dict(min_background_events=2), r"only 1 background events in all.*lower "
+                                        "min_background_events"),
     ],
 )
 def test_scan_parameter_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
         significance_scan([0, 1], [0.1, 0.2], **kwargs)
+
+
+# --- working points that rest on enough simulated events ------------------------------
+
+def _one_event_tail(seed=0):
+    """Heavy signal weights, and one background event in the high-score tail:
+    without a floor the best cut keeps that one simulated background event."""
+    rng = np.random.default_rng(seed)
+    y = np.r_[np.ones(400), np.zeros(2000)].astype(int)
+    score = np.r_[rng.uniform(0.5, 1.0, 400), rng.uniform(0.0, 0.6, 2000)]
+    score[400] = 0.99  # one background event among the signal
+    weight = np.r_[np.full(400, 5.0), rng.uniform(0.5, 1.5, 2000)]
+    return y, score, weight
+
+
+def test_counts_and_mc_error_by_hand():
+    y, score, weight = _one_event_tail()
+    scan = significance_scan(y, score, sample_weight=weight)
+    for row in scan.sample(25, random_state=0).itertuples():
+        above = score >= row.threshold
+        assert row.n_signal == int(np.sum(above & (y == 1)))
+        assert row.n_background == int(np.sum(above & (y == 0)))
+        w_b = weight[above & (y == 0)]
+        assert row.background_error == pytest.approx(np.sqrt(np.sum(w_b**2)), abs=1e-12)
+        assert row.background == pytest.approx(w_b.sum(), abs=1e-9)
+    assert scan.columns.tolist() == ["threshold", "signal", "background", "background_error",
+                                     "n_signal", "n_background", "significance"]
+
+
+def test_min_background_events_moves_the_best_cut_off_one_event():
+    y, score, weight = _one_event_tail()
+    plain = significance_scan(y, score, sample_weight=weight)
+    best = plain.loc[plain.significance.idxmax()]
+    assert best.n_background == 1  # the failure this option exists for
+    for n_min in (10, 50):
+        floor = significance_scan(y, score, sample_weight=weight, min_background_events=n_min)
+        best = floor.loc[floor.significance.idxmax()]
+        assert best.n_background >= n_min
+        assert (floor.significance[floor.n_background < n_min] == 0).all()
+        kept = floor.n_background >= n_min
+        np.testing.assert_array_equal(floor.significance[kept], plain.significance[kept])
+    unweighted = significance_scan(y, score, min_background_events=10)
+    assert unweighted.loc[unweighted.significance.idxmax()].n_background >= 10
+
+
+@pytest.mark.parametrize("method", ["asimov", "s_sqrt_b"])
+def test_mc_uncertainty_is_the_sum_of_squared_weights(method):
+    y, score, weight = _one_event_tail()
+    mc = significance_scan(y, score, sample_weight=weight, background_uncertainty="mc",
+                           method=method)
+    ok = (mc.signal > 0) & (mc.background > 0)
+    s, b, sigma = mc.signal[ok], mc.background[ok], mc.background_error[ok]
+    expected = _cowan(s, b, sigma) if method == "asimov" else s / np.sqrt(b + sigma**2)
+    np.testing.assert_allclose(mc.significance[ok], expected, rtol=1e-9)
+    plain = significance_scan(y, score, sample_weight=weight, method=method)
+    assert np.all(mc.significance <= plain.significance + 1e-12)
+    # one simulated event of weight w: sigma_b = w = b, a 100 % uncertainty
+    one = mc[ok & (mc.n_background == 1)].iloc[0]
+    assert one.background_error == pytest.approx(one.background)
+
+
+def test_scan_leaves_the_inputs_alone():
+    y, score, weight = _one_event_tail()
+    copies = y.copy(), score.copy(), weight.copy()
+    significance_scan(y, score, sample_weight=weight, background_uncertainty="mc",
+                      min_background_events=10)
+    for before, after in zip(copies, (y, score, weight)):
+        np.testing.assert_array_equal(before, after)

@@ -130,6 +130,10 @@ def _add_train(sub):
                        metavar="N",
                        help="upper bound on the training epochs of each fold (early "
                        "stopping usually ends the training before)")
+    train.add_argument("--min-background-events", type=int, default=10, metavar="N",
+                       dest="min_background_events",
+                       help="fewest simulated background events the report's best cut may "
+                       "keep, so that the background estimate is not one event's weight")
     train.add_argument("--random-state", type=int, default=0, dest="random_state",
                        metavar="N", help="seed of the folds and of the networks")
     train.add_argument("--quiet", action="store_true",

@@ -10,8 +10,6 @@ out-of-fold scores -> metrics and plots -> ``report.html``, ``model.physml``,
 # SPDX-License-Identifier: BSD-3-Clause
 
 import os
-import platform
-import time
 from pathlib import Path
 
 from . import CommandError
@@ -19,10 +17,6 @@ from ._io import check_sources, close_matches, common_numeric_columns
 from ._progress import EpochProgress, Progress
 
 SIGNAL, BACKGROUND = "signal", "background"
-#: background efficiencies of the TMVA efficiency table
-BACKGROUND_EFFICIENCIES = (0.01, 0.10, 0.30)
-#: events per fold the permutation ranking is computed on (a random subset)
-RANKING_EVENTS = 20_000
 N_STEPS = 6
 
 
@@ -137,295 +131,6 @@ def _drop_progress(model):
         estimator[-1].set_params(callbacks=None)
 
 
-def fold_scores(model, X, out_of_fold, fold_column):
-    """Each fold model's signal probability on every event, and each event's fold.
-
-    With a fold column the fold is the event number modulo the number of
-    folds; with random folds it is the fold whose model gives the event its
-    out-of-fold score (the one model that did not train on it).
-    """
-    import numpy as np
-
-    inner = X.drop(columns=[fold_column]) if fold_column is not None else X
-    column = list(model.classes_).index(SIGNAL)
-    scores = np.stack([est.predict_proba(inner)[:, column] for est in model.estimators_])
-    if fold_column is not None:
-        fold = X[fold_column].to_numpy().astype(np.int64) % len(model.estimators_)
-    else:
-        fold = np.argmin(np.abs(scores - out_of_fold), axis=0)
-    return scores, fold
-
-
-def _weighted_auc(y, score, weight):
-    import numpy as np
-    from sklearn.metrics import roc_curve
-
-    fpr, tpr, _ = roc_curve(y, score, sample_weight=weight)
-    return float(np.trapezoid(tpr, fpr))
-
-
-def diagnostics(model, X, y, weight, scores, fold, out_of_fold, features, args):
-    """Everything the report shows, as numbers and tables."""
-    import numpy as np
-    import pandas as pd
-
-    from ..inspection import rank_features
-    from ..metrics import (
-        overtraining_test,
-        signal_efficiency_table,
-        significance_scan,
-    )
-
-    is_signal = y == SIGNAL
-    y01 = is_signal.astype(int)
-    result = {"folds": []}
-    for i, estimator in enumerate(model.estimators_):
-        test, train = fold == i, fold != i
-        check = overtraining_test(
-            y01[train], scores[i, train], y01[test], scores[i, test],
-            sample_weight_train=weight[train], sample_weight_test=weight[test],
-        )
-        check["class"] = check["class"].map({0: BACKGROUND, 1: SIGNAL})
-        efficiency = signal_efficiency_table(
-            y01[train], scores[i, train], y01[test], scores[i, test],
-            background_efficiencies=BACKGROUND_EFFICIENCIES,
-            sample_weight_train=weight[train], sample_weight_test=weight[test],
-        )
-        network = estimator[-1]
-        result["folds"].append({
-            "index": i, "train": train, "test": test, "overtraining": check,
-            "efficiency": efficiency, "n_iter": network.n_iter_,
-            "best_epoch": network.best_epoch_,
-        })
-
-    # permutation ranking on each fold's held-out events, averaged over the folds
-    rng = np.random.default_rng(args.random_state)
-    ranking_weight_ok = bool((weight >= 0).all())
-    rankings = []
-    inner = X[features]
-    for i, estimator in enumerate(model.estimators_):
-        rows = np.flatnonzero(fold == i)
-        if rows.size > RANKING_EVENTS:
-            rows = np.sort(rng.choice(rows, RANKING_EVENTS, replace=False))
-        rankings.append(rank_features(
-            estimator, inner.iloc[rows], y[rows], scoring="roc_auc", n_repeats=5,
-            sample_weight=weight[rows] if ranking_weight_ok else None,
-            random_state=args.random_state,
-        ).set_index("feature"))
-    ranking = pd.DataFrame({
-        "importance_mean": sum(r["importance_mean"] for r in rankings) / len(rankings),
-        "importance_std": np.sqrt(sum(r["importance_std"] ** 2 for r in rankings)
-                                  / len(rankings)),
-    }).sort_values("importance_mean", ascending=False).reset_index()
-    ranking.insert(0, "rank", np.arange(1, len(ranking) + 1))
-    result["ranking"] = ranking
-    result["ranking_weighted"] = ranking_weight_ok
-    result["ranking_events"] = sum(min(int((fold == i).sum()), RANKING_EVENTS)
-                                   for i in range(len(model.estimators_)))
-
-    scan = significance_scan(y01, out_of_fold, sample_weight=weight, pos_label=1)
-    best = scan.loc[scan["significance"].idxmax()]
-    result["scan"], result["best"] = scan, best
-    result["auc"] = _weighted_auc(y01, out_of_fold, weight)
-    result["signal_total"] = float(weight[is_signal].sum())
-    result["background_total"] = float(weight[~is_signal].sum())
-    return result
-
-
-def write_report(path, args, X, y, weight, model, result, features, out_of_fold, files):
-    """The self-contained HTML page."""
-    import html
-
-    import matplotlib.pyplot as plt
-    import numpy as np
-    import pandas as pd
-
-    from .. import __version__
-    from ..metrics import background_rejection_curve
-    from ..plotting import (
-        FeatureImportanceDisplay,
-        LossCurveDisplay,
-        RejectionCurveDisplay,
-        ScoreDistributionDisplay,
-        SignificanceDisplay,
-    )
-    from .report import Section, figure_html, paragraph, render, table_html
-    from .report._figures import correlation_matrices, input_distributions
-
-    is_signal = y == SIGNAL
-    y01 = is_signal.astype(int)
-    best = result["best"]
-    n_folds = len(model.estimators_)
-    fold_rule = (f"event number {args.fold_column!r} modulo {n_folds}"
-                 if args.fold_column else f"random stratified folds (seed {args.random_state})")
-
-    summary = pd.DataFrame([
-        ("ROC AUC (out-of-fold, weighted)", f"{result['auc']:.4f}"),
-        ("best cut on the signal probability (Asimov Z)", f"score >= {best['threshold']:.6g}"),
-        ("signal S above the cut", f"{best['signal']:.4g}"),
-        ("background B above the cut", f"{best['background']:.4g}"),
-        ("significance Z = sqrt(2((S+B) ln(1+S/B) - S))", f"{best['significance']:.3f}"),
-        ("signal efficiency at the cut",
-         f"{best['signal'] / result['signal_total']:.3f}"),
-        ("background efficiency at the cut",
-         f"{best['background'] / result['background_total']:.4f}"),
-        ("events: signal / background",
-         f"{int(is_signal.sum())} / {int((~is_signal).sum())}"),
-        ("weighted yields: signal / background",
-         f"{result['signal_total']:.4g} / {result['background_total']:.4g}"),
-        ("folds", f"{n_folds}: {fold_rule}"),
-        ("epochs per fold (best epoch)",
-         ", ".join(f"{f['n_iter']} ({f['best_epoch']})" for f in result["folds"])),
-        ("input variables", str(len(features))),
-    ], columns=["quantity", "value"])
-    sections = [Section("summary", "Summary").add(
-        paragraph("Every number comes from out-of-fold scores: each event is scored by the "
-                  "fold model that did not train on it, so the whole sample serves for "
-                  "training and for the measurement, as in TMVA's cross-validation. S and B "
-                  "are the summed event weights above the cut (expected events when the "
-                  "weights are cross section x luminosity / events generated)."),
-        table_html(summary, css="data text summary"),
-    )]
-
-    weighted = "weighted" if args.weight else "unweighted (no --weight)"
-    inputs = Section("inputs", "Input variables").add(
-        paragraph(f"{len(features)} inputs, {weighted}. Signal filled, background as a line."),
-        figure_html(input_distributions(X[features], is_signal, weight),
-                    "input variable distributions"),
-        figure_html(correlation_matrices(X[features], is_signal, weight),
-                    "correlation matrices"),
-    )
-    sections.append(inputs)
-
-    fig, axes = plt.subplots(1, n_folds, figsize=(5.2 * n_folds, 3.8), squeeze=False)
-    for i, estimator in enumerate(model.estimators_):
-        LossCurveDisplay.from_estimator(estimator, ax=axes[0, i], name=f"fold {i}")
-        axes[0, i].set_title(f"fold {i}: trained on the other folds")
-    fig.tight_layout()
-    network = model.estimators_[0][-1]
-    training = Section("training", "Training").add(
-        paragraph("Binary cross-entropy per epoch of each fold model, on its training events "
-                  "and on the validation events early stopping holds out of them "
-                  f"({network.validation_fraction:.0%}; it stops after {network.patience} "
-                  "epochs without improvement). The marked epoch has the lowest validation "
-                  "loss; its weights are the ones kept."),
-        figure_html(fig, "loss curves per fold"),
-    )
-    sections.append(training)
-
-    over = Section("overtraining", "Overtraining check").add(paragraph(
-        "For each fold model: the signal probability on the events it trained on (markers) "
-        "against the events of its held-out fold (filled), per class, on a log scale. A "
-        "small Kolmogorov-Smirnov p-value, or a signal efficiency much higher on the "
-        "training events than on the held-out ones, means the model learnt fluctuations "
-        "of its training sample."))
-    figures = []
-    for f in result["folds"]:
-        i, train, test = f["index"], f["train"], f["test"]
-        disp = ScoreDistributionDisplay.from_predictions(
-            y01[train], _signal_scores(result, i, train), y01[test],
-            _signal_scores(result, i, test),
-            sample_weight_train=weight[train], sample_weight_test=weight[test],
-            class_names=[BACKGROUND, SIGNAL], name=f"fold {i}",
-        )
-        for ax in np.ravel(disp.ax_):
-            ax.set_yscale("log")
-            ax.set_xlabel("signal probability")
-        check = f["overtraining"].rename(columns={
-            "ks_statistic": "KS statistic", "ks_pvalue": "KS p-value",
-            "auc_train": "AUC train", "auc_test": "AUC held-out"})
-        efficiency = f["efficiency"].rename(columns={
-            "background_efficiency": "background efficiency",
-            "signal_efficiency_train": "signal efficiency, train",
-            "signal_efficiency_test": "signal efficiency, held-out"})
-        figures.append(
-            f"<div><h3>Fold {i}</h3>"
-            + figure_html(disp.figure_, f"score distributions fold {i}")
-            + table_html(check) + table_html(efficiency) + "</div>"
-        )
-    over.add('<div class="folds">' + "".join(figures) + "</div>")
-    sections.append(over)
-
-    ranking = result["ranking"]
-    disp = FeatureImportanceDisplay.from_ranking(ranking, score_name="held-out ROC AUC")
-    disp.ax_.set_title("Permutation importance (mean over the folds)")
-    sections.append(Section("ranking", "Input ranking").add(
-        paragraph(
-            "Drop of the held-out ROC AUC of each fold model when one input is shuffled "
-            f"(5 repeats, on up to {RANKING_EVENTS} held-out events per fold, "
-            f"{result['ranking_events']} in all; "
-            + ("event weights used" if result["ranking_weighted"]
-               else "unweighted, because some event weights are negative")
-            + "), averaged over the folds. An input near zero adds nothing the others "
-            "do not already give."),
-        figure_html(disp.figure_, "permutation ranking"),
-        table_html(ranking.rename(columns={
-            "importance_mean": "importance (AUC drop)", "importance_std": "std"})),
-    ))
-
-    fig, ax = plt.subplots(figsize=(6.4, 4.6))
-    RejectionCurveDisplay.from_predictions(y01, out_of_fold, sample_weight=weight,
-                                           name="out-of-fold", ax=ax)
-    ax.set_title("Background rejection against signal efficiency")
-    eff, rej, _ = background_rejection_curve(y01, out_of_fold, sample_weight=weight,
-                                             pos_label=1)
-    targets = [0.3, 0.5, 0.7, 0.9]
-    rates = pd.DataFrame({
-        "signal efficiency": targets,
-        "background rejection 1/eB": [
-            float(rej[eff >= t].max()) if (eff >= t).any() else np.nan for t in targets],
-    })
-    sections.append(Section("rejection", "Rejection curve").add(
-        paragraph("Background rejection (1 / background efficiency, log scale) against the "
-                  "signal efficiency of a cut on the out-of-fold score."),
-        figure_html(fig, "rejection curve"), table_html(rates),
-    ))
-
-    fig, ax = plt.subplots(figsize=(7.2, 4.6))
-    SignificanceDisplay.from_predictions(y01, out_of_fold, sample_weight=weight, ax=ax)
-    ax.set_title("Expected significance against the cut")
-    sections.append(Section("significance", "Significance scan").add(
-        paragraph(
-            "Asimov discovery significance Z = sqrt(2((S+B) ln(1+S/B) - S)) (Cowan, Cranmer, "
-            "Gross, Vitells, arXiv:1007.1727) of the events above each cut on the "
-            f"out-of-fold score; the best cut, score >= {best['threshold']:.6g}, keeps "
-            f"S = {best['signal']:.4g} and B = {best['background']:.4g} for "
-            f"Z = {best['significance']:.3f}. S and B carry the event weights; without "
-            "physics weights they count events and Z is only a relative figure."),
-        figure_html(fig, "significance scan"),
-    ))
-
-    config = pd.DataFrame([
-        ("signal", " ".join(args.signal)),
-        ("background", " ".join(args.background)),
-        ("inputs", ", ".join(features)),
-        ("weight", args.weight or "none (every event 1)"),
-        ("selection", args.selection or "none"),
-        ("folds", f"{n_folds}: {fold_rule}"),
-        ("model", "FoldingClassifier(Pipeline(StandardScaler(), DropoutMLPClassifier("
-                  f"early_stopping=True, max_epochs={args.max_epochs}, "
-                  f"random_state={args.random_state})))"),
-    ] + [(f"file: {name}", note) for name, note in files], columns=["setting", "value"])
-    sections.append(Section("files", "Configuration and files").add(
-        table_html(config, css="data text")))
-
-    page = render(
-        title="physml-sklearn train: signal vs background",
-        subtitle=(f"{int(is_signal.sum())} signal and {int((~is_signal).sum())} background "
-                  f"events, {len(features)} inputs, {n_folds} folds; out-of-fold ROC AUC "
-                  f"{result['auc']:.4f}, best Z = {best['significance']:.3f}"),
-        sections=sections,
-        footer=(f"physml-sklearn {__version__}, {time.strftime('%Y-%m-%d %H:%M:%S')}, "
-                f"python {platform.python_version()}; command: physml-sklearn train "
-                + html.unescape(" ".join(_argv(args)))),
-    )
-    Path(path).write_text(page, encoding="utf-8")
-
-
-def _signal_scores(result, i, rows):
-    return result["scores"][i, rows]
-
-
 def _argv(args):
     parts = ["--signal", *args.signal, "--background", *args.background]
     for option, value in (("--features", args.features), ("--weight", args.weight),
@@ -433,8 +138,19 @@ def _argv(args):
         if value is not None:
             parts += [option, *(value if isinstance(value, list) else [repr(value)])]
     parts += ["--folds", str(args.folds), "--max-epochs", str(args.max_epochs),
+              "--min-background-events", str(args.min_background_events),
               "--random-state", str(args.random_state), "--out", args.out]
     return parts
+
+
+def _settings(args):
+    """The run's settings for the report's configuration table."""
+    return [
+        ("signal", " ".join(args.signal)),
+        ("background", " ".join(args.background)),
+        ("weight", args.weight or "none (every event 1)"),
+        ("selection", args.selection or "none"),
+    ]
 
 
 def save_model(model, X, out, progress):
@@ -489,14 +205,8 @@ def run(args):
     model.fit(X, y, sample_weight=weight)
     _drop_progress(model)
 
-    progress.step("scoring every event with each fold model")
     column = list(model.classes_).index(SIGNAL)
     out_of_fold = model.out_of_fold_proba_[:, column]
-    scores, fold = fold_scores(model, X, out_of_fold, args.fold_column)
-
-    progress.step("overtraining checks, permutation ranking, working point")
-    result = diagnostics(model, X, y, weight, scores, fold, out_of_fold, features, args)
-    result["scores"] = scores
 
     progress.step(f"writing the model and the scores to {out}/")
     out.mkdir(parents=True, exist_ok=True)
@@ -511,13 +221,24 @@ def run(args):
     files.append(("scores.parquet", "one row per event: out-of-fold score, label, weight, "
                                     "source" + (", fold column" if args.fold_column else "")))
 
-    progress.step(f"writing {out / 'report.html'}")
-    write_report(out / "report.html", args, X, y, weight, model, result, features,
-                 out_of_fold, [("report.html", "this page")] + files)
-    best = result["best"]
+    from ..plotting._legend import format_cut
+    from ..report import write_report
+    from ..report._sections import value_error
+
+    best = write_report(
+        out / "report.html", model, X, y, sample_weight=weight if args.weight else None,
+        scores=out_of_fold, feature_units=None,
+        title="physml-sklearn train: signal vs background", pos_label=SIGNAL,
+        min_background_events=args.min_background_events, balanced_training=True,
+        settings=_settings(args), files=[("report.html", "this page")] + files,
+        command="physml-sklearn train " + " ".join(_argv(args)),
+        random_state=args.random_state, progress=progress.step,
+    )
     progress.done(
-        f"done: ROC AUC {result['auc']:.4f}, best cut score >= {best['threshold']:.6g} "
-        f"(S = {best['signal']:.4g}, B = {best['background']:.4g}, "
-        f"Z = {best['significance']:.3f}); report: {out / 'report.html'}"
+        f"done: ROC AUC {best['roc_auc']:.4f}, best cut score >= "
+        f"{format_cut(best['threshold'])} (S = {best['signal']:.4g}, "
+        f"B = {value_error(best['background'], best['background_error'])} from "
+        f"{best['n_background']} simulated events, Z = {best['significance']:.2f}); "
+        f"report: {out / 'report.html'}"
     )
     return 0

@@ -3,7 +3,7 @@
 # Authors: The physml_sklearn developers
 # SPDX-License-Identifier: BSD-3-Clause
 
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
@@ -123,28 +123,32 @@ def background_rejection_curve(y_true, y_score, *, sample_weight=None, pos_label
     return tpr[keep], 1.0 / fpr[keep], thresholds[keep]
 
 
-def asimov_significance(s, b, background_uncertainty=0.0):
+def asimov_significance(s, b, background_uncertainty=0.0, *, sigma_b=None):
     """Median discovery significance of an Asimov data set, element-wise.
 
     ``Z = sqrt(2((s+b) ln(1+s/b) - s))`` (Cowan, Cranmer, Gross and Vitells,
     arXiv:1007.1727); with a background uncertainty ``sigma_b =
-    background_uncertainty * b`` the profile-likelihood form of G. Cowan,
-    "Discovery sensitivity for a counting experiment with background
-    uncertainty" (2012). Zero where ``s <= 0`` or ``b <= 0``.
+    background_uncertainty * b`` (or the absolute ``sigma_b`` given, one per
+    element) the profile-likelihood form of G. Cowan, "Discovery sensitivity
+    for a counting experiment with background uncertainty" (2012). Zero where
+    ``s <= 0`` or ``b <= 0``.
     """
     s = np.asarray(s, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     valid = (s > 0) & (b > 0)
     s_ok = np.where(valid, s, 1.0)
     b_ok = np.where(valid, b, 1.0)
-    if background_uncertainty == 0:
-        q = (s_ok + b_ok) * np.log1p(s_ok / b_ok) - s_ok
-    else:
+    if sigma_b is None:
         var = (background_uncertainty * b_ok) ** 2
-        # ln((s+b)(b+var) / (b^2+(s+b)var)) = ln(1 + s b / (b^2 + (s+b) var))
-        first = (s_ok + b_ok) * np.log1p(s_ok * b_ok / (b_ok**2 + (s_ok + b_ok) * var))
-        second = b_ok**2 / var * np.log1p(var * s_ok / (b_ok * (b_ok + var)))
-        q = first - second
+    else:
+        var = np.broadcast_to(np.asarray(sigma_b, dtype=np.float64) ** 2, b_ok.shape)
+    plain = (s_ok + b_ok) * np.log1p(s_ok / b_ok) - s_ok
+    with_var = var > 0
+    var_ok = np.where(with_var, var, 1.0)
+    # ln((s+b)(b+var) / (b^2+(s+b)var)) = ln(1 + s b / (b^2 + (s+b) var))
+    first = (s_ok + b_ok) * np.log1p(s_ok * b_ok / (b_ok**2 + (s_ok + b_ok) * var_ok))
+    second = b_ok**2 / var_ok * np.log1p(var_ok * s_ok / (b_ok * (b_ok + var_ok)))
+    q = np.where(with_var, first - second, plain)
     return np.where(valid, np.sqrt(2.0 * np.clip(q, 0.0, None)), 0.0)
 
 
@@ -156,6 +160,7 @@ def significance_scan(
     pos_label=None,
     method="asimov",
     background_uncertainty=0.0,
+    min_background_events=0,
 ):
     """Expected significance of a cut on the classifier score, at every threshold.
 
@@ -166,10 +171,10 @@ def significance_scan(
 
     - ``method="asimov"``: the median discovery significance of the Asimov
       data set, ``Z = sqrt(2((s+b) ln(1+s/b) - s))`` (Cowan, Cranmer, Gross
-      and Vitells, Eur. Phys. J. C 71 (2011) 1554, arXiv:1007.1727). With a
-      relative background uncertainty, ``sigma_b = background_uncertainty *
-      b``, its profile-likelihood form (G. Cowan, "Discovery sensitivity for a
-      counting experiment with background uncertainty", 2012)::
+      and Vitells, Eur. Phys. J. C 71 (2011) 1554, arXiv:1007.1727). With an
+      uncertainty ``sigma_b`` on the background yield, its profile-likelihood
+      form (G. Cowan, "Discovery sensitivity for a counting experiment with
+      background uncertainty", 2012)::
 
           Z = sqrt(2 [(s+b) ln((s+b)(b+sigma_b^2) / (b^2+(s+b) sigma_b^2))
                       - (b^2/sigma_b^2) ln(1 + sigma_b^2 s / (b (b+sigma_b^2)))])
@@ -179,6 +184,18 @@ def significance_scan(
     - ``method="s_sqrt_b"``: ``s / sqrt(b + sigma_b^2)``, the large-``b``
       approximation (``s / sqrt(b)`` without uncertainty), too optimistic
       when ``b`` is small.
+
+    ``sigma_b`` is ``background_uncertainty * b`` for a number (a relative
+    systematic uncertainty), or, with ``background_uncertainty="mc"``, the
+    Monte Carlo statistical uncertainty of the background yield,
+    ``sigma_b = sqrt(sum of w^2)`` over the background events above the cut:
+    a yield that rests on a few heavily weighted simulated events is then
+    known to be uncertain, and the significance says so.
+
+    The tightest cuts keep only a handful of simulated background events, and
+    a yield from one event is no estimate: ``min_background_events`` sets the
+    significance of a cut with fewer raw (unweighted) background events above
+    it to 0, so that such a cut is never the best one.
 
     The best working point is ``scan.loc[scan.significance.idxmax()]``.
 
@@ -196,18 +213,32 @@ def significance_scan(
         {-1, 1}.
     method : {"asimov", "s_sqrt_b"}, default="asimov"
         The significance formula.
-    background_uncertainty : float, default=0.0
-        Relative uncertainty on the background yield (0.1 for 10 %).
+    background_uncertainty : float or "mc", default=0.0
+        Relative uncertainty on the background yield (0.1 for 10 %), or
+        ``"mc"`` for the Monte Carlo statistical uncertainty
+        ``sqrt(sum of w^2)`` of the background events above each cut.
+    min_background_events : int, default=0
+        Fewest raw (unweighted) background events above a cut for its
+        significance to count; cuts with fewer get 0. ``physml-sklearn
+        train`` and :func:`physml_sklearn.report.write_report` use 10.
 
     Returns
     -------
     scan : pandas.DataFrame
         One row per distinct score value, in increasing order of threshold,
-        with the columns ``threshold``, ``signal``, ``background`` (weighted
-        yields with ``y_score >= threshold``) and ``significance``. Where
-        ``s <= 0`` or ``b <= 0`` (no signal, or the background simulation has
-        run out) the significance is undefined and set to 0, so such a cut is
-        never the best one.
+        with the columns
+
+        - ``threshold``;
+        - ``signal``, ``background``: weighted yields with ``y_score >=
+          threshold``;
+        - ``background_error``: the Monte Carlo statistical uncertainty of
+          ``background``, ``sqrt(sum of w^2)`` over its events;
+        - ``n_signal``, ``n_background``: the raw numbers of events above
+          the cut;
+        - ``significance``: set to 0 where ``s <= 0`` or ``b <= 0`` (no
+          signal, or the background simulation has run out) or where
+          ``n_background < min_background_events``, so such a cut is never
+          the best one.
 
     See Also
     --------
@@ -238,10 +269,23 @@ def significance_scan(
     ...                               background_uncertainty=0.1)
     >>> bool((with_syst.significance <= scan.significance + 1e-12).all())
     True
+
+    A working point that rests on at least 10 simulated background events,
+    with their Monte Carlo uncertainty in Z:
+
+    >>> safe = significance_scan(y, score, sample_weight=weight,
+    ...                          background_uncertainty="mc",
+    ...                          min_background_events=10)
+    >>> best = safe.loc[safe.significance.idxmax()]
+    >>> int(best.n_background) >= 10
+    True
+    >>> bool(np.isclose(best.background_error, 0.1 * np.sqrt(best.n_background)))
+    True
     """
     if method not in _METHODS:
         raise ValueError(f"method={method!r} is not one of {list(_METHODS)}.")
-    if (
+    mc = isinstance(background_uncertainty, str) and background_uncertainty == "mc"
+    if not mc and (
         not isinstance(background_uncertainty, Real)
         or isinstance(background_uncertainty, bool)
         or not np.isfinite(background_uncertainty)
@@ -249,22 +293,50 @@ def significance_scan(
     ):
         raise ValueError(
             "background_uncertainty must be a finite number >= 0, the relative "
-            f"uncertainty on the background (0.1 for 10 %); got {background_uncertainty!r}."
+            "uncertainty on the background (0.1 for 10 %), or 'mc' for the Monte "
+            f"Carlo statistical uncertainty; got {background_uncertainty!r}."
+        )
+    if (
+        not isinstance(min_background_events, Integral)
+        or isinstance(min_background_events, bool)
+        or min_background_events < 0
+    ):
+        raise ValueError(
+            "min_background_events must be an integer >= 0, the fewest simulated "
+            f"background events a cut may keep; got {min_background_events!r}."
         )
     is_signal, y_score, weight, _ = _check_binary(y_true, y_score, sample_weight, pos_label)
+    n_background_total = int((~is_signal).sum())
+    if n_background_total < min_background_events:
+        raise ValueError(
+            f"min_background_events={min_background_events} but there are only "
+            f"{n_background_total} background events in all, so no cut qualifies; "
+            "lower min_background_events or simulate more background."
+        )
     order = np.argsort(-y_score, kind="stable")
     score = y_score[order]
-    s_cum = np.cumsum(np.where(is_signal[order], weight[order], 0.0))
-    b_cum = np.cumsum(np.where(is_signal[order], 0.0, weight[order]))
+    signal_sorted = is_signal[order]
+    w = weight[order]
+    s_cum = np.cumsum(np.where(signal_sorted, w, 0.0))
+    b_cum = np.cumsum(np.where(signal_sorted, 0.0, w))
+    b2_cum = np.cumsum(np.where(signal_sorted, 0.0, w * w))
+    ns_cum = np.cumsum(signal_sorted)
+    nb_cum = np.cumsum(~signal_sorted)
     # the last event of each run of equal scores: the yields at that threshold
     last = np.r_[np.flatnonzero(np.diff(score) != 0), score.size - 1][::-1]
     s, b, threshold = s_cum[last], b_cum[last], score[last]
+    error = np.sqrt(b2_cum[last])
+    n_signal, n_background = ns_cum[last], nb_cum[last]
+    sigma_b = error if mc else float(background_uncertainty) * np.abs(b)
     if method == "asimov":
-        z = asimov_significance(s, b, float(background_uncertainty))
+        z = asimov_significance(s, b, sigma_b=sigma_b)
     else:
-        denominator = b + (background_uncertainty * b) ** 2
+        denominator = b + sigma_b**2
         valid = (s > 0) & (b > 0)
         z = np.where(valid, s / np.sqrt(np.where(valid, denominator, 1.0)), 0.0)
-    return pd.DataFrame(
-        {"threshold": threshold, "signal": s, "background": b, "significance": z}
-    )
+    z = np.where(n_background >= min_background_events, z, 0.0)
+    return pd.DataFrame({
+        "threshold": threshold, "signal": s, "background": b,
+        "background_error": error, "n_signal": n_signal.astype(np.int64),
+        "n_background": n_background.astype(np.int64), "significance": z,
+    })

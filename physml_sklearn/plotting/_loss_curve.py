@@ -7,6 +7,8 @@ import numpy as np
 from sklearn.utils._optional_dependencies import check_matplotlib_support
 from sklearn.utils.validation import check_is_fitted
 
+from ._legend import legend_below
+
 __all__ = ["LossCurveDisplay"]
 
 
@@ -163,7 +165,7 @@ class LossCurveDisplay:
         if train.size == 0:
             raise ValueError("loss_curve is empty: the model has not trained any epoch.")
         if ax is None:
-            fig, ax = plt.subplots()
+            fig, ax = plt.subplots(layout="constrained")  # room for the legend below
         else:
             fig = ax.figure
 
@@ -202,7 +204,7 @@ class LossCurveDisplay:
         title = name if name is not None else self.estimator_name
         if title:
             ax.set_title(title)
-        ax.legend()
+        legend_below(ax)  # the best-epoch line often runs where 'best' would put it
         self.ax_ = ax
         self.figure_ = fig
         return self

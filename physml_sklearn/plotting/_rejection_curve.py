@@ -109,7 +109,8 @@ class RejectionCurveDisplay:
         ax.grid(True, which="both", alpha=0.3)
         if any(line.get_label() and not line.get_label().startswith("_")
                for line in ax.get_lines()):
-            ax.legend()
+            # the curve falls from the top left: the top right is free of it
+            ax.legend(loc="upper right")
         self.ax_ = ax
         self.figure_ = fig
         return self

@@ -11,6 +11,7 @@ from sklearn.utils._optional_dependencies import check_matplotlib_support
 from sklearn.utils.multiclass import unique_labels
 
 from ..metrics import overtraining_test
+from ._legend import legend_below
 
 __all__ = ["ScoreDistributionDisplay"]
 
@@ -247,14 +248,15 @@ class ScoreDistributionDisplay:
                 drawn = np.concatenate([hist_test[k].ravel(), hist_train[k].ravel()])
                 if np.any(drawn > 0):
                     # down to half the smallest filled bin (empty bins fall
-                    # off), up to a decade and a half above the peak for the legend
-                    panel.set_ylim(0.5 * drawn[drawn > 0].min(), 30 * drawn.max())
+                    # off), up to three times the peak (the legend sits below the axes)
+                    panel.set_ylim(0.5 * drawn[drawn > 0].min(), 3 * drawn.max())
             handles = [
                 artist
                 for c in range(n_classes)
                 for artist in (self.test_hists_[k, c], self.train_errorbars_[k, c])
             ]
-            panel.legend(handles=handles, fontsize="small")
+            # under the axes: the class peaks fill the corners "best" would pick
+            legend_below(panel, handles, [h.get_label() for h in handles])
             if title:
                 panel.set_title(title if n_outputs == 1 else f"{title}: {self.output_names[k]}")
 

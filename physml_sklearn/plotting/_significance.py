@@ -7,6 +7,7 @@ import numpy as np
 from sklearn.utils._optional_dependencies import check_matplotlib_support
 
 from ..metrics import significance_scan
+from ._legend import format_cut, legend_below
 from ._working_point import signal_score
 
 __all__ = ["SignificanceDisplay"]
@@ -24,6 +25,10 @@ class SignificanceDisplay:
     significance) marked with a star and a vertical line. With physics
     weights the yields are the expected numbers of events, and the scan
     shows how far the cut can be tightened before the signal runs out.
+    With ``min_background_events`` the cuts that keep fewer simulated
+    background events are shaded grey and left out of the curve and of the
+    choice of the best cut. The legend sits under the axes, where it covers
+    no curve.
 
     It is recommended to create a display with :meth:`from_estimator` or
     :meth:`from_predictions`. All parameters are stored as attributes.
@@ -40,10 +45,18 @@ class SignificanceDisplay:
         Background yield above each cut.
     method : {"asimov", "s_sqrt_b"}, default="asimov"
         The formula used, for the axis label.
-    background_uncertainty : float, default=0.0
-        The relative background uncertainty used, for the legend.
+    background_uncertainty : float or "mc", default=0.0
+        The background uncertainty used (relative, or ``"mc"`` for the Monte
+        Carlo statistical one), for the legend.
     estimator_name : str, default=None
         Name of the model, for the legend.
+    n_background : ndarray of shape (n_thresholds,), default=None
+        Raw number of background events above each cut (the
+        ``n_background`` column of the scan); needed to shade the cuts that
+        ``min_background_events`` excludes.
+    min_background_events : int, default=0
+        Fewest raw background events a cut may keep; cuts with fewer are
+        shaded and never the best one.
 
     Attributes
     ----------
@@ -57,6 +70,9 @@ class SignificanceDisplay:
         The star at the best cut.
     best_line_ : matplotlib.lines.Line2D
         The vertical line at the best cut.
+    excluded_span_ : matplotlib.patches.Rectangle or None
+        The grey band over the cuts with fewer than ``min_background_events``
+        background events (None when there is none).
     signal_line_, background_line_ : matplotlib.lines.Line2D
         The yields, on ``ax_yields_``.
     ax_ : matplotlib.axes.Axes
@@ -83,10 +99,18 @@ class SignificanceDisplay:
     (0.4, 3.484)
     >>> disp.best_marker_.get_xdata().tolist()
     [0.4]
+
+    Cuts resting on fewer than 3 simulated background events left out:
+
+    >>> disp = SignificanceDisplay.from_predictions(
+    ...     y, score, sample_weight=weight, min_background_events=3)
+    >>> float(disp.best_threshold_)
+    0.2
     """
 
     def __init__(self, *, threshold, significance, signal, background, method="asimov",
-                 background_uncertainty=0.0, estimator_name=None):
+                 background_uncertainty=0.0, estimator_name=None, n_background=None,
+                 min_background_events=0):
         self.threshold = threshold
         self.significance = significance
         self.signal = signal
@@ -94,6 +118,8 @@ class SignificanceDisplay:
         self.method = method
         self.background_uncertainty = background_uncertainty
         self.estimator_name = estimator_name
+        self.n_background = n_background
+        self.min_background_events = min_background_events
 
     def plot(self, ax=None, *, name=None, **kwargs):
         """Draw the scan.
@@ -127,30 +153,64 @@ class SignificanceDisplay:
             )
         if threshold.size == 0:
             raise ValueError("the scan is empty: there is no threshold to draw.")
+        allowed = np.ones(threshold.shape, dtype=bool)
+        if self.min_background_events:
+            if self.n_background is None:
+                raise ValueError(
+                    f"min_background_events={self.min_background_events} needs "
+                    "n_background, the raw background count above each cut (the "
+                    "n_background column of significance_scan)."
+                )
+            n_background = np.asarray(self.n_background)
+            if n_background.shape != threshold.shape:
+                raise ValueError(
+                    f"n_background has shape {n_background.shape}; it needs one count "
+                    f"per threshold, shape {threshold.shape}."
+                )
+            allowed = n_background >= self.min_background_events
+            if not allowed.any():
+                raise ValueError(
+                    f"no cut keeps min_background_events={self.min_background_events} "
+                    "background events; lower min_background_events."
+                )
         if ax is None:
-            fig, ax = plt.subplots()
+            fig, ax = plt.subplots(layout="constrained")  # room for the legend below
         else:
             fig = ax.figure
-        best = int(np.argmax(z))
+        best = int(np.argmax(np.where(allowed, z, -np.inf)))
         self.best_threshold_ = threshold[best]
         self.best_significance_ = z[best]
 
         label = name if name is not None else self.estimator_name
-        if self.background_uncertainty:
+        if isinstance(self.background_uncertainty, str):
+            extra = "MC stat. bkg. uncertainty"
+        elif self.background_uncertainty:
             extra = f"{100 * self.background_uncertainty:g} % bkg. uncertainty"
+        else:
+            extra = None
+        if extra:
             label = f"{label}, {extra}" if label else extra
-        (self.line_,) = ax.plot(threshold, z, **{"label": label, "color": "C0", **kwargs})
+        (self.line_,) = ax.plot(threshold, np.where(allowed, z, np.nan),
+                                **{"label": label, "color": "C0", **kwargs})
         color = self.line_.get_color()
         (self.best_marker_,) = ax.plot(
             [threshold[best]], [z[best]], marker="*", markersize=14, linestyle="none",
             color=color,
-            label=f"best cut: score $\\geq$ {threshold[best]:.3g}, Z = {z[best]:.2f}",
+            label=f"best cut: score $\\geq$ {format_cut(threshold[best])}, Z = {z[best]:.2f}",
         )
         self.best_line_ = ax.axvline(threshold[best], color=color, linestyle="--",
                                      linewidth=1)
+        self.excluded_span_ = None
+        if not allowed.all():
+            # the scan runs in increasing threshold: the excluded cuts are the tightest
+            first = int(np.flatnonzero(~allowed)[0])
+            self.excluded_span_ = ax.axvspan(
+                threshold[first], threshold[-1], color="0.85", zorder=0,
+                label=f"< {self.min_background_events} simulated background events",
+            )
         ax.set_xlabel("cut on the classifier output (keep score $\\geq$ cut)")
         ax.set_ylabel(_METHOD_LABELS.get(self.method, "significance"))
-        ax.set_ylim(bottom=0)
+        ax.set_ylim(0, 1.1 * max(float(np.nanmax(np.where(allowed, z, np.nan))), 1e-12))
 
         ax2 = ax.twinx()
         (self.signal_line_,) = ax2.plot(threshold, s, color="C2", linestyle=":",
@@ -162,8 +222,7 @@ class SignificanceDisplay:
         ax2.set_ylabel("expected events above the cut")
         handles = ax.get_legend_handles_labels()
         handles2 = ax2.get_legend_handles_labels()
-        ax.legend(handles[0] + handles2[0], handles[1] + handles2[1], loc="best",
-                  fontsize="small")
+        legend_below(ax, handles[0] + handles2[0], handles[1] + handles2[1])
         self.ax_ = ax
         self.ax_yields_ = ax2
         self.figure_ = fig
@@ -171,8 +230,8 @@ class SignificanceDisplay:
 
     @classmethod
     def from_estimator(cls, estimator, X, y, *, sample_weight=None, method="asimov",
-                       background_uncertainty=0.0, pos_label=None, name=None, ax=None,
-                       **kwargs):
+                       background_uncertainty=0.0, min_background_events=0, pos_label=None,
+                       name=None, ax=None, **kwargs):
         """Scan the cuts on the output of a fitted classifier.
 
         Parameters
@@ -189,8 +248,12 @@ class SignificanceDisplay:
             so that the yields are expected events; negative weights allowed.
         method : {"asimov", "s_sqrt_b"}, default="asimov"
             The significance formula.
-        background_uncertainty : float, default=0.0
-            Relative uncertainty on the background yield.
+        background_uncertainty : float or "mc", default=0.0
+            Relative uncertainty on the background yield, or ``"mc"`` for the
+            Monte Carlo statistical uncertainty ``sqrt(sum of w^2)``.
+        min_background_events : int, default=0
+            Fewest raw background events a cut may keep to be the best one;
+            the cuts with fewer are shaded (10 is a common floor).
         pos_label : int, float, bool or str, default=None
             The signal class: ``classes_[1]`` for a binary classifier when
             None; required for a multiclassifier.
@@ -210,13 +273,14 @@ class SignificanceDisplay:
         name = type(estimator).__name__ if name is None else name
         return cls.from_predictions(
             is_signal, score, sample_weight=sample_weight, method=method,
-            background_uncertainty=background_uncertainty, name=name, ax=ax, **kwargs,
+            background_uncertainty=background_uncertainty,
+            min_background_events=min_background_events, name=name, ax=ax, **kwargs,
         )
 
     @classmethod
     def from_predictions(cls, y_true, y_score, *, sample_weight=None, method="asimov",
-                         background_uncertainty=0.0, pos_label=None, name=None, ax=None,
-                         **kwargs):
+                         background_uncertainty=0.0, min_background_events=0,
+                         pos_label=None, name=None, ax=None, **kwargs):
         """Scan the cuts on given scores.
 
         Parameters
@@ -229,8 +293,12 @@ class SignificanceDisplay:
             Event weights; negative weights allowed.
         method : {"asimov", "s_sqrt_b"}, default="asimov"
             The significance formula.
-        background_uncertainty : float, default=0.0
-            Relative uncertainty on the background yield.
+        background_uncertainty : float or "mc", default=0.0
+            Relative uncertainty on the background yield, or ``"mc"`` for the
+            Monte Carlo statistical uncertainty ``sqrt(sum of w^2)``.
+        min_background_events : int, default=0
+            Fewest raw background events a cut may keep to be the best one;
+            the cuts with fewer are shaded (10 is a common floor).
         pos_label : int, float, bool or str, default=None
             The signal label; None takes 1 for labels {0, 1} or {-1, 1}.
         name : str, default=None
@@ -248,6 +316,7 @@ class SignificanceDisplay:
         scan = significance_scan(
             y_true, y_score, sample_weight=sample_weight, pos_label=pos_label,
             method=method, background_uncertainty=background_uncertainty,
+            min_background_events=min_background_events,
         )
         display = cls(
             threshold=scan.threshold.to_numpy(),
@@ -257,5 +326,7 @@ class SignificanceDisplay:
             method=method,
             background_uncertainty=background_uncertainty,
             estimator_name=name,
+            n_background=scan.n_background.to_numpy(),
+            min_background_events=min_background_events,
         )
         return display.plot(ax=ax, **kwargs)

@@ -1,4 +1,4 @@
-"""The HTML report of ``physml-sklearn train``: one self-contained page.
+"""The page of the report: sections, figures as data URIs, the template.
 
 Figures are embedded as base64 PNG images and the style sheet is inline, so
 the page opens anywhere without a network or the files beside it.
