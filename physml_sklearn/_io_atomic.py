@@ -51,10 +51,21 @@ def _naming_path(error, path):
     detail = " ".join(str(error).split()) or type(error).__name__
     if str(path) in detail:
         return error
-    named = OSError(f"cannot write {path}: {detail}")
-    named.errno = error.errno
-    named.filename = str(path)
-    return named
+    if error.errno is not None:
+        detail = detail.removeprefix(f"[Errno {error.errno}] ")
+        return OSError(error.errno, f"cannot write {path}: {detail}")
+    return OSError(f"cannot write {path}: {detail}")
+
+
+def _in_final_folder(error, temporary, path):
+    """The same ``OSError`` with the temporary folder's name replaced by the final one."""
+    text = " ".join(str(error).split())
+    if str(temporary) not in text:
+        return error
+    text = text.replace(str(temporary), str(path))
+    if error.errno is not None:
+        return OSError(error.errno, text.removeprefix(f"[Errno {error.errno}] "))
+    return OSError(text)
 
 
 def _remove(path):
@@ -258,7 +269,10 @@ def atomic_folder(path, *, replace=False):
     except OSError as error:
         raise _naming_path(error, path) from error
     try:
-        yield temporary  # errors of the block name their own files
+        try:
+            yield temporary
+        except OSError as error:  # name the file where the user will look for it
+            raise _in_final_folder(error, temporary, path) from error
         try:
             os.chmod(temporary, 0o777 & ~_umask())  # mkdtemp made it private
             _fsync_folder(temporary)
