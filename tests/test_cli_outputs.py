@@ -281,6 +281,16 @@ def test_apply_on_a_real_full_disk(run, tmp_path, capsys):
         assert list(disk.iterdir()) == []
 
 
+def test_train_on_a_real_full_disk(run, tmp_path, capsys):
+    """The model files do not fit in 400 kB: the error names one, no folder is left."""
+    with small_tmpfs(tmp_path / "disk") as disk:
+        code = main(train_argv(run["sources"], disk / "run"))
+        err = capsys.readouterr().err
+        assert code == 1
+        assert "No space left on device" in err and str(disk / "run") in err, err
+        assert list(disk.iterdir()) == []
+
+
 def test_two_apply_runs_to_one_output(run, tmp_path):
     """Both succeed; the file is one of the two complete tables."""
     frame = run["frame"]
