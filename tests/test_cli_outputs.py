@@ -318,12 +318,15 @@ def test_apply_keeps_the_input_column_order(run, tmp_path):
     first, second = tmp_path / "a.csv", tmp_path / "b.parquet"
     order = list(frame.columns[::-1])
     frame[order].to_csv(first, index=False)
-    frame.sample(frac=1.0, axis=1, random_state=0).to_parquet(second, index=False)
+    shuffled = frame.sample(frac=1.0, axis=1, random_state=0)
+    shuffled.insert(2, "run_number", 7)  # a column only the second file has
+    shuffled.to_parquet(second, index=False)
     out = tmp_path / "scored.parquet"
     assert main(["apply", str(run["out"] / "model.physml"), str(first), str(second),
                  "--out", str(out), "--quiet"]) == 0
     table = pd.read_parquet(out)
-    assert list(table.columns) == order + ["score"]
+    assert list(table.columns) == order + ["run_number", "score"]
+    assert table["run_number"].isna().sum() == 40
     np.testing.assert_array_equal(table["event_number"][40:],
                                   frame["event_number"].to_numpy())
 
