@@ -10,10 +10,13 @@ Targets (issue: the TMVA Factory as one command):
   the baseline is a bare ``python -c pass`` in the same run;
 - ``train`` on two Parquet files of 50,000 events each, 2 folds, default
   settings: under 5 minutes on 2 cores, peak memory under 2 GB;
-- ``apply`` on 1,000,000 events: at least 300,000 events/s end to end (read,
-  score, write), for the model of the ``train`` run (random folds: the fold
-  models averaged) and for one trained with ``--fold-column`` (one model per
-  event).
+- ``apply`` on 1,000,000 events: at least 300,000 events/s end to end
+  (interpreter start, imports, model load, read, score, write), for the model
+  of the ``train`` run (random folds: the fold models averaged) and for one
+  trained with ``--fold-column`` (one model per event);
+- the fixed cost of ``apply``: the seconds to start Python and import what
+  loading a model needs, against a bare ``python -c pass``, and which heavy
+  modules that pulls in (``python -X importtime`` gives the detail).
 
 Every figure comes from the command run as a user runs it, in a subprocess
 (``python -m physml_sklearn``); peak memory is the largest resident set of a
@@ -54,6 +57,25 @@ def _time(argv):
     subprocess.run(argv, capture_output=True, check=True,
                    env=dict(os.environ, PYTHONPATH=str(ROOT)))
     return time.perf_counter() - start
+
+
+HEAVY = ("torch", "torch._dynamo", "sklearn", "pandas", "pyarrow", "skops", "skorch",
+         "scipy", "matplotlib", "onnx", "skl2onnx")
+
+
+def import_cost():
+    """Seconds to import the apply path and load a model's code; heavy modules it loads."""
+    code = ("import sys, physml_sklearn._cli.apply, physml_sklearn.persistence\n"
+            f"print(' '.join(m for m in {HEAVY!r} if m in sys.modules))")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    best, modules = float("inf"), ""
+    for _ in range(3):
+        start = time.perf_counter()
+        result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                                text=True, check=True)
+        best = min(best, time.perf_counter() - start)
+        modules = result.stdout.strip()
+    return best, modules
 
 
 def write_sources(folder, n_per_class, random_state):
@@ -98,13 +120,17 @@ def main():
                        for _ in range(5))
             print(f"physml-sklearn {' '.join(argv)}: best of 5 {best:.3f} s "
                   f"(bare python -c pass: {bare:.3f} s; target < 1 s)")
+        seconds, modules = import_cost()
+        print(f"apply's imports (the command module and physml_sklearn.persistence): best "
+              f"of 3 {seconds:.2f} s = {seconds / bare:.0f} x a bare interpreter; heavy "
+              f"modules loaded: {modules or 'none'}")
 
         # train: 2 x n_train events, 2 folds, default settings
         signal, background = write_sources(folder, n_train, random_state=0)
         out = folder / "train"
         elapsed, peak, result = command(
             "train", "--signal", signal, "--background", background, "--weight", "weight",
-            "--out", out, *extra,
+            "--out", out, "--overwrite", *extra,
         )
         print(f"train, 2 x {n_train:,} events, 2 folds, defaults: {elapsed:.0f} s "
               f"({result.cpu:.0f} s of CPU time), peak memory {peak:.0f} MB "
@@ -113,7 +139,7 @@ def main():
         out_fold = folder / "train_fold"
         command("train", "--signal", signal, "--background", background, "--weight",
                 "weight", "--fold-column", "event_number", "--out", out_fold,
-                "--max-epochs", "3")
+                "--max-epochs", "3", "--overwrite")
 
         # apply: n_apply events in one Parquet file
         import pandas as pd

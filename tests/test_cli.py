@@ -242,7 +242,8 @@ def test_every_option_has_help_and_default(capsys):
         main(["train", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     for option in ("--features", "--weight", "--selection", "--folds", "--fold-column",
-                   "--out", "--max-epochs", "--random-state", "--quiet"):
+                   "--out", "--max-epochs", "--random-state", "--quiet", "--overwrite",
+                   "--units"):
         assert option in text
     for default in ("(default: 2)", "(default: physml_train)", "(default: 100)",
                     "(default: 0)", "(default: every event weighs 1)",

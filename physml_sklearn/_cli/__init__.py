@@ -12,7 +12,9 @@ non-zero exit code, never as a traceback.
 # SPDX-License-Identifier: BSD-3-Clause
 
 import argparse
+import difflib
 import os
+import signal
 import sys
 import textwrap
 
@@ -24,6 +26,8 @@ PROG = "physml-sklearn"
 EXIT_INPUT_ERROR = 1
 #: exit code of a command line that does not parse
 EXIT_USAGE = 2
+#: exit codes of a command stopped by a signal: 128 + its number, as a shell reports it
+EXIT_SIGNAL = {"SIGINT": 130, "SIGTERM": 143}
 
 
 def _wrap(text):
@@ -50,8 +54,36 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
         return text
 
 
+class Stopped(BaseException):
+    """Raised in the main thread by SIGINT or SIGTERM.
+
+    Not a ``KeyboardInterrupt``, which libraries may catch to end a loop
+    early, and not an ``Exception``: it goes through every ``except Exception``
+    up to :func:`main`, running the ``finally`` clauses that remove the
+    temporary files on the way.
+    """
+
+    def __init__(self, name):
+        super().__init__(name)
+        self.name = name
+
+
+def _stop(signum, frame):
+    name = signal.Signals(signum).name
+    for other in EXIT_SIGNAL:  # the clean-up that follows is not interrupted in turn
+        signal.signal(getattr(signal, other), signal.SIG_IGN)
+    raise Stopped(name)
+
+
 class _Parser(argparse.ArgumentParser):
-    """An argument parser whose usage errors are one line on stderr."""
+    """An argument parser whose usage errors are one line on stderr.
+
+    Abbreviated options are refused (``--fold-colum`` is not ``--fold-column``).
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
@@ -125,7 +157,15 @@ def _add_train(sub):
                        "event_number %% K, and 'apply' scores every event with the model "
                        "that did not train on its fold (default: random stratified folds)")
     train.add_argument("--out", default="physml_train", metavar="DIR",
-                       help="output folder, created if needed")
+                       help="output folder, created if needed; the run is written to a "
+                       "temporary folder beside it and renamed into place when complete")
+    train.add_argument("--overwrite", action="store_true",
+                       help="replace the run already in --out, once the new run is "
+                       "complete (default: refuse to write into a folder that holds a run)")
+    train.add_argument("--units", metavar="COL=UNIT,...",
+                       help="units of the inputs for the report's axes, e.g. "
+                       "'met=GeV,lep1_eta=' (default: the units in the ROOT branch "
+                       "titles, if any)")
     train.add_argument("--max-epochs", type=int, default=100, dest="max_epochs",
                        metavar="N",
                        help="upper bound on the training epochs of each fold (early "
@@ -156,7 +196,12 @@ def _add_apply(sub):
     apply.add_argument("model", metavar="MODEL", help="model file (model.physml)")
     apply.add_argument("sources", nargs="+", metavar="SRC", help=_SOURCES)
     apply.add_argument("--out", required=True, metavar="FILE",
-                       help="output file, .parquet or .csv (required)")
+                       help="output file, .parquet or .csv (required); written to a "
+                       "temporary file beside it and renamed into place when complete")
+    apply.add_argument("--trust", action="append", metavar="MODULE:NAME",
+                       help="a type or function of the model file to load although it "
+                       "is not on the allowlist of physml_sklearn.load, e.g. "
+                       "'numpy:log10' (repeatable; default: only the allowlist)")
     apply.add_argument("--quiet", action="store_true",
                        help="print nothing but errors (default: one line per step)")
 
@@ -176,7 +221,32 @@ def _parser():
     _add_demo(sub)
     _add_train(sub)
     _add_apply(sub)
+    parser.commands = sub.choices
     return parser
+
+
+def _refuse_unknown_options(parser, argv):
+    """Stop at the first option its (sub-)command does not know, naming the closest one.
+
+    argparse would report it only after the other checks, as "unrecognized
+    arguments", without a hint.
+    """
+    current = parser
+    for token in argv:
+        if token == "--":
+            return
+        if current is parser and token in parser.commands:
+            current = parser.commands[token]
+            continue
+        if not token.startswith("--"):
+            continue
+        name = token.split("=", 1)[0]
+        if name in current._option_string_actions:
+            continue
+        known = sorted(o for o in current._option_string_actions if o.startswith("--"))
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        current.error(f"unknown option {name!r}"
+                      + (f"; did you mean {close[0]!r}?" if close else ""))
 
 
 def _one_line(error):
@@ -198,24 +268,36 @@ def main(argv=None):
     -------
     code : int
         The exit code: 0 on success, 1 for an error in the input (files,
-        columns, options), 2 for a command line that does not parse.
+        columns, options), 2 for a command line that does not parse, 130
+        after SIGINT (Ctrl-C) and 143 after SIGTERM.
     """
+    argv = list(sys.argv[1:] if argv is None else argv)
     parser = _parser()
+    _refuse_unknown_options(parser, argv)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 0
-    if args.command == "demo":
-        from .demo import run
-    elif args.command == "train":
-        from .train import run
-    else:
-        from .apply import run
+    args.argv = [PROG, *argv]
+    previous = {}
     try:
+        for name in EXIT_SIGNAL:  # Ctrl-C and kill end the command, whatever runs
+            previous[name] = signal.signal(getattr(signal, name), _stop)
+    except ValueError:  # not the main thread: leave the signals alone
+        pass
+    try:
+        if args.command == "demo":
+            from .demo import run
+        elif args.command == "train":
+            from .train import run
+        else:
+            from .apply import run
         return run(args)
-    except KeyboardInterrupt:
-        print(f"{PROG} {args.command}: interrupted", file=sys.stderr)
-        return 130
+    except (Stopped, KeyboardInterrupt) as stop:
+        name = stop.name if isinstance(stop, Stopped) else "SIGINT"
+        left = "" if args.command == "demo" else "; no partial output is left"
+        print(f"{PROG} {args.command}: stopped by {name}{left}", file=sys.stderr)
+        return EXIT_SIGNAL[name]
     except Exception as error:  # one line for the user; the traceback on request
         if os.environ.get("PHYSML_SKLEARN_TRACEBACK"):
             raise
@@ -223,3 +305,6 @@ def main(argv=None):
         kind = "" if isinstance(error, expected) else f"{type(error).__name__}: "
         print(f"{PROG} {args.command}: error: {kind}{_one_line(error)}", file=sys.stderr)
         return EXIT_INPUT_ERROR
+    finally:
+        for name, handler in previous.items():
+            signal.signal(getattr(signal, name), handler)

@@ -6,6 +6,7 @@
 import difflib
 from pathlib import Path
 
+from .._io_atomic import atomic_path
 from . import CommandError
 
 _TABLE_SUFFIXES = {".parquet", ".pq", ".csv", ".h5", ".hdf5", ".hdf"}
@@ -74,16 +75,23 @@ def read_table(source):
 
 
 def write_table(frame, path, option):
-    """Write a DataFrame as Parquet or CSV, chosen by the suffix of ``path``."""
+    """Write a DataFrame as Parquet or CSV, chosen by the suffix of ``path``, atomically."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".parquet", ".pq", ".csv"):
         raise CommandError(
             f"{option}: cannot write {str(path)!r}: the output must end in .parquet or .csv"
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".csv":
-        frame.to_csv(path, index=False)
-    else:
-        frame.to_parquet(path, index=False)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise CommandError(f"{option}: cannot make the folder of {str(path)!r}: "
+                           f"{' '.join(str(error).split())}") from error
+    # a temporary file beside it, renamed over it when complete: a reader, or another
+    # run writing the same file, never sees a half-written table
+    with atomic_path(path) as temporary:
+        if suffix == ".csv":
+            frame.to_csv(temporary, index=False)
+        else:
+            frame.to_parquet(temporary, index=False)
     return path

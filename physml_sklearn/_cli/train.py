@@ -9,15 +9,64 @@ out-of-fold scores -> metrics and plots -> ``report.html``, ``model.physml``,
 # Authors: The physml_sklearn developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+import json
 import os
+import platform
+import time
 from pathlib import Path
 
+from .._io_atomic import atomic_folder, atomic_path, write_text
 from . import CommandError
-from ._io import check_sources, close_matches, common_numeric_columns
+from ._io import check_sources, close_matches, common_numeric_columns, split_source
+from ._labels import BACKGROUND, SIGNAL
 from ._progress import EpochProgress, Progress
 
-SIGNAL, BACKGROUND = "signal", "background"
 N_STEPS = 6
+#: what ``train`` writes into --out; a folder of these names only holds a run
+RUN_FILES = ("report.html", "model.physml", "model.onnx", "scores.parquet", "run.json")
+#: an input whose own weighted ROC AUC is beyond these bounds separates the classes alone
+LEAKAGE_AUC = (0.01, 0.99)
+
+
+def _check_out(args):
+    """--out is new, empty, or (with --overwrite) a previous run and nothing else."""
+    out = Path(args.out)
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise CommandError(f"--out {out}: a file is there; the output is a folder, "
+                           "name a new one")
+    entries = sorted(p.name for p in out.iterdir())
+    if not entries:
+        return
+    foreign = [name for name in entries if name not in RUN_FILES]
+    if foreign:
+        raise CommandError(
+            f"--out {out}: the folder holds files that 'physml-sklearn train' did not "
+            f"write ({', '.join(repr(n) for n in foreign[:3])}); name a new or empty "
+            "folder"
+        )
+    if not args.overwrite:
+        raise CommandError(
+            f"--out {out} holds a previous run; add --overwrite to replace it once the "
+            "new run is complete, or name another folder"
+        )
+
+
+def _parse_units(text):
+    """``"met=GeV,lep1_eta="`` -> ``{"met": "GeV", "lep1_eta": ""}``."""
+    units = {}
+    for item in (text or "").split(","):
+        if not item.strip():
+            continue
+        column, sep, unit = item.partition("=")
+        if not sep or not column.strip():
+            raise CommandError(
+                f"--units: {item.strip()!r} is not COLUMN=UNIT; write e.g. "
+                "--units 'met=GeV,lep1_pt=GeV,lep1_eta='"
+            )
+        units[column.strip()] = unit.strip()
+    return units
 
 
 def _check_options(args):
@@ -25,6 +74,7 @@ def _check_options(args):
         raise CommandError(f"--folds must be at least 2, got {args.folds}")
     if args.max_epochs < 1:
         raise CommandError(f"--max-epochs must be at least 1, got {args.max_epochs}")
+    _parse_units(args.units)
     if args.features is not None:
         for option, column in (("--weight", args.weight), ("--fold-column", args.fold_column)):
             if column is not None and column in args.features:
@@ -34,10 +84,16 @@ def _check_options(args):
                 )
     check_sources(args.signal, "--signal")
     check_sources(args.background, "--background")
+    _check_out(args)
 
 
 def load_events(args):
-    """Read the sources; returns (X with the fold column, labels, weights, sources, features)."""
+    """Read the sources.
+
+    Returns (X with the fold column, labels, weights, sources, features,
+    units): ``units`` maps a feature to its unit, from the ROOT branch titles
+    and then ``--units``.
+    """
     import numpy as np
 
     from ..datasets import load_ntuples
@@ -101,7 +157,143 @@ def load_events(args):
                 f"--fold-column {args.fold_column!r} must hold integer event numbers; "
                 "it has non-integer values"
             )
-    return X, labels.astype(str), weight, source, features
+    units = {c: u for c, u in (getattr(data, "feature_units", None) or {}).items()
+             if c in features}
+    for column, unit in _parse_units(args.units).items():
+        if column not in features:
+            raise CommandError(f"--units: {column!r} is not an input"
+                               f"{close_matches(column, features)}")
+        units[column] = unit
+    return X, labels.astype(str), weight, source, features, units
+
+
+def weighted_auc(y, x, weight):
+    """ROC AUC of one variable as the score: P(x_signal > x_background), ties count half.
+
+    ``y`` is True for signal. Weights may be negative (NLO events); each
+    class's total must be positive.
+    """
+    import numpy as np
+
+    values, index = np.unique(x, return_inverse=True)
+    signal = np.bincount(index, weights=np.where(y, weight, 0.0), minlength=len(values))
+    background = np.bincount(index, weights=np.where(y, 0.0, weight),
+                             minlength=len(values))
+    below = np.cumsum(background) - background  # background weight below each value
+    total = signal.sum() * background.sum()
+    return float(np.sum(signal * (below + 0.5 * background)) / total)
+
+
+def check_leakage(X, y, weight, features, named):
+    """Stop when an input alone separates the classes, unless --features named it.
+
+    Such an input is a label leaked into the data (a forgotten --weight
+    column whose value differs per process, a truth flag): the classifier
+    learns it and every number of the report is meaningless.
+    """
+    import numpy as np
+
+    is_signal = np.asarray(y) == SIGNAL
+    low, high = LEAKAGE_AUC
+    for column in features:
+        if column in named:
+            continue
+        auc = weighted_auc(is_signal, X[column].to_numpy(dtype=float), weight)
+        if not low <= auc <= high:
+            raise CommandError(
+                f"input {column!r} alone separates signal from background (its own "
+                f"weighted ROC AUC is {auc:.4f}): a label or a weight leaked into the "
+                f"inputs? Name it with --weight if it is the event weight, leave it out "
+                f"by listing the inputs with --features, or list it in --features to "
+                "use it anyway"
+            )
+
+
+def training_weights(y, weight):
+    """Event weights with the classes balanced, for the training only.
+
+    Each class's weights are scaled so that both classes sum to the number
+    of signal events (TMVA's default ``NormMode=EqualNumEvents``); within a
+    class the physics weights keep their ratios and signs. A class is
+    normalised by the sum of its weights, negative ones included.
+    """
+    import numpy as np
+
+    is_signal = np.asarray(y) == SIGNAL
+    target = float(is_signal.sum())
+    balanced = np.asarray(weight, dtype=float).copy()
+    for rows in (is_signal, ~is_signal):
+        balanced[rows] *= target / balanced[rows].sum()
+    return balanced
+
+
+def input_files(args):
+    """Each input file once: its source, class, size and SHA-256."""
+    import hashlib
+
+    files = []
+    for label, sources in ((SIGNAL, args.signal), (BACKGROUND, args.background)):
+        for source in sources:
+            path = Path(split_source(source)[0])
+            digest = hashlib.sha256()
+            with open(path, "rb") as file:
+                for block in iter(lambda: file.read(1 << 20), b""):
+                    digest.update(block)
+            files.append({"source": source, "class": label, "path": str(path.resolve()),
+                          "bytes": path.stat().st_size, "sha256": digest.hexdigest()})
+    return files
+
+
+def _versions():
+    from importlib import metadata
+
+    from .. import __version__
+
+    versions = {"physml-sklearn": __version__, "python": platform.python_version()}
+    for name in ("numpy", "pandas", "scikit-learn", "scipy", "torch", "skorch", "pyarrow",
+                 "matplotlib", "uproot", "onnx", "skl2onnx"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return versions
+
+
+def run_record(args, *, inputs, features, units, y, weight, summary, files):
+    """The content of run.json: what ran, on what, and what it found."""
+    import numpy as np
+
+    best = {key: value for key, value in summary.items() if key != "roc_auc"}
+    is_signal = y == SIGNAL
+    notes = dict(files)
+    onnx = notes.get("model.onnx", "")
+    return {
+        "status": "complete",
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "command": list(getattr(args, "argv", None) or ["physml-sklearn", "train",
+                                                        *_argv(args)]),
+        "versions": _versions(),
+        "inputs": inputs,
+        "events": {SIGNAL: int(is_signal.sum()), BACKGROUND: int((~is_signal).sum())},
+        "weighted_yields": {SIGNAL: float(np.sum(weight[is_signal])),
+                            BACKGROUND: float(np.sum(weight[~is_signal]))},
+        "features": list(features),
+        "feature_units": units,
+        "weight": args.weight,
+        "fold_column": args.fold_column,
+        "folds": args.folds,
+        "selection": args.selection,
+        "random_state": args.random_state,
+        "max_epochs": args.max_epochs,
+        "training_weights": "each class scaled to the number of signal events "
+                            "(TMVA's EqualNumEvents); the report and scores.parquet use "
+                            "the physics weights",
+        "roc_auc": summary["roc_auc"],
+        "best_working_point": best,
+        "onnx": {"written": not onnx.startswith("not written"), "note": onnx},
+        "files": {name: "the report" if name == "report.html" else note
+                  for name, note in files},
+    }
 
 
 def _events(n):
@@ -134,13 +326,14 @@ def _drop_progress(model):
 def _argv(args):
     parts = ["--signal", *args.signal, "--background", *args.background]
     for option, value in (("--features", args.features), ("--weight", args.weight),
-                          ("--selection", args.selection), ("--fold-column", args.fold_column)):
+                          ("--selection", args.selection), ("--fold-column", args.fold_column),
+                          ("--units", args.units)):
         if value is not None:
             parts += [option, *(value if isinstance(value, list) else [repr(value)])]
     parts += ["--folds", str(args.folds), "--max-epochs", str(args.max_epochs),
               "--min-background-events", str(args.min_background_events),
-              "--random-state", str(args.random_state), "--out", args.out]
-    return parts
+              "--random-state", str(args.random_state), "--out", str(args.out)]
+    return parts + (["--overwrite"] if args.overwrite else [])
 
 
 def _settings(args):
@@ -159,7 +352,8 @@ def save_model(model, X, out, progress):
 
     files = []
     path = out / "model.physml"
-    save(model, path)
+    with atomic_path(path) as temporary:
+        save(model, temporary)
     files.append((path.name, "the fitted FoldingClassifier (physml_sklearn.load)"))
     try:
         import onnx  # noqa: F401
@@ -172,7 +366,8 @@ def save_model(model, X, out, progress):
     path = out / "model.onnx"
     try:
         # one input tensor "X" with the columns in the model's order
-        to_onnx(model, X.iloc[:16].to_numpy(dtype=float), path)
+        with atomic_path(path) as temporary:
+            to_onnx(model, X.iloc[:16].to_numpy(dtype=float), temporary)
         rule = ("each event from the fold model that did not train on it"
                 if model.fold_column is not None else "the average of the fold models")
         dtype = "float64" if model.fold_column is not None else "float32"
@@ -194,46 +389,58 @@ def run(args):
     out = Path(args.out)
 
     progress.step("reading the signal and background files")
-    X, y, weight, source, features = load_events(args)
+    X, y, weight, source, features, units = load_events(args)
+    check_leakage(X, y, weight, features, named=set(args.features or ()))
+    inputs = input_files(args)
     progress.info(f"{int((y == SIGNAL).sum())} signal and {int((y == BACKGROUND).sum())} "
                   f"background events, {len(features)} inputs: {', '.join(features)}")
 
     progress.step(f"training {args.folds} fold models (each on {args.folds - 1} of "
-                  f"{args.folds} folds, early stopping)")
+                  f"{args.folds} folds, early stopping, classes balanced)")
     model = make_model(args, progress)
     progress.n_folds = args.folds
-    model.fit(X, y, sample_weight=weight)
+    model.fit(X, y, sample_weight=training_weights(y, weight))
     _drop_progress(model)
 
     column = list(model.classes_).index(SIGNAL)
     out_of_fold = model.out_of_fold_proba_[:, column]
 
     progress.step(f"writing the model and the scores to {out}/")
-    out.mkdir(parents=True, exist_ok=True)
-    files = save_model(model, X, out, progress)
-    import pandas as pd
+    # everything goes to a temporary folder beside --out, renamed into place at the end:
+    # an interrupted or failed run leaves --out as it was
+    with atomic_folder(out, replace=args.overwrite) as folder:
+        files = save_model(model, X, folder, progress)
+        import pandas as pd
 
-    table = pd.DataFrame({"score": out_of_fold, "label": y, "weight": weight,
-                          "source": source})
-    if args.fold_column is not None:
-        table[args.fold_column] = X[args.fold_column].to_numpy()
-    table.to_parquet(out / "scores.parquet", index=False)
-    files.append(("scores.parquet", "one row per event: out-of-fold score, label, weight, "
-                                    "source" + (", fold column" if args.fold_column else "")))
+        table = pd.DataFrame({"score": out_of_fold, "label": y, "weight": weight,
+                              "source": source})
+        if args.fold_column is not None:
+            table[args.fold_column] = X[args.fold_column].to_numpy()
+        with atomic_path(folder / "scores.parquet") as temporary:
+            table.to_parquet(temporary, index=False)
+        files.append(("scores.parquet", "one row per event: out-of-fold score, label, "
+                      "weight, source" + (", fold column" if args.fold_column else "")))
 
-    from ..plotting._legend import format_cut
-    from ..report import write_report
-    from ..report._sections import value_error
+        from ..plotting._legend import format_cut
+        from ..report import write_report
+        from ..report._sections import value_error
 
-    best = write_report(
-        out / "report.html", model, X, y, sample_weight=weight if args.weight else None,
-        scores=out_of_fold, feature_units=None,
-        title="physml-sklearn train: signal vs background", pos_label=SIGNAL,
-        min_background_events=args.min_background_events, balanced_training=True,
-        settings=_settings(args), files=[("report.html", "this page")] + files,
-        command="physml-sklearn train " + " ".join(_argv(args)),
-        random_state=args.random_state, progress=progress.step,
-    )
+        files = [("report.html", "this page")] + files + [
+            ("run.json", "the command, the versions, the input files' sizes and SHA-256 "
+                         "hashes, the best working point; written last")]
+        best = write_report(
+            folder / "report.html", model, X, y,
+            sample_weight=weight if args.weight else None, scores=out_of_fold,
+            feature_units=units or None,
+            title="physml-sklearn train: signal vs background", pos_label=SIGNAL,
+            min_background_events=args.min_background_events, balanced_training=True,
+            settings=_settings(args), files=files,
+            command="physml-sklearn train " + " ".join(_argv(args)),
+            random_state=args.random_state, progress=progress.step,
+        )
+        record = run_record(args, inputs=inputs, features=features, units=units, y=y,
+                            weight=weight, summary=best, files=files)
+        write_text(folder / "run.json", json.dumps(record, indent=2, allow_nan=False) + "\n")
     progress.done(
         f"done: ROC AUC {best['roc_auc']:.4f}, best cut score >= "
         f"{format_cut(best['threshold'])} (S = {best['signal']:.4g}, "
