@@ -467,15 +467,39 @@ def _check_gan_exportable(gan):
 
 # -- FoldingClassifier -------------------------------------------------------------
 def _folding_parser(scope, model, inputs, custom_parsers=None):
+    """The fold models on the features, then the operator that combines them.
+
+    With a ``fold_column`` the graph has either two inputs, ``X`` (the
+    features, float32) and ``event_number`` (int64 or uint64), or one float64
+    ``X`` with every column, the event number among them.
+    """
     from skl2onnx._parse import _apply_zipmap, _parse_sklearn
     from skl2onnx.common.data_types import FloatTensorType, Int64TensorType
 
     features = inputs
+    event = []
     if model.fold_column is not None:
-        select = scope.declare_local_operator("PhysmlFoldFeatures", model)
-        select.inputs = inputs
-        features = [scope.declare_local_variable("fold_features", inputs[0].type.__class__())]
-        select.outputs.extend(features)
+        if len(inputs) == 2 and _is_integer_type(inputs[1].type):
+            features, event = [inputs[0]], [inputs[1]]
+        elif len(inputs) == 1:
+            select = scope.declare_local_operator("PhysmlFoldFeatures", model)
+            select.inputs = inputs
+            features = [scope.declare_local_variable("fold_features", FloatTensorType())]
+            select.outputs.extend(features)
+            event = inputs
+        else:
+            raise NotImplementedError(
+                "A FoldingClassifier with a fold_column can be exported only as the model "
+                "given to to_onnx (its event numbers are a graph input), not as a step of "
+                "a pipeline or inside another model."
+            )
+    lacking = [type(e).__name__ for e in model.estimators_ if not hasattr(e, "predict_proba")]
+    if lacking:
+        raise NotImplementedError(
+            f"to_onnx exports a FoldingClassifier as the probabilities of its fold models, "
+            f"and its fold models ({lacking[0]}) have no predict_proba. Use a classifier "
+            "with predict_proba inside (e.g. SVC(probability=True) instead of LinearSVC)."
+        )
     probabilities = []
     for estimator in model.estimators_:
         outputs = _parse_sklearn(scope, estimator, features, custom_parsers=custom_parsers)
@@ -485,13 +509,19 @@ def _folding_parser(scope, model, inputs, custom_parsers=None):
             )
         probabilities.append(outputs[1])
     combine = scope.declare_local_operator(_ALIASES[type(model)], model)
-    combine.inputs = list(inputs) + probabilities
+    combine.inputs = list(event) + probabilities
     combine.outputs.append(scope.declare_local_variable("label", Int64TensorType()))
     combine.outputs.append(scope.declare_local_variable("probabilities", FloatTensorType()))
     options = scope.get_options(model, dict(zipmap=False))
     if options.get("zipmap"):
         return _apply_zipmap(options["zipmap"], scope, model, inputs[0].type, combine.outputs)
     return combine.outputs
+
+
+def _is_integer_type(variable_type):
+    from skl2onnx.common.data_types import Int64TensorType, UInt64TensorType
+
+    return isinstance(variable_type, (Int64TensorType, UInt64TensorType))
 
 
 def _selected_columns(model):
@@ -502,9 +532,14 @@ def _selected_columns(model):
 
 
 def _fold_features_shapes(operator):
+    from skl2onnx.common.data_types import FloatTensorType
+
     n = operator.inputs[0].get_first_dimension()
     width = len(_selected_columns(operator.raw_operator))
-    operator.outputs[0].type = operator.inputs[0].type.__class__([n, width])
+    if hasattr(operator.raw_operator, "support_"):  # a selector keeps the input's type
+        operator.outputs[0].type = operator.inputs[0].type.__class__([n, width])
+    else:  # the features of the fold models, float32 as in every other graph
+        operator.outputs[0].type = FloatTensorType([n, width])
 
 
 def _selection_parser(scope, model, inputs, custom_parsers=None):
@@ -531,38 +566,62 @@ def _convert_fold_features(scope, operator, container):
             f"{type(model).__name__} takes its input as one matrix in ONNX; pass X_sample "
             "as an array (or a DataFrame) to to_onnx, not through a ColumnTransformer."
         )
-    em.node("Gather", [operator.inputs[0].full_name, em.const(keep, dtype=np.int64)],
-            outputs=[operator.outputs[0].full_name], axis=1)
+    from skl2onnx.common.data_types import FloatTensorType
+
+    source, target = operator.inputs[0], operator.outputs[0]
+    if isinstance(target.type, FloatTensorType) and not isinstance(source.type, FloatTensorType):
+        selected = em.node("Gather", [source.full_name, em.const(keep, dtype=np.int64)],
+                           "selected", axis=1)
+        from onnx import TensorProto
+
+        em.node("Cast", [selected], outputs=[target.full_name], to=TensorProto.FLOAT)
+        return
+    em.node("Gather", [source.full_name, em.const(keep, dtype=np.int64)],
+            outputs=[target.full_name], axis=1)
 
 
 def _convert_folding(scope, operator, container):
     from onnx import TensorProto
+    from skl2onnx.common.data_types import FloatTensorType, UInt64TensorType
 
     em = _Emitter(scope, container)
     model = operator.raw_operator
     n_folds = len(model.estimators_)
-    probas = [v.full_name for v in operator.inputs[1:]]
-    if model.fold_column is None:  # the average of the fold models
+    has_event = getattr(model, "fold_column", None) is not None
+    probas = [
+        v.full_name if isinstance(v.type, FloatTensorType)
+        else em.node("Cast", [v.full_name], "proba_float", to=TensorProto.FLOAT)
+        for v in operator.inputs[int(has_event):]
+    ]
+    if not has_event:  # the average of the fold models
         total = probas[0]
         for p in probas[1:]:
             total = em.node("Add", [total, p], "sum")
         proba = em.node("Mul", [total, em.const(1.0 / n_folds)], "mean")
     else:  # each event from the model that did not train on its fold
-        x = em.node("Cast", [operator.inputs[0].full_name], "x64", to=TensorProto.DOUBLE)
-        column = em.node(
-            "Gather", [x, em.const([_fold_column_index(model)], dtype=np.int64)],
-            "event", axis=1,
-        )
-        event = em.node("Cast", [column], "event_int", to=TensorProto.INT64)
-        fold = em.node("Mod", [event, em.const([[n_folds]], dtype=np.int64)], "fold")
-        # Python's % is never negative; ONNX Mod with fmod=0 follows the divisor's sign
-        total = None
-        for k, p in enumerate(probas):
-            mask = em.node("Equal", [fold, em.const([[k]], dtype=np.int64)], "is_fold")
-            mask = em.node("Cast", [mask], "mask", to=TensorProto.FLOAT)
-            part = em.node("Mul", [p, mask], "part")
-            total = part if total is None else em.node("Add", [total, part], "sum")
-        proba = total
+        source = operator.inputs[0]
+        if _is_integer_type(source.type):  # the event numbers themselves, exact
+            event = source.full_name
+            unsigned = isinstance(source.type, UInt64TensorType)
+        else:  # the event-number column of a float64 X (exact below 2**53)
+            column = em.node(
+                "Gather", [source.full_name,
+                           em.const([_fold_column_index(model)], dtype=np.int64)],
+                "event", axis=1,
+            )
+            event = em.node("Cast", [column], "event_int", to=TensorProto.INT64)
+            unsigned = False
+        # Mod on integers; with fmod=0 the remainder takes the divisor's sign, so
+        # a negative event number lands in [0, n_folds) as with Python's %
+        divisor = em.const(n_folds, "n_folds", dtype=np.uint64 if unsigned else np.int64)
+        fold = em.node("Mod", [event, divisor], "fold", fmod=0)
+        if unsigned:
+            fold = em.node("Cast", [fold], "fold_int", to=TensorProto.INT64)
+        fold = em.node("Reshape", [fold, em.const([-1, 1], dtype=np.int64)], "fold")
+        proba = probas[0]
+        for k, p in enumerate(probas[1:], start=1):
+            mask = em.node("Equal", [fold, em.const(k, dtype=np.int64)], "is_fold")
+            proba = em.node("Where", [mask, p, proba], "by_fold")
     em.node("Identity", [proba], outputs=[operator.outputs[1].full_name])
     index = em.node("ArgMax", [proba], "index", axis=1, keepdims=0)
     _emit_labels(em, model.classes_, index, operator.outputs[0].full_name)
@@ -578,7 +637,10 @@ def _register():
     if _REGISTERED:
         return
     from skl2onnx import update_registered_converter
-    from skl2onnx.common._registration import register_converter, register_shape_calculator
+    from skl2onnx.common._registration import (
+        register_converter,
+        register_shape_calculator,
+    )
 
     from ..autoencoder import AutoEncoder, AutoEncoderOutlierDetector
     from ..classifier import DropoutMLPClassifier, SoftmaxMLPClassifier
@@ -641,6 +703,162 @@ def _has_fold_column(model):
     return getattr(last, "fold_column", None) is not None and hasattr(last, "estimators_")
 
 
+def _classifiers_within(model):
+    """Every classifier in ``model``: itself, its steps, its fold and selected models."""
+    from sklearn.base import is_classifier
+
+    found, stack = [], [model]
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, (list, tuple)):
+            stack.extend(obj)
+            continue
+        if not hasattr(obj, "get_params"):
+            continue
+        if is_classifier(obj) and not hasattr(obj, "steps"):
+            found.append(obj)
+        for attr in ("steps", "transformers_", "estimators_", "estimator_"):
+            value = getattr(obj, attr, None)
+            if value is not None:
+                stack.append(value)
+    return found
+
+
+def _event_number_type(model, X_sample):
+    """The ONNX type of the event numbers of ``X_sample``, or None when they are floats."""
+    from skl2onnx.common.data_types import Int64TensorType, UInt64TensorType
+
+    if np.shape(X_sample)[1] != model.n_features_in_:
+        raise ValueError(
+            f"X_sample has {np.shape(X_sample)[1]} columns but the FoldingClassifier was "
+            f"fitted on {model.n_features_in_} (the fold column included)."
+        )
+    index = model._fold_index(model.n_features_in_)
+    if hasattr(X_sample, "iloc"):
+        import pandas as pd
+
+        dtype = X_sample.dtypes.iloc[index]
+        if pd.api.types.is_unsigned_integer_dtype(dtype):
+            return UInt64TensorType
+        if pd.api.types.is_integer_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+            return Int64TensorType
+        column = X_sample.iloc[:, index].to_numpy()
+    else:
+        column = np.asarray(X_sample)[:, index]
+    if column.dtype.kind == "u":
+        return UInt64TensorType
+    if column.dtype.kind == "i":
+        return Int64TensorType
+    if column.dtype == object and all(
+        isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+        for v in column
+    ):
+        return UInt64TensorType if min(int(v) for v in column) >= 2**63 else Int64TensorType
+    return None
+
+
+def _as_event_numbers(column, type_name):
+    dtype = np.uint64 if type_name == "UInt64TensorType" else np.int64
+    if hasattr(column, "to_numpy"):
+        return column.to_numpy(dtype=dtype)
+    return np.array([int(v) for v in column], dtype=dtype)
+
+
+def _convert(function, model, *args, **kwargs):
+    """Run a skl2onnx conversion; a model it cannot convert raises NotImplementedError."""
+    try:
+        return function(model, *args, **kwargs)
+    except NotImplementedError:
+        raise
+    except (RuntimeError, TypeError, NameError, KeyError) as exc:
+        # skl2onnx's MissingShapeCalculator / MissingConverter are RuntimeErrors
+        raise NotImplementedError(
+            f"to_onnx cannot export {_describe(model)}: skl2onnx could not convert it "
+            f"({type(exc).__name__}: {' '.join(str(exc).split())[:400]}). to_onnx supports "
+            "the package's estimators, FoldingClassifier and PermutationFeatureElimination "
+            "around classifiers skl2onnx converts, and pipelines of scikit-learn "
+            "transformers ending in one of them."
+        ) from exc
+
+
+def _describe(model):
+    if hasattr(model, "steps"):
+        return "Pipeline(" + ", ".join(type(step).__name__ for _, step in model.steps) + ")"
+    inner = getattr(model, "estimator", None)
+    if inner is not None and hasattr(inner, "get_params"):
+        return f"{type(model).__name__}({_describe(inner)})"
+    return type(model).__name__
+
+
+def _check_graph(onx, model, feeds, X_model):
+    """Refuse a graph that ONNX Runtime rejects, or whose probabilities are not the model's.
+
+    Without onnxruntime installed, the ONNX checker (with type inference)
+    stands in for it.
+    """
+    import warnings
+
+    try:
+        import onnxruntime
+    except ImportError:
+        import onnx
+
+        try:
+            onnx.checker.check_model(onx, full_check=True)
+        except Exception as exc:  # the checker raises several types
+            raise NotImplementedError(
+                f"to_onnx built an invalid ONNX graph for {_describe(model)}: {exc}"
+            ) from exc
+        return
+    try:
+        session = onnxruntime.InferenceSession(
+            onx.SerializeToString(), providers=["CPUExecutionProvider"])
+        outputs = session.run(None, feeds)
+    except Exception as exc:  # onnxruntime raises its own types
+        raise NotImplementedError(
+            f"to_onnx cannot export {_describe(model)}: ONNX Runtime rejects the graph "
+            f"({' '.join(str(exc).split())[:400]})."
+        ) from exc
+    names = [o.name for o in session.get_outputs()]
+    if X_model is None or "probabilities" not in names or not hasattr(model, "predict_proba"):
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = np.asarray(model.predict_proba(X_model), dtype=np.float64)
+    actual = np.asarray(outputs[names.index("probabilities")], dtype=np.float64)
+    if actual.shape != expected.shape or not np.allclose(actual, expected, rtol=1e-4, atol=1e-4):
+        difference = (np.abs(actual - expected).max() if actual.shape == expected.shape
+                      else f"shape {actual.shape} instead of {expected.shape}")
+        raise NotImplementedError(
+            f"to_onnx cannot export {_describe(model)}: the graph's probabilities differ "
+            f"from predict_proba on X_sample (largest difference {difference})."
+        )
+
+
+def _write_whole(path, data):
+    """Write ``data`` to ``path`` whole or not at all (a temporary file, then a rename)."""
+    import os
+    import tempfile
+
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".", suffix=".onnx.tmp")
+    try:
+        with os.fdopen(handle, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, path)
+    except BaseException as exc:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        if isinstance(exc, OSError) and not getattr(exc, "filename", None):
+            raise type(exc)(exc.errno, f"{exc.strerror} (writing {path})") from exc
+        raise
+
+
 def to_onnx(model, X_sample, path=None, *, target_opset=None):
     """Export a fitted model as one ONNX graph.
 
@@ -652,16 +870,29 @@ def to_onnx(model, X_sample, path=None, *, target_opset=None):
     dimension is dynamic.
 
     The graph's input ``X`` is a float32 tensor of shape
-    ``(n_samples, n_features)`` (float64 for a ``FoldingClassifier`` with a
-    ``fold_column``: event numbers above ``2**24`` do not fit a float32), its
-    columns in the order of the training data, also when ``X_sample`` is a
-    DataFrame; a pipeline that starts with a
+    ``(n_samples, n_features)``, its columns in the order of the training
+    data, also when ``X_sample`` is a DataFrame; a pipeline that starts with a
     :class:`~sklearn.compose.ColumnTransformer` selecting columns by name
-    has one input per column instead, named after it. Its outputs:
+    has one input per column instead, named after it. A
+    ``FoldingClassifier`` with a ``fold_column`` takes its event numbers as
+    ``X_sample`` holds them:
 
-    - a classifier, or :class:`~physml_sklearn.folding.FoldingClassifier`
-      (the average of its fold models, or each event from the model that did
-      not train on its fold when it has a ``fold_column``): ``label`` (the
+    - as integers (an integer column of a DataFrame, or an integer array):
+      two inputs, ``X`` (float32, the features without the fold column, in
+      the order of ``get_feature_names_out()``) and ``event_number`` (int64
+      of shape ``(n_samples,)``; uint64 when the column is uint64). The fold
+      rule is computed with integer operators (``Mod``), exact for every
+      event number, as in :meth:`~physml_sklearn.FoldingClassifier.predict_proba`;
+    - as floats: one float64 input ``X`` with every column, the event number
+      among them, exact only for event numbers below ``2**53``.
+
+    Its outputs:
+
+    - a classifier (the package's, or a scikit-learn one that skl2onnx
+      converts), or :class:`~physml_sklearn.folding.FoldingClassifier` around
+      any of them (the average of its fold models' probabilities, or each
+      event from the model that did not train on its fold when it has a
+      ``fold_column``): ``label`` (the
       ``predict`` labels, int64 or string) and ``probabilities`` (float32,
       shape ``(n_samples, n_classes)``, the ``predict_proba`` columns) — a
       plain tensor, as with skl2onnx's option ``zipmap=False``;
@@ -686,11 +917,14 @@ def to_onnx(model, X_sample, path=None, *, target_opset=None):
         :class:`~sklearn.pipeline.Pipeline` of scikit-learn transformers
         ending in one.
     X_sample : array-like or DataFrame of shape (n_samples, n_features)
-        A few input rows; only their number of columns and types are used.
-        For a ``GANSampler``, None or latent vectors of shape
+        A few input rows, valid input of ``model``: their number of columns
+        and types shape the graph's inputs, and the graph is checked on them
+        (see Raises). For a ``GANSampler``, None or latent vectors of shape
         ``(n_samples, latent_dim)``.
     path : str or path-like, default=None
-        When given, the graph is also written to this file (``.onnx``).
+        When given, the graph is also written to this file (``.onnx``),
+        whole or not at all: a temporary file in the same folder, renamed
+        into place.
     target_opset : int, default=None
         The ONNX opset of the graph; None takes the newest one skl2onnx
         supports.
@@ -705,7 +939,14 @@ def to_onnx(model, X_sample, path=None, *, target_opset=None):
     sklearn.exceptions.NotFittedError
         When the model is not fitted.
     NotImplementedError
-        For a part of the model that has no exact ONNX form.
+        For a part of the model that has no exact ONNX form, a model that
+        skl2onnx cannot convert (a ``FoldingClassifier`` around a classifier
+        without ``predict_proba``, a ``FoldingClassifier`` with a
+        ``fold_column`` inside a pipeline), or a graph that fails the check
+        made before it is returned: ONNX Runtime (when installed, else the
+        ONNX checker with type inference) must load it and run it on
+        ``X_sample``, and its ``probabilities`` must equal ``predict_proba``
+        on ``X_sample`` to 1e-4.
 
     See Also
     --------
@@ -750,6 +991,18 @@ def to_onnx(model, X_sample, path=None, *, target_opset=None):
         check_is_fitted(model)
     _register()
     options = {cls: {"zipmap": False} for cls in _classifier_classes()}
+    ours = tuple(_classifier_classes())
+    for estimator in _classifiers_within(model):
+        if not isinstance(estimator, ours):  # a scikit-learn classifier inside
+            options[id(estimator)] = {"zipmap": False}
+    if _has_fold_column(model) and hasattr(model, "steps"):
+        raise NotImplementedError(
+            "to_onnx exports a FoldingClassifier with a fold_column only as the model "
+            "itself, not as the last step of a pipeline (the steps before it would "
+            "transform the event numbers too): put the pipeline inside the "
+            "FoldingClassifier, FoldingClassifier(make_pipeline(...), fold_column=...)."
+        )
+    model_input = X_sample
     if isinstance(model, GANSampler):
         if X_sample is not None and np.shape(X_sample)[-1] != model.latent_dim:
             raise ValueError(
@@ -758,27 +1011,49 @@ def to_onnx(model, X_sample, path=None, *, target_opset=None):
             )
         _check_gan_exportable(model)
         initial_types = [("z", FloatTensorType([None, model.latent_dim]))]
-        onx = skl2onnx.convert_sklearn(model, initial_types=initial_types,
-                                       target_opset=target_opset, options=options)
+        z = np.zeros((2, model.latent_dim)) if X_sample is None else np.asarray(X_sample)
+        feeds = {"z": z.astype(np.float32)}
+        model_input = None
+        onx = _convert(skl2onnx.convert_sklearn, model, initial_types=initial_types,
+                       target_opset=target_opset, options=options)
     elif hasattr(X_sample, "columns") and _starts_with_column_transformer(model):
         # one input per column: the column transformer selects them by name
         frame = X_sample.copy()
         for name in frame.columns:
             if frame[name].dtype.kind == "f":
                 frame[name] = frame[name].astype(np.float32)
-        onx = skl2onnx.to_onnx(model, frame, target_opset=target_opset, options=options)
+        feeds = {name: frame[[name]].to_numpy() for name in frame.columns}
+        onx = _convert(skl2onnx.to_onnx, model, frame, target_opset=target_opset,
+                       options=options)
     else:  # one matrix: the columns in the order of the training data
-        X_sample = np.asarray(X_sample)
-        if X_sample.ndim != 2:
+        if np.ndim(X_sample) != 2:
             raise ValueError(
-                f"X_sample must be 2-D, (n_samples, n_features); got shape {X_sample.shape}."
+                f"X_sample must be 2-D, (n_samples, n_features); got shape "
+                f"{np.shape(X_sample)}."
             )
-        # event numbers need more digits than float32 has (2**24 = 16,777,216)
-        input_type = DoubleTensorType if _has_fold_column(model) else FloatTensorType
-        initial_types = [("X", input_type([None, X_sample.shape[1]]))]
-        onx = skl2onnx.convert_sklearn(model, initial_types=initial_types,
-                                       target_opset=target_opset, options=options)
+        n_columns = np.shape(X_sample)[1]
+        event_type = _event_number_type(model, X_sample) if _has_fold_column(model) else None
+        if event_type is not None:
+            # the features as float32, the event numbers as integers: exact
+            index = model._fold_index(model.n_features_in_)
+            column = X_sample.iloc[:, index] if hasattr(X_sample, "iloc") else \
+                np.asarray(X_sample)[:, index]
+            values = np.delete(np.asarray(X_sample, dtype=object), index, axis=1)
+            feeds = {
+                "X": values.astype(np.float32),
+                "event_number": _as_event_numbers(column, event_type.__name__),
+            }
+            initial_types = [("X", FloatTensorType([None, n_columns - 1])),
+                             ("event_number", event_type([None]))]
+        else:
+            # a fold column given as floats: one float64 X, exact below 2**53
+            dtype = np.float64 if _has_fold_column(model) else np.float32
+            input_type = DoubleTensorType if _has_fold_column(model) else FloatTensorType
+            feeds = {"X": np.asarray(X_sample, dtype=dtype)}
+            initial_types = [("X", input_type([None, n_columns]))]
+        onx = _convert(skl2onnx.convert_sklearn, model, initial_types=initial_types,
+                       target_opset=target_opset, options=options)
+    _check_graph(onx, model, feeds, model_input)
     if path is not None:
-        with open(path, "wb") as f:
-            f.write(onx.SerializeToString())
+        _write_whole(path, onx.SerializeToString())
     return onx
