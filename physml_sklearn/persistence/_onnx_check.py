@@ -2,6 +2,9 @@
 
 import numpy as np
 
+#: rows of X_sample the graph is checked on
+_CHECK_ROWS = 100
+
 
 def _convert(function, model, *args, **kwargs):
     """Run a skl2onnx conversion; a model it cannot convert raises NotImplementedError."""
@@ -49,6 +52,11 @@ def _check_graph(onx, model, feeds, X_model):
                 f"to_onnx built an invalid ONNX graph for {_describe(model)}: {exc}"
             ) from exc
         return
+    # the first rows of X_sample are enough to show that the graph runs and agrees
+    feeds = {name: value[:_CHECK_ROWS] for name, value in feeds.items()}
+    if X_model is not None:
+        X_model = X_model.iloc[:_CHECK_ROWS] if hasattr(X_model, "iloc") else \
+            X_model[:_CHECK_ROWS]
     try:
         session = onnxruntime.InferenceSession(
             onx.SerializeToString(), providers=["CPUExecutionProvider"])
