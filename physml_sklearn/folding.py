@@ -118,7 +118,15 @@ class FoldingClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         trains on a fraction ``1 - 1 / n_folds`` of the events.
     fold_column : str, int or None, default=None
         The event-number column: a column name of a DataFrame ``X`` or a
-        column index. ``None`` makes stratified random folds.
+        column index. ``None`` makes stratified random folds. The fold
+        ``event_number % n_folds`` is computed on exact integers: an integer
+        column (int64, uint64, pandas' nullable integers) keeps every digit,
+        event numbers above ``2**63`` included. Floating-point event numbers
+        (an array that mixes them with float features is float64) are exact
+        only below ``2**53`` (``2**24`` for float32); larger ones raise a
+        ``ValueError``: pass a DataFrame with an integer column. A negative
+        event number goes to a fold in ``[0, n_folds)`` as Python's ``%``
+        gives it (``-1 % 2 == 1``), not C's (``-1 % 2 == -1``).
     random_state : int, RandomState instance or None, default=None
         Seeds the random folds (unused with ``fold_column``). It does not seed
         ``estimator``: give it its own ``random_state`` for reproducible fits.
@@ -160,6 +168,13 @@ class FoldingClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     Without ``fold_column``, :meth:`predict_proba` on the *training* events
     averages models that did see them, so it is biased: use
     ``out_of_fold_proba_`` for them. With ``fold_column`` the two agree.
+
+    The fold models are combined in one space, the probabilities:
+    :meth:`predict_proba` averages them (or takes each row's from its fold
+    model), and :meth:`decision_function` and :meth:`predict` are derived
+    from the result, so that the three rank and classify events alike. Only
+    when the inner estimator has no ``predict_proba`` are the decision
+    functions averaged.
 
     ``sample_weight`` goes to every clone, restricted to its training events.
     A :class:`~sklearn.pipeline.Pipeline` receives it at its last step
@@ -241,16 +256,16 @@ class FoldingClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         return int(column) % n_features
 
     def _split_input(self, X, X_checked):
-        """(event numbers or None, the features in the form the folds take)."""
+        """(the fold of each row or None, the features in the form the folds take)."""
         n_features = X_checked.shape[1]
         keep = np.arange(n_features)
-        event_number = None
+        folds = None
         if self.fold_column is not None:
             index = self._fold_index(n_features)
-            # from the DataFrame itself when there is one: int64 event numbers
-            # beyond 2**53 would not survive a float64 array
-            column = X.iloc[:, index].to_numpy() if hasattr(X, "iloc") else X_checked[:, index]
-            event_number = self._event_numbers(column)
+            # from the DataFrame itself when there is one: its integer column
+            # keeps every digit, a float64 array would not
+            column = X.iloc[:, index] if hasattr(X, "iloc") else X_checked[:, index]
+            folds = self._folds_of(column)
             keep = np.delete(keep, index)
         if hasattr(self, "feature_names_in_"):
             names = self.feature_names_in_[keep]
@@ -264,15 +279,52 @@ class FoldingClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 features = check_array(
                     features, dtype="numeric", ensure_all_finite=not self._allow_nan()
                 )
-        return event_number, features
+        return folds, features
 
-    def _event_numbers(self, column):
-        """The fold column as int64 event numbers, or a clear error."""
+    def _folds_of(self, column):
+        """``event_number % n_folds`` of each row, computed on exact integers.
+
+        Integer columns (int8 ... int64, uint8 ... uint64, pandas' nullable
+        integers) and Python integers are reduced as integers, whatever their
+        size. Floating-point event numbers are exact only up to
+        ``2**(mantissa bits + 1)`` (``2**53`` for float64): beyond that two
+        neighbouring event numbers share one value, so they are refused.
+        The remainder follows Python: it has the sign of ``n_folds``, so a
+        negative event number also lands in a fold in ``[0, n_folds)``.
+        """
+        n_folds = self.n_folds
+        fix = ("Pass X as a DataFrame whose event-number column has an integer "
+               "dtype (int64, or uint64).")
+        if hasattr(column, "dtype") and isinstance(column.dtype, pd.api.extensions.ExtensionDtype):
+            if pd.api.types.is_integer_dtype(column.dtype):
+                if column.isna().any():
+                    raise ValueError(
+                        f"fold_column={self.fold_column!r} has missing event numbers "
+                        f"(row {int(np.flatnonzero(column.isna().to_numpy())[0])}); every "
+                        "event needs one to be given a fold."
+                    )
+                unsigned = pd.api.types.is_unsigned_integer_dtype(column.dtype)
+                column = column.to_numpy(dtype=np.uint64 if unsigned else np.int64)
+            else:
+                column = column.to_numpy(dtype=object)
         column = np.asarray(column)
-        if column.dtype.kind in "iu":
-            return column.astype(np.int64)
+        if column.dtype.kind == "u":
+            return np.mod(column.astype(np.uint64), np.uint64(n_folds)).astype(np.int64)
+        if column.dtype.kind == "i":
+            return np.mod(column.astype(np.int64), np.int64(n_folds))
+        if column.dtype == object and column.size and all(
+            isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+            for v in column
+        ):
+            return np.fromiter((int(v) % n_folds for v in column), dtype=np.int64,
+                               count=column.size)
+        if column.dtype.kind == "b":
+            raise ValueError(
+                f"fold_column={self.fold_column!r} must hold integer event numbers; "
+                "it holds booleans."
+            )
         try:
-            values = np.asarray(column, dtype=np.float64)
+            values = np.asarray(column, dtype=np.float64 if column.dtype.kind != "f" else None)
         except (TypeError, ValueError) as exc:
             raise ValueError(
                 f"fold_column={self.fold_column!r} must hold integer event numbers; "
@@ -284,7 +336,20 @@ class FoldingClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 "it holds non-integer or non-finite values. Pass the column with "
                 "the event number, not a feature."
             )
-        return values.astype(np.int64)
+        # beyond 2**(nmant + 1) a float cannot tell neighbouring integers apart
+        limit = 2.0 ** (np.finfo(values.dtype).nmant + 1)
+        inexact = np.abs(values) >= limit
+        if np.any(inexact):
+            row = int(np.flatnonzero(inexact)[0])
+            raise ValueError(
+                f"fold_column={self.fold_column!r} holds event numbers as {values.dtype} "
+                f"values, and {values[row]:.17g} (row {row}) is at least "
+                f"2**{np.finfo(values.dtype).nmant + 1} = {limit:.0f}: {values.dtype} "
+                "cannot represent such integers exactly, so the event would land in "
+                f"the wrong fold. {fix} (an array mixing event numbers with float "
+                "features is float64)."
+            )
+        return np.mod(values.astype(np.int64), np.int64(n_folds))
 
     def _validate(self, X, *, reset, y=None):
         kwargs = dict(
@@ -297,10 +362,10 @@ class FoldingClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         return validate_data(self, X, y, **kwargs)
 
     # -- fitting ---------------------------------------------------------------
-    def _make_folds(self, X, y, event_number):
+    def _make_folds(self, X, y, folds):
         n_samples = X.shape[0]
-        if event_number is not None:
-            return np.mod(event_number, self.n_folds)
+        if folds is not None:  # from the event numbers
+            return folds
         folds = np.empty(n_samples, dtype=np.int64)
         cv = StratifiedKFold(self.n_folds, shuffle=True, random_state=self.random_state)
         for k, (_, test) in enumerate(cv.split(np.zeros((n_samples, 1)), y)):
@@ -385,8 +450,8 @@ class FoldingClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                     f"sample_weight has {sample_weight.shape[0]} entries but X has "
                     f"{n_samples} rows; pass one weight per row."
                 )
-        event_number, features = self._split_input(X, X_checked)
-        folds = self._make_folds(X_checked, y, event_number)
+        folds, features = self._split_input(X, X_checked)
+        folds = self._make_folds(X_checked, y, folds)
         for k in range(self.n_folds):
             if not np.any(folds == k):
                 raise ValueError(
@@ -460,9 +525,9 @@ class FoldingClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         """The output of ``method``: by the fold rule, or averaged over the folds."""
         check_is_fitted(self)
         X_checked, _ = self._validate(X, reset=False)
-        event_number, features = self._split_input(X, X_checked)
-        if event_number is not None:
-            return self._by_fold(features, np.mod(event_number, self.n_folds), method)
+        folds, features = self._split_input(X, X_checked)
+        if folds is not None:
+            return self._by_fold(features, folds, method)
         outputs = [self._aligned(est, method, features) for est in self.estimators_]
         return np.mean(outputs, axis=0)
 
@@ -503,7 +568,18 @@ class FoldingClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
     @available_if(_estimator_has("decision_function"))
     def decision_function(self, X):
-        """Decision function: by the fold rule, or averaged over the fold models.
+        """Decision function, derived from :meth:`predict_proba` so that both rank alike.
+
+        When the fold models have ``predict_proba``, the probabilities are
+        combined (by the fold rule, or averaged) and the decision function is
+        computed from them: for two classes the logit of the combined
+        probability of ``classes_[1]``, ``log(p1) - log(p0)``; for more, the
+        logarithm of each combined probability. Averaging the fold models'
+        own decision functions instead would rank the events differently
+        from :meth:`predict_proba` (a mean of logits is not the logit of a
+        mean). When the fold models have no ``predict_proba`` (a
+        :class:`~sklearn.svm.LinearSVC`), their decision functions are
+        combined directly.
 
         Parameters
         ----------
@@ -513,10 +589,18 @@ class FoldingClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         Returns
         -------
         score : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            The inner estimator's ``decision_function``, combined like
-            :meth:`predict_proba`.
+            For two classes, positive where ``classes_[1]`` is the more
+            probable. Probabilities of exactly 0 or 1 (a saturated model)
+            give finite values of about -708 and +708
+            (``log`` of the smallest normal float64).
         """
-        return self._combine(X, "decision_function")
+        if not _estimator_has("predict_proba")(self):
+            return self._combine(X, "decision_function")
+        proba = self.predict_proba(X)
+        log_proba = np.log(np.maximum(proba, np.finfo(np.float64).tiny))
+        if self.classes_.size == 2:
+            return log_proba[:, 1] - log_proba[:, 0]
+        return log_proba
 
     def predict(self, X):
         """Predicted class: the most probable one (or the decision, or the votes).
@@ -542,10 +626,9 @@ class FoldingClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
                 return self.classes_[(score > 0).astype(int)]
             return self.classes_[np.argmax(score, axis=1)]
         X_checked, _ = self._validate(X, reset=False)
-        event_number, features = self._split_input(X, X_checked)
-        if event_number is not None:
+        folds, features = self._split_input(X, X_checked)
+        if folds is not None:
             labels = np.empty(X_checked.shape[0], dtype=self.classes_.dtype)
-            folds = np.mod(event_number, self.n_folds)
             for k, est in enumerate(self.estimators_):
                 rows = np.flatnonzero(folds == k)
                 if rows.size:

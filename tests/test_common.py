@@ -1,7 +1,7 @@
 """scikit-learn's own estimator checks, run on every estimator of the package."""
 
 import pytest
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LogisticRegression, RidgeClassifier
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from physml_sklearn import (
@@ -31,8 +31,14 @@ ESTIMATORS = [
         SoftmaxMLPClassifier(hidden_layer_sizes=(16,), **{**FAST, "max_epochs": 10}),
         step=0.5, cv=2, n_repeats=1, random_state=0,
     ),
-    # Cross-training only needs a cheap classifier inside.
+    # Cross-training only needs a cheap classifier inside. The folds are also
+    # left unseeded (random_state=None), as users leave them: each fit draws
+    # other folds, and predict_proba, decision_function and predict must
+    # still agree with one another.
     FoldingClassifier(LogisticRegression(), random_state=0),
+    FoldingClassifier(LogisticRegression()),
+    # decision_function without predict_proba: the averaged decision functions
+    FoldingClassifier(RidgeClassifier(), n_folds=3),
     # The GAN only needs to run: two epochs of tiny networks.
     GANSampler(latent_dim=2, generator_layers=(8,), discriminator_layers=(8,),
                batch_size=32, max_epochs=2, random_state=0),

@@ -280,3 +280,159 @@ def _check_thread_cap(X, y, _fit_fold, os, torch):
     assert est.torch_threads_ == before
     folding = FoldingClassifier(ThreadRecording(), random_state=0).fit(X, y)
     assert [e.torch_threads_ for e in folding.estimators_] == [before, before]
+
+
+# -- the fold rule on exact integers -------------------------------------------------
+def _python_folds(event_numbers, n_folds):
+    return np.array([int(e) % n_folds for e in event_numbers])
+
+
+@pytest.mark.parametrize("dtype", ["uint64", "UInt64", "Int64", "int64"])
+def test_integer_event_numbers_keep_every_digit(dtype):
+    # above 2**63 a uint64 does not fit an int64: a cast would wrap it (and, with
+    # three folds, move it to another fold); above 2**53 a float64 rounds it
+    X, y = _events()
+    n = len(X)
+    if dtype.lower() == "uint64":
+        events = [2**64 - 1 - 7 * i for i in range(n)]
+    else:
+        events = [2**63 - 1 - 7 * i for i in range(n)]
+    X["event"] = pd.array(events, dtype=dtype)
+    folding = FoldingClassifier(LogisticRegression(), n_folds=3, fold_column="event").fit(X, y)
+    expected = _python_folds(events, 3)
+    np.testing.assert_array_equal(folding.folds_, expected)
+    # new events follow the same rule, row by row
+    X_new = X.iloc[::-1].reset_index(drop=True)
+    proba = folding.predict_proba(X_new)
+    features = X_new.drop(columns="event")
+    for k, est in enumerate(folding.estimators_):
+        rows = expected[::-1] == k
+        np.testing.assert_allclose(proba[rows], est.predict_proba(features[rows]))
+
+
+def test_python_integers_beyond_64_bits_in_an_object_array():
+    X, y = _events()
+    events = [2**70 + 3 * i + (i % 5) for i in range(len(X))]
+    X_obj = X.drop(columns="event").to_numpy().astype(object)
+    X_obj = np.column_stack([np.array(events, dtype=object), X_obj])
+    folding = FoldingClassifier(LogisticRegression(), n_folds=3, fold_column=0).fit(X_obj, y)
+    np.testing.assert_array_equal(folding.folds_, _python_folds(events, 3))
+
+
+@pytest.mark.parametrize("dtype, power", [(np.float64, 53), (np.float32, 24)])
+def test_float_event_numbers_beyond_the_mantissa_are_refused(dtype, power):
+    # an array mixing event numbers with float features is float: 2**53 + 1
+    # is stored as 2**53, and the event silently changes fold
+    X, y = _events()
+    arr = X.to_numpy().astype(dtype)
+    arr[:, 2] = np.arange(len(X))
+    folding = FoldingClassifier(LogisticRegression(), fold_column=2).fit(arr, y)
+    before = folding.estimators_
+    big = arr.copy()
+    big[:, 2] = 2.0**power + 2 * np.arange(len(X))
+    match = (rf"fold_column=2 holds event numbers as {np.dtype(dtype).name} values.*"
+             rf"2\*\*{power}.*Pass X as a DataFrame whose event-number column has an "
+             "integer dtype")
+    with pytest.raises(ValueError, match=match):
+        folding.predict_proba(big)
+    with pytest.raises(ValueError, match=match):
+        folding.fit(big, y)
+    assert folding.estimators_ is before  # the failed fit left the model as it was
+    # just below the limit every integer is exact, and accepted
+    below = arr.copy()
+    below[:, 2] = 2.0**power - 1 - np.arange(len(X))
+    np.testing.assert_array_equal(
+        FoldingClassifier(LogisticRegression(), fold_column=2).fit(below, y).folds_,
+        _python_folds(below[:, 2].astype(np.int64), 2),
+    )
+
+
+def test_negative_event_numbers_follow_python_modulo():
+    X, y = _events()
+    X["event"] = -np.arange(len(X))  # -1 % 3 == 2, as in Python (C would give -1)
+    folding = FoldingClassifier(LogisticRegression(), n_folds=3, fold_column="event").fit(X, y)
+    np.testing.assert_array_equal(folding.folds_, _python_folds(X["event"], 3))
+    assert set(folding.folds_) == {0, 1, 2}
+
+
+def test_missing_or_boolean_event_numbers_are_refused():
+    X, y = _events()
+    X["event"] = pd.array([None] + list(range(1, len(X))), dtype="Int64")
+    # an inner estimator that takes NaN lets the missing value reach the fold rule
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    with pytest.raises(ValueError, match=r"fold_column='event' has missing event numbers \(row 0"):
+        FoldingClassifier(HistGradientBoostingClassifier(max_iter=2),
+                          fold_column="event").fit(X, y)
+    X["event"] = np.arange(len(X)) % 2 == 0
+    with pytest.raises(ValueError, match="fold_column='event' must hold integer event numbers; "
+                                         "it holds booleans"):
+        FoldingClassifier(LogisticRegression(), fold_column="event").fit(X, y)
+
+
+# -- one space for predict_proba and decision_function ---------------------------------
+def _disagreeing_folds(seed=0):
+    """Few events, weak regularisation: fold models far apart, so averages differ."""
+    X, y = make_classification(n_samples=60, n_features=5, n_informative=3, flip_y=0.1,
+                               random_state=seed)
+    X_test = np.random.default_rng(seed).normal(size=(3000, 5)) * 2
+    return X, y, X_test
+
+
+def test_decision_function_ranks_events_like_predict_proba():
+    from scipy.stats import rankdata
+
+    X, y, X_test = _disagreeing_folds()
+    folding = FoldingClassifier(LogisticRegression(C=100.0), n_folds=3,
+                                random_state=0).fit(X, y)
+    proba = folding.predict_proba(X_test)
+    decision = folding.decision_function(X_test)
+    # the mean of the fold models' probabilities, as before
+    np.testing.assert_allclose(
+        proba, np.mean([e.predict_proba(X_test) for e in folding.estimators_], axis=0))
+    # the decision function is its logit, so both rank every event alike
+    np.testing.assert_allclose(decision, np.log(proba[:, 1]) - np.log(proba[:, 0]),
+                               rtol=1e-12)
+    np.testing.assert_array_equal(rankdata(decision), rankdata(proba[:, 1]))
+    np.testing.assert_array_equal(folding.predict(X_test),
+                                  folding.classes_[(decision > 0).astype(int)])
+    # the fold rule: each event's decision from its own fold model
+    events = np.column_stack([np.arange(len(X_test)), X_test])
+    folding = FoldingClassifier(LogisticRegression(), n_folds=3, fold_column=0).fit(
+        np.column_stack([np.arange(len(X)), X]), y)
+    expected = np.choose(np.arange(len(X_test)) % 3,
+                         [e.decision_function(X_test) for e in folding.estimators_])
+    np.testing.assert_allclose(folding.decision_function(events), expected, rtol=1e-9)
+
+
+def test_decision_function_multiclass_and_saturated_probabilities():
+    from scipy.stats import rankdata
+
+    X, y = make_classification(n_samples=300, n_features=5, n_informative=4, n_redundant=0,
+                               n_classes=3, random_state=0)
+    folding = FoldingClassifier(LogisticRegression(), n_folds=3, random_state=0).fit(X, y)
+    X_test = np.random.default_rng(1).normal(size=(1000, 5))
+    proba = folding.predict_proba(X_test)
+    decision = folding.decision_function(X_test)
+    assert decision.shape == (1000, 3)
+    np.testing.assert_array_equal(decision.argmax(1), proba.argmax(1))
+    for j in range(3):
+        np.testing.assert_array_equal(rankdata(decision[:, j]), rankdata(proba[:, j]))
+    # probabilities of exactly 0 and 1 give finite scores
+    x = np.r_[-1 - np.arange(50) / 50, 1 + np.arange(50) / 50][:, None]
+    folding = FoldingClassifier(LogisticRegression(), random_state=0).fit(x, x[:, 0] > 0)
+    far = np.array([[1e6], [-1e6]])
+    np.testing.assert_array_equal(folding.predict_proba(far), [[0, 1], [1, 0]])
+    decision = folding.decision_function(far)
+    assert np.all(np.isfinite(decision)) and decision[0] > 700 and decision[1] < -700
+
+
+def test_decision_function_without_predict_proba_is_averaged():
+    from sklearn.linear_model import RidgeClassifier
+
+    X, y, X_test = _disagreeing_folds()
+    folding = FoldingClassifier(RidgeClassifier(), n_folds=3, random_state=0).fit(X, y)
+    np.testing.assert_allclose(
+        folding.decision_function(X_test),
+        np.mean([e.decision_function(X_test) for e in folding.estimators_], axis=0),
+    )

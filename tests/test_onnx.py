@@ -259,5 +259,191 @@ def test_dataframe_inputs(rows):
         (8,), **SMALL)), fold_column="event").fit(frame, y)
     test["event"] = np.arange(2000) * 7 + 3
     onx = to_onnx(folding, frame[:2])
-    _, proba = _run(onx, {"X": test.to_numpy(np.float64)}, 777)
+    # an integer event-number column: the features and the event numbers apart
+    assert [i.name for i in onx.graph.input] == ["X", "event_number"]
+    feeds = {"X": test.drop(columns="event").to_numpy(np.float32),
+             "event_number": test["event"].to_numpy(np.int64)}
+    _, proba = _run(onx, feeds, 777)
     _close(proba, folding.predict_proba(test))
+
+
+# -- FoldingClassifier: exact event numbers, any classifier inside ----------------------
+def _folding(inner, **kwargs):
+    from physml_sklearn.folding import FoldingClassifier
+
+    return FoldingClassifier(inner, n_folds=3, **kwargs)
+
+
+def _frame(X, events):
+    import pandas as pd
+
+    frame = pd.DataFrame(X.astype(np.float64), columns=["pt", "eta", "phi", "m"])
+    frame.insert(2, "event", events)
+    return frame
+
+
+@pytest.mark.parametrize("inner", ["network", "logistic"])
+def test_event_numbers_beyond_2_53_take_integer_operators(inner, rows):
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = _data(600)
+    estimator = (make_pipeline(StandardScaler(), DropoutMLPClassifier((8,), **SMALL))
+                 if inner == "network" else LogisticRegression(max_iter=1000))
+    # training events with small numbers; scored events at 2**53 + 1 + i, where
+    # float64 holds only the even ones (and a few negative ones)
+    model = _folding(estimator, fold_column="event").fit(_frame(X, np.arange(600)), y)
+    events = np.r_[2**53 + 1 + np.arange(400), -np.arange(1, 101)].astype(np.int64)
+    test = _frame(rows[:500], events)
+    onx = to_onnx(model, test[:2])
+    assert [i.name for i in onx.graph.input] == ["X", "event_number"]
+    assert _input_types(onx) == {"X": "FLOAT", "event_number": "INT64"}
+    mods = [n for n in onx.graph.node if n.op_type == "Mod"]
+    assert len(mods) == 1 and mods[0].input[0] == "event_number"  # no float on the way
+    feeds = {"X": test.drop(columns="event").to_numpy(np.float32),
+             "event_number": test["event"].to_numpy()}
+    label, proba = _run(onx, feeds, 777)
+    expected = model.predict_proba(test)
+    _close(proba, expected)  # every row, the odd event numbers included
+    np.testing.assert_array_equal(label, model.predict(test))
+    # the rule really picks one model per event: neighbours are in other folds
+    by_model = [e.predict_proba(test.drop(columns="event")) for e in model.estimators_]
+    np.testing.assert_allclose(expected, np.choose(
+        (events % 3)[:, None], by_model), rtol=1e-12)
+    assert pd.Series(events % 3).nunique() == 3
+
+
+def test_uint64_event_numbers_above_2_63(rows):
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = _data(600)
+    train = _frame(X, pd.array(np.uint64(2**64 - 1) - np.arange(600, dtype=np.uint64),
+                               dtype="uint64"))
+    model = _folding(LogisticRegression(max_iter=1000), fold_column="event").fit(train, y)
+    events = np.uint64(2**63) + 5 * np.arange(500, dtype=np.uint64)
+    test = _frame(rows[:500], events)
+    onx = to_onnx(model, test[:2])
+    assert _input_types(onx) == {"X": "FLOAT", "event_number": "UINT64"}
+    feeds = {"X": test.drop(columns="event").to_numpy(np.float32), "event_number": events}
+    _, proba = _run(onx, feeds, 100)
+    _close(proba, model.predict_proba(test))
+
+
+def _input_types(onx):
+    from onnx import TensorProto
+
+    return {i.name: TensorProto.DataType.Name(i.type.tensor_type.elem_type)
+            for i in onx.graph.input}
+
+
+def _sklearn_classifiers():
+    from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.naive_bayes import GaussianNB
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.tree import DecisionTreeClassifier
+
+    return {
+        "logistic": LogisticRegression(max_iter=1000),
+        "scaled_logistic": make_pipeline(StandardScaler(), LogisticRegression()),
+        "tree": DecisionTreeClassifier(max_depth=4, random_state=0),
+        "forest": RandomForestClassifier(n_estimators=5, max_depth=4, random_state=0),
+        "boosting": GradientBoostingClassifier(n_estimators=5, max_depth=2, random_state=0),
+        "knn": KNeighborsClassifier(n_neighbors=5),
+        "naive_bayes": GaussianNB(),
+        "sklearn_mlp": make_pipeline(StandardScaler(), MLPClassifier(
+            (8,), max_iter=50, random_state=0)),
+        "softmax_network": make_pipeline(StandardScaler(), SoftmaxMLPClassifier((8,), **SMALL)),
+    }
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # 50 epochs
+@pytest.mark.parametrize("fold_column", [None, "event"])
+@pytest.mark.parametrize("name", list(_sklearn_classifiers()))
+def test_folding_around_any_classifier_runs_in_onnxruntime(name, fold_column, rows):
+    X, y = _data(600)
+    y = np.array(["WZ", "ZZ", "ttZ"])[y + (X[:, 2] > 0.05)]
+    frame = _frame(X, np.arange(600) * 104729)
+    test = _frame(rows[:2000], np.arange(2000) * 7 + 3)
+    if fold_column is None:
+        frame, test = frame.drop(columns="event"), test.drop(columns="event")
+    model = _folding(_sklearn_classifiers()[name], fold_column=fold_column).fit(frame, y)
+    onx = to_onnx(model, frame[:2])
+    assert [o.name for o in onx.graph.output] == ["label", "probabilities"]
+    if fold_column is None:
+        feeds = {"X": test.to_numpy(np.float32)}
+    else:
+        feeds = {"X": test.drop(columns="event").to_numpy(np.float32),
+                 "event_number": test["event"].to_numpy(np.int64)}
+    label, proba = _run(onx, feeds, 777)
+    expected = model.predict_proba(test)
+    _close(proba, expected)
+    top = np.sort(expected, axis=1)
+    clear = top[:, -1] - top[:, -2] > TOL  # rows on a tie may go either way
+    np.testing.assert_array_equal(label[clear], model.predict(test)[clear])
+
+
+def test_models_without_an_exact_graph_are_refused(tmp_path):
+    from sklearn.base import BaseEstimator, ClassifierMixin
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.svm import LinearSVC
+
+    class MedianClassifier(ClassifierMixin, BaseEstimator):
+        def fit(self, X, y):
+            self.classes_ = np.unique(y)
+            return self
+
+        def predict_proba(self, X):
+            return np.full((len(X), 2), 0.5)
+
+        def predict(self, X):
+            return self.classes_[np.zeros(len(X), dtype=int)]
+
+    X, y = _data(300)
+    frame = _frame(X, np.arange(300))
+    path = tmp_path / "model.onnx"
+    path.write_bytes(b"previous")
+    # the graph gives probabilities: fold models without predict_proba cannot
+    with pytest.raises(NotImplementedError, match=r"fold models \(LinearSVC\) have no "
+                                                  r"predict_proba"):
+        to_onnx(_folding(LinearSVC(), fold_column="event").fit(frame, y), frame[:2], path)
+    # a step in front of the fold column would transform the event numbers
+    from sklearn.preprocessing import FunctionTransformer
+
+    pipe = make_pipeline(FunctionTransformer(),
+                         _folding(LogisticRegression(max_iter=1000), fold_column=2))
+    with pytest.raises(NotImplementedError, match="only as the model itself"):
+        to_onnx(pipe.fit(frame.to_numpy(), y), frame[:2].to_numpy(), path)
+    # a classifier skl2onnx does not know: a clear error, not a broken graph
+    with pytest.raises(NotImplementedError,
+                       match=r"cannot export FoldingClassifier\(MedianClassifier\)"):
+        to_onnx(_folding(MedianClassifier()).fit(X, y), X[:2], path)
+    # nothing was written over the previous file, and no temporary file is left
+    assert path.read_bytes() == b"previous"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.onnx"]
+
+
+def test_graph_is_checked_in_onnxruntime_before_it_is_returned(monkeypatch):
+    """A converter that writes a graph ONNX Runtime rejects gives an error, not the graph."""
+    from onnx import TensorProto
+
+    from physml_sklearn.persistence import _onnx
+
+    X, y = _data(300)
+    model = DropoutMLPClassifier((8,), **SMALL).fit(X, y)
+
+    def broken_labels(em, classes, index, output):  # float indices: an invalid Gather
+        index = em.node("Cast", [index], "index_float", to=TensorProto.FLOAT)
+        em.node("Gather", [_onnx._labels_const(em, classes), index], outputs=[output], axis=0)
+
+    monkeypatch.setattr(_onnx, "_emit_labels", broken_labels)
+    with pytest.raises(NotImplementedError, match="ONNX Runtime rejects the graph"):
+        to_onnx(model, X[:2])
+    # without onnxruntime, the ONNX checker's type inference stands in for it
+    import sys
+
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)
+    with pytest.raises(NotImplementedError, match="invalid ONNX graph for DropoutMLPClassifier"):
+        to_onnx(model, X[:2])

@@ -9,6 +9,11 @@ mode: dropout is the identity. Any other torch module (a user's encoder)
 is exported with :func:`torch.onnx.export` and its graph inlined. The batch
 dimension stays dynamic throughout.
 
+The converters of ``FoldingClassifier`` and of feature selection are in
+``_onnx_folding``; the checks made around a conversion (a clear error for
+what skl2onnx cannot convert, the graph run in ONNX Runtime before it is
+returned, the file written whole) in ``_onnx_check``.
+
 Nothing here is imported with the package: onnx, skl2onnx and torch's
 exporter load on the first call of :func:`to_onnx`.
 """
@@ -465,109 +470,6 @@ def _check_gan_exportable(gan):
         )
 
 
-# -- FoldingClassifier -------------------------------------------------------------
-def _folding_parser(scope, model, inputs, custom_parsers=None):
-    from skl2onnx._parse import _apply_zipmap, _parse_sklearn
-    from skl2onnx.common.data_types import FloatTensorType, Int64TensorType
-
-    features = inputs
-    if model.fold_column is not None:
-        select = scope.declare_local_operator("PhysmlFoldFeatures", model)
-        select.inputs = inputs
-        features = [scope.declare_local_variable("fold_features", inputs[0].type.__class__())]
-        select.outputs.extend(features)
-    probabilities = []
-    for estimator in model.estimators_:
-        outputs = _parse_sklearn(scope, estimator, features, custom_parsers=custom_parsers)
-        if len(outputs) < 2:
-            raise NotImplementedError(
-                "Each fold model of the FoldingClassifier must give probabilities in ONNX."
-            )
-        probabilities.append(outputs[1])
-    combine = scope.declare_local_operator(_ALIASES[type(model)], model)
-    combine.inputs = list(inputs) + probabilities
-    combine.outputs.append(scope.declare_local_variable("label", Int64TensorType()))
-    combine.outputs.append(scope.declare_local_variable("probabilities", FloatTensorType()))
-    options = scope.get_options(model, dict(zipmap=False))
-    if options.get("zipmap"):
-        return _apply_zipmap(options["zipmap"], scope, model, inputs[0].type, combine.outputs)
-    return combine.outputs
-
-
-def _selected_columns(model):
-    """The columns of the input that ``model`` hands to its inner estimators."""
-    if hasattr(model, "support_"):  # a feature selector
-        return np.flatnonzero(model.support_)
-    return np.delete(np.arange(model.n_features_in_), _fold_column_index(model))
-
-
-def _fold_features_shapes(operator):
-    n = operator.inputs[0].get_first_dimension()
-    width = len(_selected_columns(operator.raw_operator))
-    operator.outputs[0].type = operator.inputs[0].type.__class__([n, width])
-
-
-def _selection_parser(scope, model, inputs, custom_parsers=None):
-    """A feature selector with a predictor: its columns, then ``estimator_``."""
-    from skl2onnx._parse import _parse_sklearn
-
-    select = scope.declare_local_operator("PhysmlFoldFeatures", model)
-    select.inputs = inputs
-    selected = scope.declare_local_variable("selected_features", inputs[0].type.__class__())
-    select.outputs.append(selected)
-    return _parse_sklearn(scope, model.estimator_, [selected], custom_parsers=custom_parsers)
-
-
-def _fold_column_index(model):
-    return model._fold_index(model.n_features_in_)
-
-
-def _convert_fold_features(scope, operator, container):
-    em = _Emitter(scope, container)
-    model = operator.raw_operator
-    keep = _selected_columns(model)
-    if len(operator.inputs) > 1:
-        raise NotImplementedError(
-            f"{type(model).__name__} takes its input as one matrix in ONNX; pass X_sample "
-            "as an array (or a DataFrame) to to_onnx, not through a ColumnTransformer."
-        )
-    em.node("Gather", [operator.inputs[0].full_name, em.const(keep, dtype=np.int64)],
-            outputs=[operator.outputs[0].full_name], axis=1)
-
-
-def _convert_folding(scope, operator, container):
-    from onnx import TensorProto
-
-    em = _Emitter(scope, container)
-    model = operator.raw_operator
-    n_folds = len(model.estimators_)
-    probas = [v.full_name for v in operator.inputs[1:]]
-    if model.fold_column is None:  # the average of the fold models
-        total = probas[0]
-        for p in probas[1:]:
-            total = em.node("Add", [total, p], "sum")
-        proba = em.node("Mul", [total, em.const(1.0 / n_folds)], "mean")
-    else:  # each event from the model that did not train on its fold
-        x = em.node("Cast", [operator.inputs[0].full_name], "x64", to=TensorProto.DOUBLE)
-        column = em.node(
-            "Gather", [x, em.const([_fold_column_index(model)], dtype=np.int64)],
-            "event", axis=1,
-        )
-        event = em.node("Cast", [column], "event_int", to=TensorProto.INT64)
-        fold = em.node("Mod", [event, em.const([[n_folds]], dtype=np.int64)], "fold")
-        # Python's % is never negative; ONNX Mod with fmod=0 follows the divisor's sign
-        total = None
-        for k, p in enumerate(probas):
-            mask = em.node("Equal", [fold, em.const([[k]], dtype=np.int64)], "is_fold")
-            mask = em.node("Cast", [mask], "mask", to=TensorProto.FLOAT)
-            part = em.node("Mul", [p, mask], "part")
-            total = part if total is None else em.node("Add", [total, part], "sum")
-        proba = total
-    em.node("Identity", [proba], outputs=[operator.outputs[1].full_name])
-    index = em.node("ArgMax", [proba], "index", axis=1, keepdims=0)
-    _emit_labels(em, model.classes_, index, operator.outputs[0].full_name)
-
-
 # -- registration ----------------------------------------------------------------
 _ALIASES = {}
 
@@ -578,11 +480,21 @@ def _register():
     if _REGISTERED:
         return
     from skl2onnx import update_registered_converter
-    from skl2onnx.common._registration import register_converter, register_shape_calculator
+    from skl2onnx.common._registration import (
+        register_converter,
+        register_shape_calculator,
+    )
 
     from ..autoencoder import AutoEncoder, AutoEncoderOutlierDetector
     from ..classifier import DropoutMLPClassifier, SoftmaxMLPClassifier
     from ..gan import GANSampler
+    from ._onnx_folding import (
+        _convert_fold_features,
+        _convert_folding,
+        _fold_features_shapes,
+        _folding_parser,
+        _selection_parser,
+    )
 
     classifier_options = {"zipmap": [True, False, "columns"], "nocl": [True, False]}
     for cls, convert in ((DropoutMLPClassifier, _convert_binary),
@@ -641,6 +553,27 @@ def _has_fold_column(model):
     return getattr(last, "fold_column", None) is not None and hasattr(last, "estimators_")
 
 
+def _classifiers_within(model):
+    """Every classifier in ``model``: itself, its steps, its fold and selected models."""
+    from sklearn.base import is_classifier
+
+    found, stack = [], [model]
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, (list, tuple)):
+            stack.extend(obj)
+            continue
+        if not hasattr(obj, "get_params"):
+            continue
+        if is_classifier(obj) and not hasattr(obj, "steps"):
+            found.append(obj)
+        for attr in ("steps", "transformers_", "estimators_", "estimator_"):
+            value = getattr(obj, attr, None)
+            if value is not None:
+                stack.append(value)
+    return found
+
+
 def to_onnx(model, X_sample, path=None, *, target_opset=None):
     """Export a fitted model as one ONNX graph.
 
@@ -652,16 +585,29 @@ def to_onnx(model, X_sample, path=None, *, target_opset=None):
     dimension is dynamic.
 
     The graph's input ``X`` is a float32 tensor of shape
-    ``(n_samples, n_features)`` (float64 for a ``FoldingClassifier`` with a
-    ``fold_column``: event numbers above ``2**24`` do not fit a float32), its
-    columns in the order of the training data, also when ``X_sample`` is a
-    DataFrame; a pipeline that starts with a
+    ``(n_samples, n_features)``, its columns in the order of the training
+    data, also when ``X_sample`` is a DataFrame; a pipeline that starts with a
     :class:`~sklearn.compose.ColumnTransformer` selecting columns by name
-    has one input per column instead, named after it. Its outputs:
+    has one input per column instead, named after it. A
+    ``FoldingClassifier`` with a ``fold_column`` takes its event numbers as
+    ``X_sample`` holds them:
 
-    - a classifier, or :class:`~physml_sklearn.folding.FoldingClassifier`
-      (the average of its fold models, or each event from the model that did
-      not train on its fold when it has a ``fold_column``): ``label`` (the
+    - as integers (an integer column of a DataFrame, or an integer array):
+      two inputs, ``X`` (float32, the features without the fold column, in
+      the order of ``get_feature_names_out()``) and ``event_number`` (int64
+      of shape ``(n_samples,)``; uint64 when the column is uint64). The fold
+      rule is computed with integer operators (``Mod``), exact for every
+      event number, as in :meth:`~physml_sklearn.FoldingClassifier.predict_proba`;
+    - as floats: one float64 input ``X`` with every column, the event number
+      among them, exact only for event numbers below ``2**53``.
+
+    Its outputs:
+
+    - a classifier (the package's, or a scikit-learn one that skl2onnx
+      converts), or :class:`~physml_sklearn.folding.FoldingClassifier` around
+      any of them (the average of its fold models' probabilities, or each
+      event from the model that did not train on its fold when it has a
+      ``fold_column``): ``label`` (the
       ``predict`` labels, int64 or string) and ``probabilities`` (float32,
       shape ``(n_samples, n_classes)``, the ``predict_proba`` columns) — a
       plain tensor, as with skl2onnx's option ``zipmap=False``;
@@ -686,11 +632,14 @@ def to_onnx(model, X_sample, path=None, *, target_opset=None):
         :class:`~sklearn.pipeline.Pipeline` of scikit-learn transformers
         ending in one.
     X_sample : array-like or DataFrame of shape (n_samples, n_features)
-        A few input rows; only their number of columns and types are used.
-        For a ``GANSampler``, None or latent vectors of shape
+        A few input rows, valid input of ``model``: their number of columns
+        and types shape the graph's inputs, and the graph is checked on them
+        (see Raises). For a ``GANSampler``, None or latent vectors of shape
         ``(n_samples, latent_dim)``.
     path : str or path-like, default=None
-        When given, the graph is also written to this file (``.onnx``).
+        When given, the graph is also written to this file (``.onnx``),
+        whole or not at all: a temporary file in the same folder, renamed
+        into place.
     target_opset : int, default=None
         The ONNX opset of the graph; None takes the newest one skl2onnx
         supports.
@@ -705,7 +654,14 @@ def to_onnx(model, X_sample, path=None, *, target_opset=None):
     sklearn.exceptions.NotFittedError
         When the model is not fitted.
     NotImplementedError
-        For a part of the model that has no exact ONNX form.
+        For a part of the model that has no exact ONNX form, a model that
+        skl2onnx cannot convert (a ``FoldingClassifier`` around a classifier
+        without ``predict_proba``, a ``FoldingClassifier`` with a
+        ``fold_column`` inside a pipeline), or a graph that fails the check
+        made before it is returned: ONNX Runtime (when installed, else the
+        ONNX checker with type inference) must load it and run it on
+        ``X_sample``, and its ``probabilities`` must equal ``predict_proba``
+        on ``X_sample`` to 1e-4.
 
     See Also
     --------
@@ -743,6 +699,8 @@ def to_onnx(model, X_sample, path=None, *, target_opset=None):
             "to_onnx needs onnx and skl2onnx: pip install 'physml-sklearn[onnx]'."
         ) from exc
     from ..gan import GANSampler
+    from ._onnx_check import _check_graph, _convert, _write_whole
+    from ._onnx_folding import _as_event_numbers, _event_number_type
 
     if isinstance(model, NeuralEstimator):
         check_is_fitted(model, "net_")
@@ -750,6 +708,18 @@ def to_onnx(model, X_sample, path=None, *, target_opset=None):
         check_is_fitted(model)
     _register()
     options = {cls: {"zipmap": False} for cls in _classifier_classes()}
+    ours = tuple(_classifier_classes())
+    for estimator in _classifiers_within(model):
+        if not isinstance(estimator, ours):  # a scikit-learn classifier inside
+            options[id(estimator)] = {"zipmap": False}
+    if _has_fold_column(model) and hasattr(model, "steps"):
+        raise NotImplementedError(
+            "to_onnx exports a FoldingClassifier with a fold_column only as the model "
+            "itself, not as the last step of a pipeline (the steps before it would "
+            "transform the event numbers too): put the pipeline inside the "
+            "FoldingClassifier, FoldingClassifier(make_pipeline(...), fold_column=...)."
+        )
+    model_input = X_sample
     if isinstance(model, GANSampler):
         if X_sample is not None and np.shape(X_sample)[-1] != model.latent_dim:
             raise ValueError(
@@ -758,27 +728,49 @@ def to_onnx(model, X_sample, path=None, *, target_opset=None):
             )
         _check_gan_exportable(model)
         initial_types = [("z", FloatTensorType([None, model.latent_dim]))]
-        onx = skl2onnx.convert_sklearn(model, initial_types=initial_types,
-                                       target_opset=target_opset, options=options)
+        z = np.zeros((2, model.latent_dim)) if X_sample is None else np.asarray(X_sample)
+        feeds = {"z": z.astype(np.float32)}
+        model_input = None
+        onx = _convert(skl2onnx.convert_sklearn, model, initial_types=initial_types,
+                       target_opset=target_opset, options=options)
     elif hasattr(X_sample, "columns") and _starts_with_column_transformer(model):
         # one input per column: the column transformer selects them by name
         frame = X_sample.copy()
         for name in frame.columns:
             if frame[name].dtype.kind == "f":
                 frame[name] = frame[name].astype(np.float32)
-        onx = skl2onnx.to_onnx(model, frame, target_opset=target_opset, options=options)
+        feeds = {name: frame[[name]].to_numpy() for name in frame.columns}
+        onx = _convert(skl2onnx.to_onnx, model, frame, target_opset=target_opset,
+                       options=options)
     else:  # one matrix: the columns in the order of the training data
-        X_sample = np.asarray(X_sample)
-        if X_sample.ndim != 2:
+        if np.ndim(X_sample) != 2:
             raise ValueError(
-                f"X_sample must be 2-D, (n_samples, n_features); got shape {X_sample.shape}."
+                f"X_sample must be 2-D, (n_samples, n_features); got shape "
+                f"{np.shape(X_sample)}."
             )
-        # event numbers need more digits than float32 has (2**24 = 16,777,216)
-        input_type = DoubleTensorType if _has_fold_column(model) else FloatTensorType
-        initial_types = [("X", input_type([None, X_sample.shape[1]]))]
-        onx = skl2onnx.convert_sklearn(model, initial_types=initial_types,
-                                       target_opset=target_opset, options=options)
+        n_columns = np.shape(X_sample)[1]
+        event_type = _event_number_type(model, X_sample) if _has_fold_column(model) else None
+        if event_type is not None:
+            # the features as float32, the event numbers as integers: exact
+            index = model._fold_index(model.n_features_in_)
+            column = X_sample.iloc[:, index] if hasattr(X_sample, "iloc") else \
+                np.asarray(X_sample)[:, index]
+            values = np.delete(np.asarray(X_sample, dtype=object), index, axis=1)
+            feeds = {
+                "X": values.astype(np.float32),
+                "event_number": _as_event_numbers(column, event_type.__name__),
+            }
+            initial_types = [("X", FloatTensorType([None, n_columns - 1])),
+                             ("event_number", event_type([None]))]
+        else:
+            # a fold column given as floats: one float64 X, exact below 2**53
+            dtype = np.float64 if _has_fold_column(model) else np.float32
+            input_type = DoubleTensorType if _has_fold_column(model) else FloatTensorType
+            feeds = {"X": np.asarray(X_sample, dtype=dtype)}
+            initial_types = [("X", input_type([None, n_columns]))]
+        onx = _convert(skl2onnx.convert_sklearn, model, initial_types=initial_types,
+                       target_opset=target_opset, options=options)
+    _check_graph(onx, model, feeds, model_input)
     if path is not None:
-        with open(path, "wb") as f:
-            f.write(onx.SerializeToString())
+        _write_whole(path, onx.SerializeToString())
     return onx
