@@ -106,7 +106,12 @@ def test_model_onnx_gives_the_scores_of_the_model(trained):
     model = load(trained["out"] / "model.physml")
     X = pd.read_parquet(trained["background"])[list(model.feature_names_in_)]
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    (proba,) = session.run(["probabilities"], {"X": X.to_numpy(dtype=np.float64)})
+    # an integer event-number column is an input of its own: the fold rule stays exact
+    names = [tensor.name for tensor in session.get_inputs()]
+    assert names == ["X", "event_number"]
+    feed = {"X": X.drop(columns="event_number").to_numpy(dtype=np.float32),
+            "event_number": X["event_number"].to_numpy(dtype=np.int64)}
+    (proba,) = session.run(["probabilities"], feed)
     np.testing.assert_allclose(proba, model.predict_proba(X), atol=1e-5)
     # the fold rule: on the training events, the out-of-fold scores
     scores = pd.read_parquet(trained["out"] / "scores.parquet")

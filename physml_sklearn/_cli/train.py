@@ -365,20 +365,32 @@ def save_model(model, X, out, progress):
         return files
     path = out / "model.onnx"
     try:
-        # one input tensor "X" with the columns in the model's order
+        # the features as "X" in the model's order; with an integer fold column, the
+        # event numbers as their own integer input, so the fold rule is exact
         with atomic_path(path) as temporary:
-            to_onnx(model, X.iloc[:16].to_numpy(dtype=float), temporary)
+            graph = to_onnx(model, X.iloc[:16], temporary)
         rule = ("each event from the fold model that did not train on it"
                 if model.fold_column is not None else "the average of the fold models")
-        dtype = "float64" if model.fold_column is not None else "float32"
-        files.append((path.name, f"ONNX graph ({rule}): input 'X', {dtype}, the columns "
-                                 f"{', '.join(map(str, X.columns))} in this order; output "
+        inputs = "; ".join(_onnx_input_text(tensor, model, X) for tensor in graph.graph.input)
+        files.append((path.name, f"ONNX graph ({rule}): inputs {inputs}; output "
                                  "'probabilities', columns background, signal"))
     except Exception as error:  # the model files are still useful without it
         message = " ".join(str(error).split())
         progress.info(f"model.onnx not written: {type(error).__name__}: {message}")
         files.append(("model.onnx", f"not written: {type(error).__name__}: {message}"))
     return files
+
+
+def _onnx_input_text(tensor, model, X):
+    """``'X' (float32): the columns a, b, c in this order`` for the report's file list."""
+    from onnx import TensorProto
+
+    dtype = TensorProto.DataType.Name(tensor.type.tensor_type.elem_type).lower()
+    if tensor.name == "X":
+        columns = [c for c in X.columns
+                   if dtype == "double" or c != model.fold_column]
+        return f"'X' ({dtype}): the columns {', '.join(map(str, columns))} in this order"
+    return f"{tensor.name!r} ({dtype}): the column {model.fold_column!r}"
 
 
 def run(args):

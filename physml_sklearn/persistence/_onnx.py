@@ -699,7 +699,8 @@ def to_onnx(model, X_sample, path=None, *, target_opset=None):
             "to_onnx needs onnx and skl2onnx: pip install 'physml-sklearn[onnx]'."
         ) from exc
     from ..gan import GANSampler
-    from ._onnx_check import _check_graph, _convert, _write_whole
+    from .._io_atomic import write_bytes
+    from ._onnx_check import _check_graph, _convert
     from ._onnx_folding import _as_event_numbers, _event_number_type
 
     if isinstance(model, NeuralEstimator):
@@ -772,5 +773,5 @@ def to_onnx(model, X_sample, path=None, *, target_opset=None):
                        target_opset=target_opset, options=options)
     _check_graph(onx, model, feeds, model_input)
     if path is not None:
-        _write_whole(path, onx.SerializeToString())
+        write_bytes(path, onx.SerializeToString())
     return onx

@@ -80,27 +80,3 @@ def _check_graph(onx, model, feeds, X_model):
             f"to_onnx cannot export {_describe(model)}: the graph's probabilities differ "
             f"from predict_proba on X_sample (largest difference {difference})."
         )
-
-
-def _write_whole(path, data):
-    """Write ``data`` to ``path`` whole or not at all (a temporary file, then a rename)."""
-    import os
-    import tempfile
-
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".", suffix=".onnx.tmp")
-    try:
-        with os.fdopen(handle, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temporary, path)
-    except BaseException as exc:
-        try:
-            os.unlink(temporary)
-        except OSError:
-            pass
-        if isinstance(exc, OSError) and not getattr(exc, "filename", None):
-            raise type(exc)(exc.errno, f"{exc.strerror} (writing {path})") from exc
-        raise

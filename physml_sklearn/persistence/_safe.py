@@ -23,7 +23,6 @@ against each other before anything is built (:mod:`._audit`,
 import importlib
 import io
 import json
-import os
 import warnings
 import zipfile
 from pathlib import Path
@@ -32,6 +31,7 @@ import numpy as np
 import torch
 
 from .._core._base import NeuralEstimator
+from .._io_atomic import atomic_path
 from ._audit import (
     Archive,
     ModelFileError,
@@ -360,21 +360,17 @@ def save(model, path, *, trusted=None):
         "model": root,
     }
     path = Path(path)
-    partial = path.with_name(path.name + ".partial")
-    try:
-        with zipfile.ZipFile(partial, "w") as archive:
-            archive.writestr(
-                "model.json",
-                json.dumps(manifest, separators=(",", ":"), allow_nan=False),
-                compress_type=zipfile.ZIP_DEFLATED,
-            )
-            for name, (data, compress) in writer.members.items():
-                method = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
-                archive.writestr(name, data, compress_type=method)
-        os.replace(partial, path)  # a failed write never leaves a half-written model file
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
+    # a temporary file beside ``path``, fsynced and renamed: a failed or interrupted
+    # write never leaves a half-written model file, and an old one stays as it was
+    with atomic_path(path) as partial, zipfile.ZipFile(partial, "w") as archive:
+        archive.writestr(
+            "model.json",
+            json.dumps(manifest, separators=(",", ":"), allow_nan=False),
+            compress_type=zipfile.ZIP_DEFLATED,
+        )
+        for name, (data, compress) in writer.members.items():
+            method = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+            archive.writestr(name, data, compress_type=method)
     return path
 
 

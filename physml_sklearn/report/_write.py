@@ -5,7 +5,6 @@
 
 import os
 import platform
-import tempfile
 import time
 from numbers import Integral
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._io_atomic import write_text
 from . import _analysis, _sections
 from ._html import render
 
@@ -369,7 +369,7 @@ def write_report(path, model, X, y, *, sample_weight=None, scores=None, folds=No
                 f"python {platform.python_version()}"
                 + (f"; command: {command}" if command else "")),
     )
-    _write_whole(Path(path), page)
+    write_text(path, page)
     return summary
 
 
@@ -381,16 +381,3 @@ def _role(role, label):
 def _model_text(model):
     text = repr(model)
     return " ".join(text.split())
-
-
-def _write_whole(path, text):
-    """Write ``text`` to ``path`` through a temporary file renamed into place."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
-                                         suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
