@@ -5,7 +5,9 @@
 
 import ast
 import difflib
+import os
 import re
+import warnings
 from collections.abc import Mapping
 from numbers import Real
 from pathlib import Path
@@ -19,13 +21,33 @@ from ._validation import check_bool
 __all__ = ["load_ntuples"]
 
 _ROOT_HINT = 'Reading ROOT files needs uproot: pip install "physml-sklearn[root]"'
-_HDF5_HINT = 'Reading HDF5 files needs PyTables: pip install "physml-sklearn[hdf5]"'
 _FORMATS = ".root (as 'file.root:tree'), .parquet, .csv, .h5 / .hdf5"
 #: ROOT trees are read in at least this many chunks (of at least 10,000 events),
 #: so that the chunk being decompressed is small beside the columns already read
 _ROOT_MIN_CHUNKS = 16
 #: and a chunk of the selected branches never holds more than this many bytes
 _ROOT_MAX_CHUNK_BYTES = 50_000_000
+#: why a CSV column that pandas could not read as numbers is refused
+_TEXT_AMONG_NUMBERS = "numbers with text among them"
+#: a unit at the end of a ROOT branch title: "missing transverse energy [GeV]"
+_UNIT_IN_TITLE = re.compile(r"(?:^|\s)\[([^\[\]]*)\]\s*$")
+#: units listed in a TTree title: "WZ events; units: met [GeV], lep1_eta []"
+_UNITS_IN_TREE_TITLE = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)\s+\[([^\[\]]*)\]")
+
+
+def _available_memory():
+    """Bytes of memory this process may still take (None where unknown)."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
 
 
 def _import_uproot():
@@ -133,6 +155,8 @@ class _Source:
             )
         self.name = text if self.key is None else f"{self.path}:{self.key}"
         self._frame = None
+        #: the unit of each column whose unit the file states
+        self.units = {}
 
     # -- what is in the file ----------------------------------------------------
     def schema(self):
@@ -169,7 +193,14 @@ class _Source:
             tree = self._open_tree(file)
             self.n_entries = tree.num_entries
             if isinstance(tree, uproot.TTree):
-                return _ttree_schema(tree)
+                schema = _ttree_schema(tree)
+                listed = dict(_UNITS_IN_TREE_TITLE.findall(str(tree.title or "")))
+                for name in schema:
+                    unit = _UNIT_IN_TITLE.search(str(tree[name].title or ""))
+                    unit = unit.group(1) if unit else listed.get(name)
+                    if unit is not None:
+                        self.units[name] = unit.strip()
+                return schema
             return _rntuple_schema(tree)
 
     def _schema_parquet(self):
@@ -190,6 +221,9 @@ class _Source:
             kind = field.type
             if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind):
                 out[field.name] = None
+                unit = (field.metadata or {}).get(b"unit")
+                if unit is not None:
+                    self.units[field.name] = unit.decode("utf-8", "replace").strip()
             elif pa.types.is_list(kind) or pa.types.is_large_list(kind) or (
                 pa.types.is_fixed_size_list(kind)
             ):
@@ -198,41 +232,68 @@ class _Source:
                 out[field.name] = f"not numeric ({kind})"
         return out
 
-    def _read_pandas(self):
+    def _schema_hdf5(self):
+        from ._hdf5 import PandasHDF5
+
+        try:
+            store = PandasHDF5(self.path, None)
+        except ValueError as exc:
+            raise ValueError(f"{self.path} (class {self.label!r}): {exc}.") from None
+        try:
+            keys = store.keys
+            if self.key is None:
+                if len(keys) != 1:
+                    raise ValueError(
+                        f"{self.path} (class {self.label!r}) holds {len(keys)} "
+                        f"tables {keys}; name one as '{self.path}:key'."
+                    )
+                self.key = keys[0]
+                self.name = f"{self.path}:{self.key}"
+            if self.key.strip("/") not in keys:
+                raise ValueError(
+                    f"{self.path} (class {self.label!r}) has no table "
+                    f"{self.key!r}.{_did_you_mean(self.key, keys)} Tables in "
+                    f"the file: {keys}."
+                )
+            store.key = self.key.strip("/")
+            try:
+                columns = store.columns()
+            except (ValueError, KeyError, OSError) as exc:
+                raise ValueError(f"{self.name} (class {self.label!r}): {exc}.") from None
+        finally:
+            store.close()
+        for name, column in columns.items():
+            if column.why is not None and "pickle" in column.why:
+                raise ValueError(
+                    f"{self.name} (class {self.label!r}): column {name!r} holds Python "
+                    "objects, which pandas stores with pickle; load_ntuples never "
+                    "unpickles a file (that runs whatever code the file names). Write "
+                    "the table with numbers and text only, e.g. "
+                    "frame.to_hdf(path, key=..., format='table'), or drop the column."
+                )
+        return {name: column.why for name, column in columns.items()}
+
+    def _read_hdf5(self, columns):
+        from ._hdf5 import PandasHDF5
+
+        store = PandasHDF5(self.path, self.key.strip("/"))
+        try:
+            found = store.columns()
+            self._check_memory(
+                max(found[n].n_rows for n in columns), columns,
+                sum(found[n].itemsize for n in columns),
+            )
+            return pd.DataFrame({name: found[name].read() for name in columns}, copy=False)
+        finally:
+            store.close()
+
+    def _read_csv(self):
         if self._frame is None:
-            if self.format == "csv":
-                self._frame = pd.read_csv(self.path)
-            else:
-                try:
-                    import tables  # noqa: F401
-                except ImportError as exc:
-                    raise ImportError(f"{_HDF5_HINT} ({exc}).") from exc
-                with pd.HDFStore(self.path, mode="r") as store:
-                    keys = [k.lstrip("/") for k in store.keys()]
-                    if self.key is None:
-                        if len(keys) != 1:
-                            raise ValueError(
-                                f"{self.path} (class {self.label!r}) holds {len(keys)} "
-                                f"tables {keys}; name one as '{self.path}:key'."
-                            )
-                        self.key = keys[0]
-                        self.name = f"{self.path}:{self.key}"
-                    if self.key.lstrip("/") not in keys:
-                        raise ValueError(
-                            f"{self.path} (class {self.label!r}) has no table "
-                            f"{self.key!r}.{_did_you_mean(self.key, keys)} Tables in "
-                            f"the file: {keys}."
-                        )
-                    frame = store[self.key]
-                if not isinstance(frame, pd.DataFrame):
-                    frame = frame.to_frame()
-                self._frame = frame
+            self._frame = pd.read_csv(self.path)
         return self._frame
 
     def _schema_csv(self):
-        return self._schema_frame(self._read_pandas())
-
-    _schema_hdf5 = _schema_csv
+        return self._schema_frame(self._read_csv())
 
     @staticmethod
     def _schema_frame(frame):
@@ -241,14 +302,38 @@ class _Source:
             name = str(name)
             if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
                 out[name] = None
+                continue
+            column = frame[name].dropna()
+            first = column.iloc[0] if len(column) else None
+            if isinstance(first, (list, tuple, np.ndarray)):
+                out[name] = "jagged (a list per event)"
+                continue
+            # some cells numbers, some text: a typo, a unit or a spreadsheet
+            # error in a column of numbers
+            text = pd.to_numeric(column, errors="coerce").isna().to_numpy()
+            if text.all():
+                out[name] = f"not numeric ({dtype})"
             else:
-                column = frame[name].dropna()
-                first = column.iloc[0] if len(column) else None
-                if isinstance(first, (list, tuple, np.ndarray)):
-                    out[name] = "jagged (a list per event)"
-                else:
-                    out[name] = f"not numeric ({dtype})"
+                row = column.index[int(np.argmax(text))]
+                out[name] = (
+                    f"{_TEXT_AMONG_NUMBERS}: {int(text.sum())} of its {len(frame)} cells "
+                    f"are not numbers, the first at row {row} (counting from 0 after "
+                    f"the header): {column.loc[row]!r}"
+                )
         return out
+
+    def _check_memory(self, n_rows, columns, row_bytes):
+        """Refuse a read larger than the free memory (a damaged or hostile file)."""
+        need = int(n_rows) * int(row_bytes)
+        free = _available_memory()
+        if free is not None and need > free:
+            raise MemoryError(
+                f"{self.name} (class {self.label!r}): reading {len(columns)} column(s) "
+                f"of the {int(n_rows):,} events the file declares takes "
+                f"{need / 1e9:.3g} GB, more than the {free / 1e9:.3g} GB of memory "
+                "available. Read fewer columns, split the file, or check that it is "
+                "not damaged."
+            )
 
     # -- reading ----------------------------------------------------------------
     def read(self, columns, selection, collect):
@@ -259,9 +344,11 @@ class _Source:
         if self.format == "root":
             return self._read_root(columns, selection, collect)
         if self.format == "parquet":
-            frame = pd.read_parquet(self.path, columns=columns)
+            frame = self._read_parquet(columns)
+        elif self.format == "hdf5":
+            frame = self._read_hdf5(columns)
         else:
-            frame = self._read_pandas()[columns]
+            frame = self._read_csv()[columns]
             self._frame = None
         n_before = len(frame)
         frame = self._select(frame, selection)
@@ -270,12 +357,24 @@ class _Source:
             collect[name].append(frame[name].to_numpy())
         return len(frame)
 
+    def _read_parquet(self, columns):
+        """The columns as arrays, straight from Arrow (no pandas metadata is read)."""
+        import pyarrow.parquet as pq
+
+        with pq.ParquetFile(self.path) as file:
+            self._check_memory(file.metadata.num_rows, columns, 8 * len(columns))
+            table = file.read(columns=columns)
+        return pd.DataFrame(
+            {name: table.column(name).to_numpy() for name in columns}, copy=False
+        )
+
     def _read_root(self, columns, selection, collect):
         uproot = _import_uproot()
         kept = 0
         with uproot.open(self.path) as file:
             tree = file[self.key]
             n_entries = tree.num_entries
+            self._check_memory(n_entries, columns, 8 * len(columns))
             step = min(
                 _ROOT_MAX_CHUNK_BYTES // (8 * len(columns)),
                 max(-(-n_entries // _ROOT_MIN_CHUNKS), 10_000),
@@ -389,33 +488,88 @@ def _check_weight(weight):
     )
 
 
-def _resolve_columns(sources, schemas, features, weight, selection):
-    """Check that every needed column is a scalar number; return the features."""
-    if features is None:
-        numeric = [
-            [n for n, why in schema.items() if why is None and n != weight]
-            for schema in schemas
-        ]
-        common = [n for n in numeric[0] if all(n in other for other in numeric[1:])]
-        for source, names in zip(sources, numeric):
-            extra = [n for n in names if n not in common]
-            if extra:
+def _kind_name(source):
+    return "branch" if source.format == "root" else "column"
+
+
+def _text_among_numbers(source, name, why):
+    return ValueError(
+        f"{source.name} (class {source.label!r}): {_kind_name(source)} {name!r} has "
+        f"{why}. Correct those cells in the file (or remove their rows), or leave the "
+        "column out of the features."
+    )
+
+
+def default_features(sources, schemas, *, exclude=(), missing="raise", stacklevel=4):
+    """The columns every source holds as numbers, in the first source's order.
+
+    A column of text in every source that holds it (a process name, a run
+    label) and a variable-length branch are left out with a warning; a column
+    with some text cells among numbers, or numbers in one source and text in
+    another, raises. ``missing="raise"`` refuses a numeric column that some
+    sources lack; ``missing="warn"`` leaves it out with a warning.
+    """
+    names = list(dict.fromkeys(n for schema in schemas for n in schema))
+    features, left_out = [], []
+    for name in names:
+        if name in exclude:
+            continue
+        present = [(s, schema[name]) for s, schema in zip(sources, schemas) if name in schema]
+        for source, why in present:
+            if why is not None and why.startswith(_TEXT_AMONG_NUMBERS):
+                raise _text_among_numbers(source, name, why)
+        numeric = [source for source, why in present if why is None]
+        if numeric and len(numeric) < len(present):
+            other, why = next((s, why) for s, why in present if why is not None)
+            raise ValueError(
+                f"{_kind_name(other)} {name!r} holds numbers in {numeric[0].name} but is "
+                f"{why} in {other.name} (class {other.label!r}). Make it numeric there "
+                "too, or leave it out of the features."
+            )
+        if not numeric:
+            left_out.append(f"{name!r} ({present[0][1]})")
+        elif len(present) < len(sources):
+            if missing == "raise":
+                source = numeric[0]
+                common = [n for n in names if n not in exclude and all(
+                    schema.get(n, "") is None for schema in schemas)]
+                extra = [n for n, why in schemas[sources.index(source)].items()
+                         if why is None and n not in common and n not in exclude]
                 raise ValueError(
                     f"with features=None every source must hold the same numeric "
                     f"columns, but {source.name} has {extra} that other sources lack. "
                     f"Pass features= the columns to use, e.g. the {len(common)} common "
                     f"ones: {common}."
                 )
-        if not common:
-            raise ValueError(
-                f"{sources[0].name} holds no numeric column with one number per event."
-            )
-        features = common
+            left_out.append(f"{name!r} (not in every file)")
+        else:
+            features.append(name)
+    if left_out:
+        warnings.warn(
+            f"{len(left_out)} column(s) are not among the default features, as they are "
+            f"not numbers in every file: {', '.join(left_out)}. Name the features to "
+            "read to use other columns.",
+            UserWarning,
+            stacklevel=stacklevel,
+        )
+    if not features:
+        raise ValueError(
+            f"{sources[0].name} holds no numeric column with one number per event"
+            + (f" besides {sorted(exclude)}" if exclude else "") + "."
+        )
+    return features
+
+
+def _resolve_columns(sources, schemas, features, weight):
+    """Check that every needed column is a scalar number; return the features."""
+    if features is None:
+        exclude = (weight,) if isinstance(weight, str) else ()
+        features = default_features(sources, schemas, exclude=exclude)
     for source, schema in zip(sources, schemas):
         needed = list(features) + ([weight] if isinstance(weight, str) else [])
+        kind = _kind_name(source)
         for name in needed:
             what = "weight column" if name == weight else "feature"
-            kind = "branch" if source.format == "root" else "column"
             if name not in schema:
                 raise ValueError(
                     f"{source.name} (class {source.label!r}) has no {kind} {name!r} "
@@ -429,12 +583,59 @@ def _resolve_columns(sources, schemas, features, weight, selection):
                     f"per event first (e.g. the leading object's value, or a count) and "
                     f"write that as a {kind}."
                 )
+            if why is not None and why.startswith(_TEXT_AMONG_NUMBERS):
+                raise _text_among_numbers(source, name, why)
             if why is not None:
                 raise ValueError(
                     f"{source.name}: {kind} {name!r} is {why}; features and weights "
                     "must be numbers."
                 )
     return features
+
+
+def _feature_units(sources, features):
+    """The unit of each feature whose unit a file states; sources must agree."""
+    units = {}
+    for name in features:
+        stated = {}
+        for source in sources:
+            if name in source.units:
+                stated.setdefault(source.units[name], source.name)
+        if len(stated) > 1:
+            listed = "; ".join(f"{unit!r} in {where}" for unit, where in stated.items())
+            raise ValueError(
+                f"the files state different units for {name!r}: {listed}. Convert the "
+                "files to one unit before mixing them."
+            )
+        if stated:
+            units[name] = next(iter(stated))
+    return units
+
+
+def read_table(spec):
+    """Every column of one file as a DataFrame, for scoring it.
+
+    Numeric columns and, except for ROOT files, text columns (which are
+    carried through); a column with text among its numbers or of Python
+    objects raises, like in :func:`load_ntuples`.
+    """
+    source = _Source(spec, "events")
+    schema = source.schema()
+    columns = []
+    for name, why in schema.items():
+        if why is not None and why.startswith(_TEXT_AMONG_NUMBERS):
+            raise _text_among_numbers(source, name, why)
+        if why is None or (source.format != "root" and why.startswith("not numeric")):
+            columns.append(name)
+    if not columns:
+        raise ValueError(f"{source.name} holds no column with one value per event.")
+    collect = {name: [] for name in columns}
+    source.read(columns, None, collect)
+    return pd.DataFrame(
+        {name: chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+         for name, chunks in collect.items()},
+        copy=False,
+    )
 
 
 def load_ntuples(
@@ -449,7 +650,7 @@ def load_ntuples(
     """Load the user's own event files, one class per set of files, into a Bunch.
 
     The events of each class are read from ROOT files (through uproot), Parquet,
-    CSV or HDF5 files, the columns selected, the selection applied per file,
+    CSV or HDF5 files (none of them unpickled or evaluated), the columns selected, the selection applied per file,
     and everything concatenated into the same :class:`~sklearn.utils.Bunch` as
     :func:`make_diboson`, ready for a classifier. ROOT trees are streamed in
     chunks (``TTree.iterate``) and only the requested branches are read, so a
@@ -465,11 +666,17 @@ def load_ntuples(
         tree may be omitted when the file holds one; read with uproot, an
         optional extra: ``pip install "physml-sklearn[root]"``); ``.parquet``,
         ``.csv`` and ``.h5`` / ``.hdf5`` files (``"file.h5:key"`` names the
-        table of a file with several) are read with pandas.
+        table of a file with several). No file is unpickled: HDF5 tables
+        written by pandas are read with h5py (``pip install
+        "physml-sklearn[hdf5]"``), and a column of Python objects, which
+        pandas can only store with pickle, raises.
     features : list of str or None, default=None
         The columns (branches) to read. ``None``: every column that holds one
         number per event (the weight column aside); the sources must then hold
-        the same ones.
+        the same ones. A column of text in every file (a process name), or a
+        variable-length branch, is left out with a warning; a column with text
+        among its numbers (a CSV cell ``"oops"``), or numbers in one file and
+        text in another, raises.
     weight : str, float or None, default=None
         The per-event weight: a column name, one number for every event, or
         None (every event weighs 1).
@@ -499,6 +706,15 @@ def load_ntuples(
             The names of the columns of ``data``.
         sample_weight : ndarray of shape (n_events,)
             The weight of each event.
+        feature_units : dict
+            The unit of each feature whose unit the files state (``""`` for a
+            dimensionless one): in a ROOT file, the unit in square brackets at
+            the end of the branch title (``"missing transverse energy
+            [GeV]"``), else a ``name [unit]`` entry in the tree title (as
+            ``physml-sklearn example-files`` writes, since uproot writes the
+            branch titles itself); in a Parquet file, the ``unit`` metadata of
+            the column's field. Files that state different units for one
+            feature raise.
         source : {ndarray, Series} of shape (n_events,)
             The file (``path:tree`` for ROOT) each event came from; a
             categorical Series when ``as_frame=True``.
@@ -512,11 +728,16 @@ def load_ntuples(
     FileNotFoundError
         A file does not exist.
     ImportError
-        A ROOT file without uproot, an HDF5 file without PyTables.
+        A ROOT file without uproot, an HDF5 file without h5py.
+    MemoryError
+        The selected columns of the events a file declares would not fit in
+        the available memory (a damaged or hostile file); nothing is read.
     ValueError
         A missing tree or column (with the close matches), a variable-length
-        branch, a non-numeric column, a selection that keeps no event, or
-        sources with different columns when ``features=None``. The message
+        branch, a non-numeric column, text among a column's numbers (with
+        the first bad row), a column of pickled Python objects in an HDF5
+        file, a selection that keeps no event, sources with different columns
+        when ``features=None``, or files that disagree on a unit. The message
         names the file and the column.
 
     See Also
@@ -547,6 +768,8 @@ def load_ntuples(
     (True, True)
     >>> int((events.target == 0).sum()) > int((events.target == 1).sum())
     True
+    >>> events.feature_units  # CSV files state no unit
+    {}
     """
     as_frame = check_bool(as_frame, "as_frame")
     return_X_y = check_bool(return_X_y, "return_X_y")
@@ -559,7 +782,8 @@ def load_ntuples(
         )
     sources = _check_sources(sources)
     schemas = [source.schema() for source in sources]
-    features = _resolve_columns(sources, schemas, features, weight, selection)
+    features = _resolve_columns(sources, schemas, features, weight)
+    feature_units = _feature_units(sources, features)
 
     target_names = list(dict.fromkeys(source.label for source in sources))
     collect = {name: [] for name in features}
@@ -626,5 +850,6 @@ def load_ntuples(
         feature_names=list(features),
         sample_weight=sample_weight,
         source=source,
+        feature_units=feature_units,
         DESCR=f"Events read by load_ntuples:\n{descr}\n",
     )
