@@ -544,6 +544,18 @@ def default_features(sources, schemas, *, exclude=(), missing="raise", stackleve
             left_out.append(f"{name!r} (not in every file)")
         else:
             features.append(name)
+    if not features:
+        besides = f" besides {sorted(exclude)}" if exclude else ""
+        if len(sources) > 1:
+            raise ValueError(
+                f"the files have no numeric column in common{besides}"
+                + (f" (left out: {', '.join(left_out)})" if left_out else "")
+                + "; name the features to read."
+            )
+        raise ValueError(
+            f"{sources[0].name} holds no numeric column with one number per "
+            f"event{besides}."
+        )
     if left_out:
         warnings.warn(
             f"{len(left_out)} column(s) are not among the default features, as they are "
@@ -551,11 +563,6 @@ def default_features(sources, schemas, *, exclude=(), missing="raise", stackleve
             "read to use other columns.",
             UserWarning,
             stacklevel=stacklevel,
-        )
-    if not features:
-        raise ValueError(
-            f"{sources[0].name} holds no numeric column with one number per event"
-            + (f" besides {sorted(exclude)}" if exclude else "") + "."
         )
     return features
 
