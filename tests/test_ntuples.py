@@ -564,3 +564,29 @@ def test_units_from_root_titles_and_parquet_metadata(tmp_path):
     both = load_ntuples({"b": str(tmp_path / "b.parquet"), "c": str(tmp_path / "c.csv")})
     assert both.feature_units == {"m_ll": "GeV"}
     assert load_ntuples({"c": str(tmp_path / "c.csv")}).feature_units == {}
+
+
+@pytest.mark.skipif(not HAS_TABLES, reason="writing the test file needs PyTables")
+def test_hdf5_never_reads_another_file(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_bytes(b"password" * 8)
+    frame = pd.DataFrame({"met": np.arange(8.0)})
+    frame.to_hdf(tmp_path / "ext.h5", key="events", format="fixed")
+    with h5py.File(tmp_path / "ext.h5", "a") as f:  # the values stored in secret.txt
+        old = f["events/block0_values"]
+        attrs, shape, dtype = dict(old.attrs), old.shape, old.dtype
+        del f["events/block0_values"]
+        new = f["events"].create_dataset("block0_values", shape, dtype,
+                                         external=[(str(secret), 0, 64)])
+        new.attrs.update(attrs)
+    with pytest.raises(ValueError, match=r"ext\.h5:events \(class 's'\): "
+                                         r"/events/block0_values stores its values in "
+                                         r"other files; refused"):
+        load_ntuples({"s": str(tmp_path / "ext.h5")})
+    frame.to_hdf(tmp_path / "link.h5", key="events", format="fixed")
+    with h5py.File(tmp_path / "link.h5", "a") as f:
+        del f["events/axis0"]
+        f["events/axis0"] = h5py.ExternalLink(str(tmp_path / "ext.h5"), "/events/axis0")
+    with pytest.raises(ValueError, match=r"/events/axis0 is a link \(ExternalLink\) that "
+                                         r"may point into another file; refused"):
+        load_ntuples({"s": str(tmp_path / "link.h5")})

@@ -201,11 +201,18 @@ class _Column:
         self.boolean = field is None and dataset.id.get_type().get_class() == 4  # H5T_BITFIELD
         self.text = dtype.base.kind == "S"
 
-    def read(self):
-        """The column as a 1-D array (only this column is read from the file)."""
+    def read(self, fields=None):
+        """The column as a 1-D array.
+
+        Only this column is read, or, in a ``format="table"`` file, its field
+        (a block of columns), kept in ``fields`` for the block's other columns.
+        """
         dataset = self.dataset
         if self.field is not None:
-            values = dataset.fields(self.field)[()]
+            fields = {} if fields is None else fields
+            if self.field not in fields:
+                fields[self.field] = dataset.fields(self.field)[()]
+            values = fields[self.field]
             if self.index is not None:
                 values = values[:, self.index]
         elif self.index is None:
@@ -228,6 +235,28 @@ def _kind_of(dtype, why=None):
 
 
 _PICKLED = "Python objects, which pandas stores with pickle"
+
+
+def _member(group, name):
+    """``group[name]``, refusing what would make h5py read another file.
+
+    An external or soft link, a dataset stored in external files or a
+    virtual dataset could point at any file on the machine, whose bytes
+    would then come back as event data (and into ``apply``'s output).
+    """
+    h5py = _import_h5py()
+    link = group.get(name, getlink=True)
+    if link is None:
+        raise ValueError(f"{group.name} has no member {name!r}: the file is damaged")
+    if not isinstance(link, h5py.HardLink):
+        raise ValueError(f"{group.name.rstrip('/')}/{name} is a link ({type(link).__name__}) "
+                         "that may point into another file; refused")
+    node = group[name]
+    if isinstance(node, h5py.Dataset):
+        plist = node.id.get_create_plist()
+        if plist.get_layout() == h5py.h5d.VIRTUAL or plist.get_external_count():
+            raise ValueError(f"{node.name} stores its values in other files; refused")
+    return node
 
 
 def _is_objects(dataset):
@@ -271,7 +300,9 @@ class PandasHDF5:
 
     def columns(self):
         """Map each column name to a :class:`_Column`, in the frame's order."""
-        group = self.file[self.key]
+        group = self.file["/"]
+        for part in self.key.strip("/").split("/"):
+            group = _member(group, part)
         kind = _text(group, "pandas_type")
         if kind == "frame":
             return self._fixed_frame(group)
@@ -285,12 +316,12 @@ class PandasHDF5:
         )
 
     def _fixed_frame(self, group):
-        order = _names(group["axis0"], "axis0")
-        n_rows = len(group["axis1"])
+        order = _names(_member(group, "axis0"), "axis0")
+        n_rows = len(_member(group, "axis1"))
         found = {}
         for i in range(int(_attribute(group, "nblocks") or 0)):
-            names = _names(group[f"block{i}_items"], f"block{i}_items")
-            values = group[f"block{i}_values"]
+            names = _names(_member(group, f"block{i}_items"), f"block{i}_items")
+            values = _member(group, f"block{i}_values")
             if _is_objects(values):
                 found.update((name, _Column(values, why=_PICKLED)) for name in names)
                 continue
@@ -311,7 +342,7 @@ class PandasHDF5:
         return {name: found[name] for name in order}
 
     def _fixed_series(self, group):
-        values = group["values"]
+        values = _member(group, "values")
         name = _pickled(group, "name")  # PyTables pickles a None name
         if isinstance(name, bytes):
             name = name.decode("utf-8", "replace")
@@ -324,7 +355,7 @@ class PandasHDF5:
         return {name: _Column(values, why=_kind_of(values.dtype, _text(values, "value_type")))}
 
     def _table_frame(self, group):
-        table = group["table"]
+        table = _member(group, "table")
         if table.dtype.names is None or table.ndim != 1:
             raise ValueError("its 'table' is not a table of records: the file is damaged")
         found = {}

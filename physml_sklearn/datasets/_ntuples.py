@@ -283,7 +283,9 @@ class _Source:
                 max(found[n].n_rows for n in columns), columns,
                 sum(found[n].itemsize for n in columns),
             )
-            return pd.DataFrame({name: found[name].read() for name in columns}, copy=False)
+            fields = {}  # a table's block of columns, read once for all of them
+            return pd.DataFrame({name: found[name].read(fields) for name in columns},
+                                copy=False)
         finally:
             store.close()
 
