@@ -470,7 +470,7 @@ def test_column_numeric_in_one_file_and_text_in_another(tmp_path):
         common_numeric_columns(list(sources.items()))
 
 
-def test_text_column_in_every_file_is_left_out_with_a_note(tmp_path):
+def test_text_column_in_every_file_is_left_out_with_a_note(tmp_path, capsys):
     for name, process in [("a", "WZ"), ("b", "ZZ")]:
         _frame(20, 0.0, 8).assign(process=process).to_csv(tmp_path / f"{name}.csv",
                                                            index=False)
@@ -482,10 +482,12 @@ def test_text_column_in_every_file_is_left_out_with_a_note(tmp_path):
     from physml_sklearn._cli._io import common_numeric_columns
 
     _frame(20, 0.0, 9).assign(extra=1.0).to_csv(tmp_path / "c.csv", index=False)
-    with pytest.warns(UserWarning, match=r"'process' \(not numeric.*'extra' \(not in "
-                                         r"every file\)"):
-        common = common_numeric_columns([("s", sources["s"]), ("b", str(tmp_path / "c.csv"))])
+    common = common_numeric_columns([("s", sources["s"]), ("b", str(tmp_path / "c.csv"))])
     assert common == ["met", "m_ll", "n_jets", "event_number", "w"]
+    assert capsys.readouterr().err == (
+        "physml-sklearn train: note: 2 column(s) are not among the default features, as "
+        "they are not numbers in every file: 'process' (not numeric (str)), 'extra' (not "
+        "in every file); name the inputs with --features to choose them\n")
 
 
 def test_parquet_extension_type_with_a_pickle_is_not_unpickled(tmp_path):

@@ -41,13 +41,19 @@ def common_numeric_columns(sources):
     layouts, the cells of a CSV), the way ``load_ntuples`` sees them: a column
     with text among its numbers, or numeric in one file and not in another,
     raises; columns of text and columns missing from some files are left out
-    with a warning.
+    with a note on stderr.
     """
+    import sys
+
     from ..datasets._ntuples import _Source, default_features
+
+    def note(text):
+        print(f"physml-sklearn train: note: {text}; name the inputs with --features to "
+              "choose them", file=sys.stderr, flush=True)
 
     parsed = [_Source(source, label) for label, source in sources]
     schemas = [source.schema() for source in parsed]
-    return default_features(parsed, schemas, missing="warn")
+    return default_features(parsed, schemas, missing="warn", note=note)
 
 
 def close_matches(name, candidates):

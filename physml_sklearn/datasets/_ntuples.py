@@ -502,7 +502,8 @@ def _text_among_numbers(source, name, why):
     )
 
 
-def default_features(sources, schemas, *, exclude=(), missing="raise", stacklevel=4):
+def default_features(sources, schemas, *, exclude=(), missing="raise", note=None,
+                     stacklevel=4):
     """The columns every source holds as numbers, in the first source's order.
 
     A column of text in every source that holds it (a process name, a run
@@ -510,6 +511,7 @@ def default_features(sources, schemas, *, exclude=(), missing="raise", stackleve
     with some text cells among numbers, or numbers in one source and text in
     another, raises. ``missing="raise"`` refuses a numeric column that some
     sources lack; ``missing="warn"`` leaves it out with a warning.
+    ``note(text)``, when given, takes the warning's place (a command prints it).
     """
     names = list(dict.fromkeys(n for schema in schemas for n in schema))
     features, left_out = [], []
@@ -559,13 +561,13 @@ def default_features(sources, schemas, *, exclude=(), missing="raise", stackleve
             f"event{besides}."
         )
     if left_out:
-        warnings.warn(
-            f"{len(left_out)} column(s) are not among the default features, as they are "
-            f"not numbers in every file: {', '.join(left_out)}. Name the features to "
-            "read to use other columns.",
-            UserWarning,
-            stacklevel=stacklevel,
-        )
+        text = (f"{len(left_out)} column(s) are not among the default features, as they "
+                f"are not numbers in every file: {', '.join(left_out)}")
+        if note is not None:
+            note(text)
+        else:
+            warnings.warn(f"{text}. Name the features to read to use other columns.",
+                          UserWarning, stacklevel=stacklevel)
     return features
 
 
