@@ -210,11 +210,11 @@ class _Column:
         dataset = self.dataset
         if self.field is not None:
             fields = {} if fields is None else fields
-            if self.field not in fields:
-                fields[self.field] = dataset.fields(self.field)[()]
+            if self.field not in fields:  # a block: one column per row, contiguous
+                fields[self.field] = np.ascontiguousarray(dataset.fields(self.field)[()].T)
             values = fields[self.field]
             if self.index is not None:
-                values = values[:, self.index]
+                values = values[self.index]
         elif self.index is None:
             values = dataset[()]
         elif self.transposed:
