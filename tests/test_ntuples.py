@@ -592,3 +592,28 @@ def test_hdf5_never_reads_another_file(tmp_path):
     with pytest.raises(ValueError, match=r"/events/axis0 is a link \(ExternalLink\) that "
                                          r"may point into another file; refused"):
         load_ntuples({"s": str(tmp_path / "link.h5")})
+
+
+@pytest.mark.skipif(not HAS_TABLES, reason="writing the test file needs PyTables")
+def test_hdf5_claiming_a_trillion_events_is_refused_before_reading(tmp_path):
+    path = tmp_path / "huge.h5"
+    pd.DataFrame({"met": np.arange(4.0)}).to_hdf(path, key="events", format="fixed")
+    n = 10**12  # a few kB on disk: the chunks are never written
+    with h5py.File(path, "a") as f:
+        for name, dtype, shape in (("axis1", "i8", (n,)), ("block0_values", "f8", (n, 1))):
+            attrs = dict(f[f"events/{name}"].attrs)
+            del f[f"events/{name}"]
+            f["events"].create_dataset(name, shape, dtype, chunks=(1000,) + shape[1:])
+            f[f"events/{name}"].attrs.update(attrs)
+    assert path.stat().st_size < 100_000
+    with pytest.raises(MemoryError, match=r"huge\.h5:events \(class 's'\): reading 1 "
+                                          r"column\(s\) of the 1,000,000,000,000 events the "
+                                          r"file declares takes 8e\+03 GB"):
+        load_ntuples({"s": str(path)})
+
+
+def test_missing_h5py_names_the_extra(tmp_path, monkeypatch):
+    (tmp_path / "x.h5").write_bytes(b"")
+    monkeypatch.setitem(sys.modules, "h5py", None)
+    with pytest.raises(ImportError, match=r'needs h5py: pip install "physml-sklearn\[hdf5\]"'):
+        load_ntuples({"s": str(tmp_path / "x.h5")})
