@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from physml_sklearn.datasets import _ntuples, load_ntuples
+from physml_sklearn.datasets import _sources, load_ntuples
 
 uproot = pytest.importorskip("uproot")
 try:
@@ -237,7 +237,7 @@ def test_missing_uproot_names_the_extra(files, monkeypatch):
     monkeypatch.setitem(sys.modules, "uproot", None)
     with pytest.raises(ImportError, match=r'pip install "physml-sklearn\[root\]"'):
         load_ntuples({"s": f"{files['dir']}/sig.root:events"})
-    assert _ntuples._ROOT_MIN_CHUNKS  # the module itself imports without uproot
+    assert _sources._ROOT_MIN_CHUNKS  # the module itself imports without uproot
 
 
 
@@ -285,7 +285,8 @@ def run_command(*args, cwd):
     root = Path(__file__).resolve().parents[1]
     env = dict(os.environ, PYTHONPATH=str(root), OMP_NUM_THREADS="1")
     return subprocess.run([sys.executable, "-m", "physml_sklearn", *map(str, args)],
-                          capture_output=True, text=True, env=env, cwd=cwd, timeout=300)
+                          check=False, capture_output=True, text=True, env=env, cwd=cwd,
+                          timeout=300)
 
 
 @pytest.mark.skipif(not HAS_TABLES, reason="writing the hostile file needs PyTables")
@@ -514,7 +515,7 @@ def test_parquet_extension_type_with_a_pickle_is_not_unpickled(tmp_path):
 
 def test_a_file_claiming_more_rows_than_memory_is_refused(files, monkeypatch):
     d = files["dir"]
-    monkeypatch.setattr(_ntuples, "_available_memory", lambda: 1000)
+    monkeypatch.setattr(_sources, "_available_memory", lambda: 1000)
     for source in (f"{d}/sig.root:events", f"{d}/sig.parquet"):
         with pytest.raises(MemoryError, match=r"reading 2 column\(s\) of the 300 events "
                                               r"the file declares takes 4\.8e-06 GB, more "

@@ -45,7 +45,8 @@ def common_numeric_columns(sources):
     """
     import sys
 
-    from ..datasets._ntuples import _Source, default_features
+    from ..datasets._ntuples import default_features
+    from ..datasets._sources import _Source
 
     def note(text):
         print(f"physml-sklearn train: note: {text}; name the inputs with --features to "

@@ -39,7 +39,7 @@ def _data_sample(n, yields, seed):
     import numpy as np
     import pandas as pd
 
-    n_wz = int(round(n * yields["WZ"] / (yields["WZ"] + yields["ZZ"])))
+    n_wz = round(n * yields["WZ"] / (yields["WZ"] + yields["ZZ"]))
     wz, _, _ = _events(max(n_wz, 1), "WZ", seed)
     zz, _, _ = _events(max(n - n_wz, 1), "ZZ", seed + 1)
     frame = pd.concat([wz, zz], ignore_index=True)

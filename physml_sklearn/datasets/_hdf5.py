@@ -122,7 +122,7 @@ def _literal(data):
                 stack.append(arg)
     except _NotLiteral:
         raise
-    except Exception as exc:  # noqa: BLE001 - truncated or malformed: not plain data
+    except Exception as exc:  # truncated or malformed: not plain data
         raise _NotLiteral(f"a malformed pickle ({exc})") from exc
     raise _NotLiteral("a pickle without its end")
 
@@ -293,7 +293,6 @@ class PandasHDF5:
         def visit(name, node):
             if "pandas_type" in node.attrs and not name.split("/")[-1].startswith("_i_"):
                 found.append(name)
-            return None
 
         self.file.visititems(visit)
         return found
