@@ -69,6 +69,24 @@ def test_diboson_shapes_and_columns(events):
     assert np.isfinite(bunch.data).all()
 
 
+def test_diboson_feature_units(events):
+    bunch, _ = events
+    units = bunch.feature_units
+    assert list(units) == FEATURES
+    gev = ["lep1_pt", "lep2_pt", "lep3_pt", "m_ll", "m_lll", "mt_w", "met", "ht", "pt_z"]
+    assert {name for name, unit in units.items() if unit == "GeV"} == set(gev)
+    assert units["lep1_phi"] == "rad"
+    assert {name for name, unit in units.items() if unit == ""} == {
+        "lep1_eta", "lep2_eta", "lep3_eta", "n_jets", "n_bjets", "dr_ll", "n_pv"}
+    # the numbers are in those units: the Z peak in GeV, phi within (-pi, pi]
+    column = dict(zip(FEATURES, bunch.data.T))
+    assert abs(np.median(column["m_ll"]) - 91.19) < 3
+    assert np.abs(column["lep1_phi"]).max() <= np.pi
+    # every call returns its own dict
+    units["met"] = "MeV"
+    assert make_diboson(10, random_state=0).feature_units["met"] == "GeV"
+
+
 def test_diboson_split_and_default_processes():
     bunch = make_diboson(11, random_state=0)
     assert bunch.target_names.tolist() == ["WZ", "ZZ"]

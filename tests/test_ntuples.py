@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from physml_sklearn.datasets import _ntuples, load_ntuples
+from physml_sklearn.datasets import _sources, load_ntuples
 
 uproot = pytest.importorskip("uproot")
 try:
@@ -237,7 +237,7 @@ def test_missing_uproot_names_the_extra(files, monkeypatch):
     monkeypatch.setitem(sys.modules, "uproot", None)
     with pytest.raises(ImportError, match=r'pip install "physml-sklearn\[root\]"'):
         load_ntuples({"s": f"{files['dir']}/sig.root:events"})
-    assert _ntuples._ROOT_MIN_CHUNKS  # the module itself imports without uproot
+    assert _sources._ROOT_MIN_CHUNKS  # the module itself imports without uproot
 
 
 
@@ -250,3 +250,371 @@ def test_parquet_written_after_a_selection_keeps_its_index_out(tmp_path):
     events = load_ntuples({"s": str(tmp_path / "sel.parquet")}, weight="w")
     assert events.feature_names == ["met", "m_ll", "n_jets", "event_number"]
     np.testing.assert_array_equal(events.data["met"], selected["met"])
+
+
+# -- files that must never run code, and columns that must never vanish --------
+
+h5py = pytest.importorskip("h5py")
+
+
+class _Payload:
+    """Creates the canary file when unpickled: proof that a reader ran code."""
+
+    def __init__(self, canary):
+        self.canary = str(canary)
+
+    def __reduce__(self):
+        return (open, (self.canary, "w"))
+
+
+def _hostile_h5(path, canary):
+    """A fixed-format HDF5 table whose object column pickles a ``__reduce__`` payload."""
+    frame = pd.DataFrame({"met": np.arange(6.0), "w": np.ones(6),
+                          "bad": [_Payload(canary)] * 6})
+    with pytest.warns(Warning):  # pandas warns that PyTables pickles the column
+        frame.to_hdf(path, key="events", format="fixed")
+    assert not canary.exists()
+    return path
+
+
+def run_command(*args, cwd):
+    import os
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, PYTHONPATH=str(root), OMP_NUM_THREADS="1")
+    return subprocess.run([sys.executable, "-m", "physml_sklearn", *map(str, args)],
+                          check=False, capture_output=True, text=True, env=env, cwd=cwd,
+                          timeout=300)
+
+
+@pytest.mark.skipif(not HAS_TABLES, reason="writing the hostile file needs PyTables")
+def test_hdf5_object_column_is_refused_not_unpickled(tmp_path):
+    canary = tmp_path / "CANARY"
+    path = _hostile_h5(tmp_path / "evil.h5", canary)
+    pattern = (r"evil\.h5:events \(class 's'\): column 'bad' holds Python objects, which "
+               r"pandas stores with pickle; load_ntuples never unpickles")
+    for features in (None, ["met"]):
+        with pytest.raises(ValueError, match=pattern):
+            load_ntuples({"s": str(path)}, features=features, weight="w")
+        assert not canary.exists()
+    from physml_sklearn._cli._io import read_table
+
+    with pytest.raises(ValueError, match=r"column 'bad' holds Python objects"):
+        read_table(str(path))
+    assert not canary.exists()
+
+
+@pytest.mark.skipif(not HAS_TABLES, reason="writing the hostile file needs PyTables")
+def test_hdf5_object_column_is_refused_by_train_and_apply(tmp_path):
+    from sklearn.linear_model import LogisticRegression
+
+    from physml_sklearn import FoldingClassifier, save
+
+    canary = tmp_path / "CANARY"
+    _hostile_h5(tmp_path / "evil.h5", canary)
+    _frame(50, 0.0, 1).to_parquet(tmp_path / "ok.parquet")
+    for sources in (["--signal", "evil.h5", "--background", "ok.parquet"],
+                    ["--signal", "ok.parquet", "--background", "evil.h5:events"]):
+        result = run_command("train", *sources, "--features", "met", "--out", "out",
+                             cwd=tmp_path)
+        assert result.returncode == 1, result.stderr
+        assert "column 'bad' holds Python objects" in result.stderr
+        assert "evil.h5" in result.stderr and "Traceback" not in result.stderr
+        assert not canary.exists() and not (tmp_path / "out" / "model.physml").exists()
+    X = pd.DataFrame({"met": np.arange(20.0)})
+    save(FoldingClassifier(LogisticRegression()).fit(X, ["background", "signal"] * 10),
+         tmp_path / "model.physml")
+    result = run_command("apply", "model.physml", "evil.h5", "--out", "scored.parquet",
+                         cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert "evil.h5:events" in result.stderr and "column 'bad'" in result.stderr
+    assert not canary.exists() and not (tmp_path / "scored.parquet").exists()
+
+
+@pytest.mark.skipif(not HAS_TABLES, reason="writing the test file needs PyTables")
+def test_hdf5_pickles_in_attributes_never_run(tmp_path):
+    canary = tmp_path / "CANARY"
+    path = tmp_path / "attrs.h5"
+    _frame(40, 0.0, 1).to_hdf(path, key="events", format="table")
+    payload = np.bytes_(__import__("pickle").dumps(_Payload(canary), protocol=0))
+    with h5py.File(path, "a") as f:  # PyTables unpickles any attribute ending in "."
+        for node in (f, f["events"], f["events/table"]):
+            node.attrs["TITLE"] = payload
+        f["events"].attrs["info"] = payload
+    events = load_ntuples({"s": str(path)}, weight="w")
+    assert events.feature_names == ["met", "m_ll", "n_jets", "event_number"]
+    assert not canary.exists()
+    with h5py.File(path, "a") as f:  # where the column names are: refused
+        f["events/table"].attrs["values_block_0_kind"] = payload
+    with pytest.raises(ValueError, match=r"attrs\.h5:events \(class 's'\): its attribute "
+                                         r"'values_block_0_kind' .* is a pickle that would "
+                                         r"run code \(the pickle instruction GLOBAL\)"):
+        load_ntuples({"s": str(path)})
+    assert not canary.exists()
+
+
+def test_literal_pickles_read_plain_data_only():
+    import pickle
+
+    from physml_sklearn.datasets._hdf5 import _literal, _NotLiteral
+
+    value = [("a", 1), {"b": [None, True, 2.5]}, "é"]
+    for protocol in range(pickle.HIGHEST_PROTOCOL + 1):
+        assert _literal(pickle.dumps(value, protocol)) == value
+    for hostile in (pickle.dumps(np.float64(1.0), 0), pickle.dumps(_Payload("x"), 2),
+                    b"cos\nsystem\n(S'true'\ntR."):
+        with pytest.raises(_NotLiteral) as info:
+            _literal(hostile)
+        assert info.value.unsafe
+    with pytest.raises(_NotLiteral):
+        _literal(b"(lp0\nVmet")  # cut short
+
+
+@pytest.mark.skipif(not HAS_TABLES, reason="writing the test files needs PyTables")
+@pytest.mark.parametrize("layout", ["fixed", "table", "data_columns"])
+def test_hdf5_layouts_read_with_h5py_alone(tmp_path, monkeypatch, layout):
+    frame = _frame(120, 0.0, 4)
+    frame["flag"] = frame["n_jets"] > 1
+    frame["u8"] = frame["n_jets"].astype(np.uint8)
+    path = tmp_path / f"{layout}.h5"
+    if layout == "fixed":
+        frame.to_hdf(path, key="events", format="fixed")
+    else:
+        frame.to_hdf(path, key="events", format="table",
+                     data_columns=True if layout == "data_columns" else None)
+    frame["met"].to_hdf(tmp_path / "series.h5", key="met_only")
+    monkeypatch.setitem(sys.modules, "tables", None)  # PyTables is never imported
+    events = load_ntuples({"s": str(path)}, weight="w")
+    assert events.feature_names == ["met", "m_ll", "n_jets", "event_number", "flag", "u8"]
+    pd.testing.assert_frame_equal(events.data, frame[events.feature_names])
+    np.testing.assert_array_equal(events.sample_weight, frame["w"])
+    series = load_ntuples({"s": str(tmp_path / "series.h5")})
+    np.testing.assert_array_equal(series.data["met"], frame["met"])
+
+
+@pytest.mark.skipif(not HAS_TABLES, reason="writing the test files needs PyTables")
+def test_hdf5_text_column(tmp_path):
+    frame = _frame(30, 0.0, 5)
+    frame["process"] = "ZZ"
+    frame.to_hdf(tmp_path / "t.h5", key="events", format="table")
+    with pytest.warns(UserWarning, match=r"'process' \(not numeric \(str\)\)"):
+        events = load_ntuples({"s": str(tmp_path / "t.h5")}, weight="w")
+    assert "process" not in events.feature_names
+    with pytest.raises(ValueError, match=r"t\.h5:events: column 'process' is not numeric"):
+        load_ntuples({"s": str(tmp_path / "t.h5")}, features=["met", "process"])
+    from physml_sklearn._cli._io import read_table
+
+    table = read_table(str(tmp_path / "t.h5"))  # carried through to apply's output
+    assert table["process"].tolist() == ["ZZ"] * 30
+    np.testing.assert_array_equal(table["met"], frame["met"])
+
+
+def _csv_with_a_typo(tmp_path):
+    frame = _frame(40, 0.0, 6)
+    frame.to_csv(tmp_path / "bkg.csv", index=False)
+    typo = frame.astype({"met": object})
+    typo.loc[17, "met"] = "oops"
+    typo.loc[30, "met"] = "12 GeV"
+    typo.to_csv(tmp_path / "sig.csv", index=False)
+    return frame
+
+
+def test_text_cell_in_a_csv_column_of_numbers(tmp_path):
+    _csv_with_a_typo(tmp_path)
+    sources = {"s": str(tmp_path / "sig.csv"), "b": str(tmp_path / "bkg.csv")}
+    pattern = (r"sig\.csv \(class 's'\): column 'met' has numbers with text among them: "
+               r"2 of its 40 cells are not numbers, the first at row 17 \(counting from 0 "
+               r"after the header\): 'oops'\. Correct those cells")
+    for features in (None, ["met", "n_jets"]):
+        with pytest.raises(ValueError, match=pattern):
+            load_ntuples(sources, features=features, weight="w")
+    with pytest.raises(ValueError, match=pattern):  # alone: no other file to compare
+        load_ntuples({"s": sources["s"]})
+    with pytest.raises(ValueError, match=r"column 'met' has numbers with text"):
+        load_ntuples(sources, features=["n_jets"], weight="met")
+    from physml_sklearn._cli._io import common_numeric_columns, read_table
+
+    with pytest.raises(ValueError, match=pattern.replace("'s'", "'signal'")):
+        common_numeric_columns([("signal", sources["s"]), ("background", sources["b"])])
+    with pytest.raises(ValueError, match=r"sig\.csv \(class 'events'\): column 'met' has "
+                                         r"numbers with text among them"):
+        read_table(sources["s"])
+    # the other columns still load when the broken one is left out
+    events = load_ntuples(sources, features=["m_ll", "n_jets"], weight="w")
+    assert events.data.shape == (80, 2)
+
+
+def test_text_cell_in_a_csv_stops_train(tmp_path):
+    _csv_with_a_typo(tmp_path)
+    result = run_command("train", "--signal", "sig.csv", "--background", "bkg.csv",
+                         "--weight", "w", "--out", "out", cwd=tmp_path)
+    assert result.returncode == 1
+    assert ("sig.csv (class 'signal'): column 'met' has numbers with text among them"
+            in result.stderr), result.stderr
+    assert "row 17" in result.stderr and "'oops'" in result.stderr
+
+
+def test_column_numeric_in_one_file_and_text_in_another(tmp_path):
+    frame = _frame(20, 0.0, 7)
+    frame.to_parquet(tmp_path / "a.parquet")
+    frame.astype({"n_jets": str}).assign(n_jets="many").to_parquet(tmp_path / "b.parquet")
+    sources = {"s": str(tmp_path / "a.parquet"), "b": str(tmp_path / "b.parquet")}
+    with pytest.raises(ValueError, match=r"column 'n_jets' holds numbers in .*a\.parquet "
+                                         r"but is not numeric \(.*\) in .*b\.parquet "
+                                         r"\(class 'b'\)"):
+        load_ntuples(sources, weight="w")
+    from physml_sklearn._cli._io import common_numeric_columns
+
+    with pytest.raises(ValueError, match=r"column 'n_jets' holds numbers"):
+        common_numeric_columns(list(sources.items()))
+
+
+def test_text_column_in_every_file_is_left_out_with_a_note(tmp_path, capsys):
+    for name, process in [("a", "WZ"), ("b", "ZZ")]:
+        _frame(20, 0.0, 8).assign(process=process).to_csv(tmp_path / f"{name}.csv",
+                                                           index=False)
+    sources = {"s": str(tmp_path / "a.csv"), "b": str(tmp_path / "b.csv")}
+    with pytest.warns(UserWarning, match=r"1 column\(s\) are not among the default "
+                                         r"features.*'process' \(not numeric"):
+        events = load_ntuples(sources, weight="w")
+    assert events.feature_names == ["met", "m_ll", "n_jets", "event_number"]
+    from physml_sklearn._cli._io import common_numeric_columns
+
+    _frame(20, 0.0, 9).assign(extra=1.0).to_csv(tmp_path / "c.csv", index=False)
+    common = common_numeric_columns([("s", sources["s"]), ("b", str(tmp_path / "c.csv"))])
+    assert common == ["met", "m_ll", "n_jets", "event_number", "w"]
+    assert capsys.readouterr().err == (
+        "physml-sklearn train: note: 2 column(s) are not among the default features, as "
+        "they are not numbers in every file: 'process' (not numeric (str)), 'extra' (not "
+        "in every file); name the inputs with --features to choose them\n")
+
+
+def test_parquet_extension_type_with_a_pickle_is_not_unpickled(tmp_path):
+    import pickle
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    canary = tmp_path / "CANARY"
+    hostile = {b"ARROW:extension:name": b"arrow.py_extension_type",
+               b"ARROW:extension:metadata": pickle.dumps(_Payload(canary))}
+    table = pa.table({"met": np.arange(5.0), "odd": np.arange(5.0)})
+    schema = pa.schema([table.schema.field("met"),
+                        table.schema.field("odd").with_metadata(hostile)],
+                       metadata={b"pandas": b'{"index_columns": [], "columns": []}'})
+    pq.write_table(table.cast(schema), tmp_path / "x.parquet")
+    events = load_ntuples({"s": str(tmp_path / "x.parquet")})
+    assert events.feature_names == ["met", "odd"]
+    from physml_sklearn._cli._io import read_table
+
+    assert read_table(str(tmp_path / "x.parquet")).shape == (5, 2)
+    assert not canary.exists()
+
+
+def test_a_file_claiming_more_rows_than_memory_is_refused(files, monkeypatch):
+    d = files["dir"]
+    monkeypatch.setattr(_sources, "_available_memory", lambda: 1000)
+    for source in (f"{d}/sig.root:events", f"{d}/sig.parquet"):
+        with pytest.raises(MemoryError, match=r"reading 2 column\(s\) of the 300 events "
+                                              r"the file declares takes 4\.8e-06 GB, more "
+                                              r"than the 1e-06 GB of memory available"):
+            load_ntuples({"s": source}, features=["met", "m_ll"])
+    if HAS_TABLES:
+        with pytest.raises(MemoryError, match=r"sig\.h5:events \(class 's'\): reading 2 "):
+            load_ntuples({"s": f"{d}/sig.h5"}, features=["met", "m_ll"])
+
+
+# -- units ------------------------------------------------------------------------
+
+def _retitle(path, old, new):
+    """Rewrite one branch title in an uncompressed ROOT file (uproot writes 'name/D')."""
+    assert len(old) == len(new) < 255
+    data = path.read_bytes()
+    old, new = bytes([len(old)]) + old.encode(), bytes([len(new)]) + new.encode()
+    assert data.count(old) == 1
+    path.write_bytes(data.replace(old, new))
+
+
+def test_units_from_root_titles_and_parquet_metadata(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "t.root"
+    with uproot.recreate(path, compression=None) as f:
+        f.mktree("events", {"missing_et": np.float64, "eta": np.float64,
+                            "m_ll": np.float64, "n": np.int32},
+                 title="toy events; units: eta [], m_ll [MeV]")
+        f["events"].extend({"missing_et": np.arange(4.0), "eta": np.zeros(4),
+                            "m_ll": np.ones(4), "n": np.arange(4, dtype=np.int32)})
+    # a branch title as ROOT users set it: the unit in brackets at its end
+    _retitle(path, "missing_et/D", "MET [GeV]   ")
+    events = load_ntuples({"s": f"{path}:events"})
+    assert events.feature_units == {"missing_et": "GeV", "eta": "", "m_ll": "MeV"}
+    table = pa.table({"m_ll": np.ones(3), "eta": np.zeros(3)})
+    schema = pa.schema([table.schema.field("m_ll").with_metadata({"unit": "GeV"}),
+                        table.schema.field("eta")])
+    pq.write_table(table.cast(schema), tmp_path / "b.parquet")
+    assert load_ntuples({"b": str(tmp_path / "b.parquet")}).feature_units == {"m_ll": "GeV"}
+    with pytest.raises(ValueError, match=r"the files state different units for 'm_ll': "
+                                         r"'MeV' in .*t\.root:events; 'GeV' in "
+                                         r".*b\.parquet\. Convert"):
+        load_ntuples({"s": f"{path}:events", "b": str(tmp_path / "b.parquet")},
+                     features=["m_ll", "eta"])
+    # a source without units takes the other's; CSV states none
+    pd.DataFrame({"m_ll": [1.0], "eta": [0.0]}).to_csv(tmp_path / "c.csv", index=False)
+    both = load_ntuples({"b": str(tmp_path / "b.parquet"), "c": str(tmp_path / "c.csv")})
+    assert both.feature_units == {"m_ll": "GeV"}
+    assert load_ntuples({"c": str(tmp_path / "c.csv")}).feature_units == {}
+
+
+@pytest.mark.skipif(not HAS_TABLES, reason="writing the test file needs PyTables")
+def test_hdf5_never_reads_another_file(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_bytes(b"password" * 8)
+    frame = pd.DataFrame({"met": np.arange(8.0)})
+    frame.to_hdf(tmp_path / "ext.h5", key="events", format="fixed")
+    with h5py.File(tmp_path / "ext.h5", "a") as f:  # the values stored in secret.txt
+        old = f["events/block0_values"]
+        attrs, shape, dtype = dict(old.attrs), old.shape, old.dtype
+        del f["events/block0_values"]
+        new = f["events"].create_dataset("block0_values", shape, dtype,
+                                         external=[(str(secret), 0, 64)])
+        new.attrs.update(attrs)
+    with pytest.raises(ValueError, match=r"ext\.h5:events \(class 's'\): "
+                                         r"/events/block0_values stores its values in "
+                                         r"other files; refused"):
+        load_ntuples({"s": str(tmp_path / "ext.h5")})
+    frame.to_hdf(tmp_path / "link.h5", key="events", format="fixed")
+    with h5py.File(tmp_path / "link.h5", "a") as f:
+        del f["events/axis0"]
+        f["events/axis0"] = h5py.ExternalLink(str(tmp_path / "ext.h5"), "/events/axis0")
+    with pytest.raises(ValueError, match=r"/events/axis0 is a link \(ExternalLink\) that "
+                                         r"may point into another file; refused"):
+        load_ntuples({"s": str(tmp_path / "link.h5")})
+
+
+@pytest.mark.skipif(not HAS_TABLES, reason="writing the test file needs PyTables")
+def test_hdf5_claiming_a_trillion_events_is_refused_before_reading(tmp_path):
+    path = tmp_path / "huge.h5"
+    pd.DataFrame({"met": np.arange(4.0)}).to_hdf(path, key="events", format="fixed")
+    n = 10**12  # a few kB on disk: the chunks are never written
+    with h5py.File(path, "a") as f:
+        for name, dtype, shape in (("axis1", "i8", (n,)), ("block0_values", "f8", (n, 1))):
+            attrs = dict(f[f"events/{name}"].attrs)
+            del f[f"events/{name}"]
+            f["events"].create_dataset(name, shape, dtype, chunks=(1000,) + shape[1:])
+            f[f"events/{name}"].attrs.update(attrs)
+    assert path.stat().st_size < 100_000
+    with pytest.raises(MemoryError, match=r"huge\.h5:events \(class 's'\): reading 1 "
+                                          r"column\(s\) of the 1,000,000,000,000 events the "
+                                          r"file declares takes 8e\+03 GB"):
+        load_ntuples({"s": str(path)})
+
+
+def test_missing_h5py_names_the_extra(tmp_path, monkeypatch):
+    (tmp_path / "x.h5").write_bytes(b"")
+    monkeypatch.setitem(sys.modules, "h5py", None)
+    with pytest.raises(ImportError, match=r'needs h5py: pip install "physml-sklearn\[hdf5\]"'):
+        load_ntuples({"s": str(tmp_path / "x.h5")})

@@ -206,6 +206,34 @@ def _add_apply(sub):
                        help="print nothing but errors (default: one line per step)")
 
 
+def _add_example_files(sub):
+    example = sub.add_parser(
+        "example-files",
+        help="write example event files (WZ signal, ZZ background, data) to try "
+        "'train' and 'apply' on",
+        description=_wrap("Write the event files the README's own-files command reads: "
+        "wz.root:events (signal, WZ), zz.parquet (background, ZZ) and data.root:events "
+        "(WZ and ZZ mixed as in their expected yields, to score), simulated by "
+        "physml_sklearn.datasets.make_diboson, with an event_number column (unique "
+        "integers) and a weight column (expected events at 139 fb^-1; 1 for the data). "
+        "The units of the columns are stored in the files. Each file is written whole "
+        "or not at all."),
+        epilog="example:\n  physml-sklearn example-files . && physml-sklearn train "
+        "--signal wz.root:events \\\n      --background zz.parquet --weight weight "
+        "--fold-column event_number --out wz_vs_zz",
+        formatter_class=_Formatter,
+    )
+    example.add_argument("folder", metavar="DIR",
+                         help="folder to write the files into, created if needed")
+    example.add_argument("--n-events", type=int, default=3000, dest="n_events",
+                         metavar="N", help="events in each file")
+    example.add_argument("--random-state", type=int, default=0, dest="random_state",
+                         metavar="N", help="seed of the simulation")
+    example.add_argument("--overwrite", action="store_true",
+                         help="replace files of these names already in DIR (default: "
+                         "refuse)")
+
+
 def _parser():
     from .. import __version__
 
@@ -221,6 +249,7 @@ def _parser():
     _add_demo(sub)
     _add_train(sub)
     _add_apply(sub)
+    _add_example_files(sub)
     parser.commands = sub.choices
     return parser
 
@@ -290,6 +319,8 @@ def main(argv=None):
             from .demo import run
         elif args.command == "train":
             from .train import run
+        elif args.command == "example-files":
+            from .example_files import run
         else:
             from .apply import run
         return run(args)

@@ -38,17 +38,24 @@ def check_sources(sources, option):
 def common_numeric_columns(sources):
     """The one-number-per-event numeric columns every source holds, in the first's order.
 
-    Reads only the files' schemas (Parquet metadata, ROOT branch types, the
-    first rows of a CSV), the way ``load_ntuples`` sees them.
+    Reads only the files' schemas (Parquet metadata, ROOT branch types, HDF5
+    layouts, the cells of a CSV), the way ``load_ntuples`` sees them: a column
+    with text among its numbers, or numeric in one file and not in another,
+    raises; columns of text and columns missing from some files are left out
+    with a note on stderr.
     """
-    from ..datasets._ntuples import _Source
+    import sys
 
-    common = None
-    for label, source in sources:
-        schema = _Source(source, label).schema()
-        names = [name for name, why in schema.items() if why is None]
-        common = names if common is None else [n for n in common if n in names]
-    return common or []
+    from ..datasets._ntuples import default_features
+    from ..datasets._sources import _Source
+
+    def note(text):
+        print(f"physml-sklearn train: note: {text}; name the inputs with --features to "
+              "choose them", file=sys.stderr, flush=True)
+
+    parsed = [_Source(source, label) for label, source in sources]
+    schemas = [source.schema() for source in parsed]
+    return default_features(parsed, schemas, missing="warn", note=note)
 
 
 def close_matches(name, candidates):
@@ -58,20 +65,14 @@ def close_matches(name, candidates):
 
 
 def read_table(source):
-    """Every column of one source as a DataFrame (ROOT: every one-number-per-event branch)."""
-    import pandas as pd
+    """Every column of one source as a DataFrame (ROOT: every one-number-per-event branch).
 
-    path, tree = split_source(source)
-    suffix = Path(path).suffix.lower()
-    if suffix == ".root":  # every one-number-per-event branch, read as load_ntuples does
-        from ..datasets import load_ntuples
+    Read the way ``load_ntuples`` reads (HDF5 without pickle, Parquet without
+    its pandas metadata); text columns other than ROOT's are carried through.
+    """
+    from ..datasets._ntuples import read_table as _read
 
-        return load_ntuples({"events": [source]}).data
-    if suffix in (".parquet", ".pq"):
-        return pd.read_parquet(path)
-    if suffix == ".csv":
-        return pd.read_csv(path)
-    return pd.read_hdf(path, tree)
+    return _read(source)
 
 
 def write_table(frame, path, option):

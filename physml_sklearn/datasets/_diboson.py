@@ -28,6 +28,16 @@ FEATURE_NAMES = [
     "pt_z",
     "n_pv",
 ]
+#: the unit of each feature; "" for the dimensionless ones (pseudorapidities,
+#: Delta R, counts)
+FEATURE_UNITS = {
+    "lep1_pt": "GeV", "lep2_pt": "GeV", "lep3_pt": "GeV",
+    "lep1_eta": "", "lep2_eta": "", "lep3_eta": "",
+    "lep1_phi": "rad",
+    "m_ll": "GeV", "m_lll": "GeV", "mt_w": "GeV", "met": "GeV",
+    "n_jets": "", "n_bjets": "", "ht": "GeV",
+    "dr_ll": "", "pt_z": "GeV", "n_pv": "",
+}
 _COLUMN = {name: i for i, name in enumerate(FEATURE_NAMES)}
 _COUNT_COLUMNS = ("n_jets", "n_bjets", "n_pv")
 
@@ -320,6 +330,10 @@ def make_diboson(
             The process names, as given in `processes`.
         feature_names : list of str
             The column names, see Notes.
+        feature_units : dict
+            The unit of each feature: ``"GeV"`` for momenta, masses and
+            energies, ``"rad"`` for ``lep1_phi``, ``""`` (dimensionless) for
+            the pseudorapidities, ``dr_ll`` and the counts.
         sample_weight : ndarray of shape (n_samples,)
             Expected number of events at 139 fb^-1 that each simulated event
             stands for; constant within a process.
@@ -453,6 +467,8 @@ def make_diboson(
     [1000, 1000, 1000]
     >>> events.feature_names[7:11]
     ['m_ll', 'm_lll', 'mt_w', 'met']
+    >>> [events.feature_units[name] for name in ("met", "lep1_eta", "lep1_phi", "n_jets")]
+    ['GeV', '', 'rad', '']
     >>> m_ll = events.data[:, events.feature_names.index("m_ll")]
     >>> bool(abs(np.median(m_ll) - 91.19) < 3)
     True
@@ -519,6 +535,7 @@ def make_diboson(
         target=y,
         target_names=np.array(processes),
         feature_names=list(FEATURE_NAMES),
+        feature_units=dict(FEATURE_UNITS),
         sample_weight=sample_weight,
         cross_section=cross_section,
         luminosity=LUMINOSITY,

@@ -1,0 +1,428 @@
+"""One event file of ``load_ntuples``: its columns, their units, and reading them.
+
+ROOT trees (through uproot, streamed in chunks), Parquet (straight from
+Arrow), CSV (pandas) and HDF5 tables written by pandas (through h5py, never
+unpickled; see ``_hdf5``).
+"""
+
+# Authors: The physml_sklearn developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import difflib
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+_ROOT_HINT = 'Reading ROOT files needs uproot: pip install "physml-sklearn[root]"'
+_FORMATS = ".root (as 'file.root:tree'), .parquet, .csv, .h5 / .hdf5"
+#: ROOT trees are read in at least this many chunks (of at least 10,000 events),
+#: so that the chunk being decompressed is small beside the columns already read
+_ROOT_MIN_CHUNKS = 16
+#: and a chunk of the selected branches never holds more than this many bytes
+_ROOT_MAX_CHUNK_BYTES = 50_000_000
+#: why a CSV column that pandas could not read as numbers is refused
+_TEXT_AMONG_NUMBERS = "numbers with text among them"
+#: a unit at the end of a ROOT branch title: "missing transverse energy [GeV]"
+_UNIT_IN_TITLE = re.compile(r"(?:^|\s)\[([^\[\]]*)\]\s*$")
+#: units listed in a TTree title: "WZ events; units: met [GeV], lep1_eta []"
+_UNITS_IN_TREE_TITLE = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)\s+\[([^\[\]]*)\]")
+
+
+def _available_memory():
+    """Bytes of memory this process may still take (None where unknown)."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def _import_uproot():
+    try:
+        import uproot
+    except ImportError as exc:
+        raise ImportError(f"{_ROOT_HINT} ({exc}).") from exc
+    return uproot
+
+
+def _did_you_mean(name, candidates):
+    close = difflib.get_close_matches(str(name), [str(c) for c in candidates], n=3)
+    return f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+
+
+#: the ROOT classes load_ntuples reads events from
+_TREE_CLASSES = ("TTree", "TNtuple", "TNtupleD", "ROOT::RNTuple")
+
+
+def _ttree_schema(tree):
+    """Map each branch of a TTree to None (one number per event) or why not."""
+    from uproot.interpretation.jagged import AsJagged
+    from uproot.interpretation.objects import AsObjects
+    from uproot.interpretation.strings import AsStrings
+
+    out = {}
+    for name in tree.keys(recursive=True):
+        branch = tree[name]
+        if branch.branches:  # a parent of sub-branches holds no values itself
+            continue
+        try:
+            interp = branch.interpretation
+        except Exception:  # noqa: BLE001 - uproot cannot interpret it
+            interp = None
+        dtype = getattr(interp, "to_dtype", None)
+        if isinstance(interp, AsJagged) or (
+            isinstance(interp, AsObjects) and "vector" in branch.typename
+        ):
+            out[name] = f"jagged ({branch.typename})"
+        elif isinstance(interp, AsStrings) or dtype is None:
+            out[name] = f"not numeric ({branch.typename})"
+        elif dtype.shape != ():
+            out[name] = f"jagged ({branch.typename}, {dtype.shape} values per event)"
+        elif dtype.kind not in "biuf":
+            out[name] = f"not numeric ({branch.typename})"
+        else:
+            out[name] = None
+    return out
+
+
+def _rntuple_schema(ntuple):
+    """Map each field of an RNTuple to None (one number per event) or why not."""
+    import awkward as ak
+
+    record = ntuple.arrays(entry_stop=0).type.content
+    out = {}
+    for name, kind in zip(record.fields, record.contents):
+        if isinstance(kind, ak.types.OptionType):
+            kind = kind.content
+        if isinstance(kind, ak.types.NumpyType) and (
+            kind.primitive == "bool" or kind.primitive.startswith(("int", "uint", "float"))
+        ):
+            out[name] = None
+        elif isinstance(kind, (ak.types.ListType, ak.types.RegularType)) and (
+            kind.parameter("__array__") not in ("string", "bytestring")
+        ):
+            out[name] = f"jagged ({kind})"
+        else:
+            out[name] = f"not numeric ({kind})"
+    return out
+
+
+class _Source:
+    """One file (or tree) of one class: knows its columns and reads them."""
+
+    def __init__(self, spec, label):
+        self.label = label
+        text = str(spec)
+        self.key = None
+        lower = text.lower()
+        cut = lower.rfind(".root:")
+        if cut >= 0:
+            self.path, self.key, self.format = text[: cut + 5], text[cut + 6 :], "root"
+        elif lower.endswith(".root"):
+            self.path, self.format = text, "root"
+        else:
+            cut = max(lower.rfind(".h5:"), lower.rfind(".hdf5:"))
+            if cut >= 0:
+                colon = text.index(":", cut)
+                self.path, self.key = text[:colon], text[colon + 1 :]
+            else:
+                self.path = text
+            suffix = Path(self.path).suffix.lower()
+            formats = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv",
+                       ".h5": "hdf5", ".hdf5": "hdf5"}
+            if suffix not in formats:
+                raise ValueError(
+                    f"{text} (class {label!r}): unknown file type {suffix or '(none)'!r}; "
+                    f"load_ntuples reads {_FORMATS}."
+                )
+            self.format = formats[suffix]
+        if not Path(self.path).is_file():
+            raise FileNotFoundError(
+                f"{self.path} (class {label!r}): no such file."
+            )
+        self.name = text if self.key is None else f"{self.path}:{self.key}"
+        self._frame = None
+        #: the unit of each column whose unit the file states
+        self.units = {}
+
+    # -- what is in the file ----------------------------------------------------
+    def schema(self):
+        """Map each column to None (a scalar number) or why it is not one."""
+        reader = getattr(self, f"_schema_{self.format}")
+        self._schema = reader()
+        return self._schema
+
+    def _open_tree(self, file):
+        """The TTree (or RNTuple) named by the source."""
+        trees = [
+            name.rsplit(";", 1)[0]
+            for name, cls in file.classnames(recursive=True).items()
+            if cls in _TREE_CLASSES
+        ]
+        if self.key is None:
+            if len(set(trees)) != 1:
+                raise ValueError(
+                    f"{self.path} (class {self.label!r}) holds {len(set(trees))} trees "
+                    f"{sorted(set(trees))}; name one as '{self.path}:tree'."
+                )
+            self.key = trees[0]
+            self.name = f"{self.path}:{self.key}"
+        if self.key not in trees:
+            raise ValueError(
+                f"{self.path} (class {self.label!r}) has no tree {self.key!r}."
+                f"{_did_you_mean(self.key, trees)} Trees in the file: {sorted(set(trees))}."
+            )
+        return file[self.key]
+
+    def _schema_root(self):
+        uproot = _import_uproot()
+        with uproot.open(self.path) as file:
+            tree = self._open_tree(file)
+            self.n_entries = tree.num_entries
+            if isinstance(tree, uproot.TTree):
+                schema = _ttree_schema(tree)
+                listed = dict(_UNITS_IN_TREE_TITLE.findall(str(tree.title or "")))
+                for name in schema:
+                    unit = _UNIT_IN_TITLE.search(str(tree[name].title or ""))
+                    unit = unit.group(1) if unit else listed.get(name)
+                    if unit is not None:
+                        self.units[name] = unit.strip()
+                return schema
+            return _rntuple_schema(tree)
+
+    def _schema_parquet(self):
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        schema = pq.read_schema(self.path)
+        # pandas stores a DataFrame's index as extra columns (e.g.
+        # ``__index_level_0__`` after a selection): not branches of the events
+        index = {
+            name for name in (schema.pandas_metadata or {}).get("index_columns", ())
+            if isinstance(name, str)
+        }
+        out = {}
+        for field in schema:
+            if field.name in index:
+                continue
+            kind = field.type
+            if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind):
+                out[field.name] = None
+                unit = (field.metadata or {}).get(b"unit")
+                if unit is not None:
+                    self.units[field.name] = unit.decode("utf-8", "replace").strip()
+            elif pa.types.is_list(kind) or pa.types.is_large_list(kind) or (
+                pa.types.is_fixed_size_list(kind)
+            ):
+                out[field.name] = f"jagged ({kind})"
+            else:
+                out[field.name] = f"not numeric ({kind})"
+        return out
+
+    def _schema_hdf5(self):
+        from ._hdf5 import PandasHDF5
+
+        try:
+            store = PandasHDF5(self.path, None)
+        except ValueError as exc:
+            raise ValueError(f"{self.path} (class {self.label!r}): {exc}.") from None
+        try:
+            keys = store.keys
+            if self.key is None:
+                if len(keys) != 1:
+                    raise ValueError(
+                        f"{self.path} (class {self.label!r}) holds {len(keys)} "
+                        f"tables {keys}; name one as '{self.path}:key'."
+                    )
+                self.key = keys[0]
+                self.name = f"{self.path}:{self.key}"
+            if self.key.strip("/") not in keys:
+                raise ValueError(
+                    f"{self.path} (class {self.label!r}) has no table "
+                    f"{self.key!r}.{_did_you_mean(self.key, keys)} Tables in "
+                    f"the file: {keys}."
+                )
+            store.key = self.key.strip("/")
+            try:
+                columns = store.columns()
+            except (ValueError, KeyError, OSError) as exc:
+                raise ValueError(f"{self.name} (class {self.label!r}): {exc}.") from None
+        finally:
+            store.close()
+        for name, column in columns.items():
+            if column.why is not None and "pickle" in column.why:
+                raise ValueError(
+                    f"{self.name} (class {self.label!r}): column {name!r} holds Python "
+                    "objects, which pandas stores with pickle; load_ntuples never "
+                    "unpickles a file (that runs whatever code the file names). Write "
+                    "the table with numbers and text only, e.g. "
+                    "frame.to_hdf(path, key=..., format='table'), or drop the column."
+                )
+        return {name: column.why for name, column in columns.items()}
+
+    def _read_hdf5(self, columns):
+        from ._hdf5 import PandasHDF5
+
+        store = PandasHDF5(self.path, self.key.strip("/"))
+        try:
+            found = store.columns()
+            self._check_memory(
+                max(found[n].n_rows for n in columns), columns,
+                sum(found[n].itemsize for n in columns),
+            )
+            fields = {}  # a table's block of columns, read once for all of them
+            return pd.DataFrame({name: found[name].read(fields) for name in columns},
+                                copy=False)
+        finally:
+            store.close()
+
+    def _read_csv(self):
+        if self._frame is None:
+            self._frame = pd.read_csv(self.path)
+        return self._frame
+
+    def _schema_csv(self):
+        return self._schema_frame(self._read_csv())
+
+    @staticmethod
+    def _schema_frame(frame):
+        out = {}
+        for name, dtype in frame.dtypes.items():
+            name = str(name)
+            if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
+                out[name] = None
+                continue
+            column = frame[name].dropna()
+            first = column.iloc[0] if len(column) else None
+            if isinstance(first, (list, tuple, np.ndarray)):
+                out[name] = "jagged (a list per event)"
+                continue
+            # some cells numbers, some text: a typo, a unit or a spreadsheet
+            # error in a column of numbers
+            text = pd.to_numeric(column, errors="coerce").isna().to_numpy()
+            if text.all():
+                out[name] = f"not numeric ({dtype})"
+            else:
+                row = column.index[int(np.argmax(text))]
+                out[name] = (
+                    f"{_TEXT_AMONG_NUMBERS}: {int(text.sum())} of its {len(frame)} cells "
+                    f"are not numbers, the first at row {row} (counting from 0 after "
+                    f"the header): {column.loc[row]!r}"
+                )
+        return out
+
+    def _check_memory(self, n_rows, columns, row_bytes):
+        """Refuse a read larger than the free memory (a damaged or hostile file)."""
+        need = int(n_rows) * int(row_bytes)
+        free = _available_memory()
+        if free is not None and need > free:
+            raise MemoryError(
+                f"{self.name} (class {self.label!r}): reading {len(columns)} column(s) "
+                f"of the {int(n_rows):,} events the file declares takes "
+                f"{need / 1e9:.3g} GB, more than the {free / 1e9:.3g} GB of memory "
+                "available. Read fewer columns, split the file, or check that it is "
+                "not damaged."
+            )
+
+    # -- reading ----------------------------------------------------------------
+    def read(self, columns, selection, collect):
+        """Append the selected rows of ``columns`` to the lists in ``collect``.
+
+        Returns the number of rows kept.
+        """
+        if self.format == "root":
+            return self._read_root(columns, selection, collect)
+        if self.format == "parquet":
+            frame = self._read_parquet(columns)
+        elif self.format == "hdf5":
+            frame = self._read_hdf5(columns)
+        else:
+            frame = self._read_csv()[columns]
+            self._frame = None
+        n_before = len(frame)
+        frame = self._select(frame, selection)
+        self._check_kept(len(frame), n_before, selection)
+        for name in columns:
+            collect[name].append(frame[name].to_numpy())
+        return len(frame)
+
+    def _read_parquet(self, columns):
+        """The columns as arrays, straight from Arrow (no pandas metadata is read)."""
+        import pyarrow.parquet as pq
+
+        with pq.ParquetFile(self.path) as file:
+            self._check_memory(file.metadata.num_rows, columns, 8 * len(columns))
+            table = file.read(columns=columns)
+        return pd.DataFrame(
+            {name: table.column(name).to_numpy() for name in columns}, copy=False
+        )
+
+    def _read_root(self, columns, selection, collect):
+        uproot = _import_uproot()
+        kept = 0
+        with uproot.open(self.path) as file:
+            tree = file[self.key]
+            n_entries = tree.num_entries
+            if selection is None:  # the columns are allocated whole, below
+                self._check_memory(n_entries, columns, 8 * len(columns))
+            step = min(
+                _ROOT_MAX_CHUNK_BYTES // (8 * len(columns)),
+                max(-(-n_entries // _ROOT_MIN_CHUNKS), 10_000),
+            )
+            # without a selection the size is known: fill one array per branch,
+            # so that only one chunk at a time is held besides the result
+            whole = {}
+            for chunk in tree.iterate(filter_name=columns, library="np", step_size=step):
+                n = len(chunk[columns[0]])
+                if selection is None:
+                    for name in columns:
+                        if name not in whole:
+                            whole[name] = np.empty(n_entries, dtype=chunk[name].dtype)
+                        whole[name][kept : kept + n] = chunk[name]
+                else:
+                    frame = self._select(pd.DataFrame(chunk, copy=False), selection)
+                    n = len(frame)
+                    for name in columns:
+                        collect[name].append(frame[name].to_numpy())
+                del chunk
+                kept += n
+            for name, values in whole.items():
+                collect[name].append(values)
+        self._check_kept(kept, self.n_entries, selection)
+        return kept
+
+    def _select(self, frame, selection):
+        if selection is None:
+            return frame
+        try:
+            return frame.query(selection)
+        except pd.errors.UndefinedVariableError as exc:
+            missing = re.search(r"name '([^']+)' is not defined", str(exc))
+            name = missing.group(1) if missing else "?"
+            raise ValueError(
+                f"{self.name}: the selection {selection!r} uses {name!r}, which is "
+                f"not a column.{_did_you_mean(name, self._schema)}"
+            ) from exc
+        except Exception as exc:
+            raise ValueError(
+                f"{self.name}: the selection {selection!r} failed: {exc}. Pass a "
+                "pandas DataFrame.query expression such as 'n_jets >= 2'."
+            ) from exc
+
+    def _check_kept(self, kept, total, selection):
+        if kept == 0:
+            if selection is None:
+                raise ValueError(f"{self.name} (class {self.label!r}) holds no event.")
+            raise ValueError(
+                f"{self.name} (class {self.label!r}): the selection {selection!r} keeps "
+                f"no event of {total}. Loosen it, or check the file."
+            )
