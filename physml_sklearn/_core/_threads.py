@@ -9,17 +9,31 @@ training several times slower than one thread would be.
 
 So every fit and every prediction runs with as many threads as its work
 pays for — one thread per :data:`WORK_PER_THREAD` multiply-adds in one step
-(a mini-batch when training, the whole call when predicting), at least one,
-never more than ``torch.get_num_threads()`` and never more than the cores
-that are free — and gives torch its setting back afterwards. The free cores
-are measured only when the work asks for more than one thread: on Linux, the
-idle time in ``/proc/stat`` of the cores this process may run on (its CPU
-affinity) since the previous measurement, less this process's own CPU time
-(see :func:`free_cores`). A core that another process keeps busy is not
-counted, so a fit that would take both cores of a quiet machine takes one
-when another job runs beside it. Nothing here starts a thread or a pool: the
-policy only lowers the number of threads torch already has, for the
-duration of the call.
+(a mini-batch when training, the whole call when predicting), at least one
+and never more than ``torch.get_num_threads()`` — and gives torch its
+setting back afterwards.
+
+A fit takes that count whatever the load of the machine. On some CPUs the
+numbers of a training step depend on the thread count (a matrix product
+may split its sums between the threads), so a count that followed the load
+would make the model depend on what else ran beside the fit. Picked from
+the work alone, the count is the same for the same parameters, data and
+torch setting, and so is the model, bit for bit. Across thread counts (an
+explicit ``torch_threads``, another torch setting, another machine) the
+models agree only to within rounding, which training amplifies.
+
+So everything a fit computes runs under :func:`fit_threads`: the
+training steps, and the forward passes a fit makes (the losses it checks,
+an outlier detector's threshold, a GAN's calibration samples). A
+prediction outside a fit also takes no more threads than the cores that
+are free, so that ``predict_proba`` on a busy machine does not wait for
+preempted threads. The free cores are measured only when the work asks for more
+than one thread: on Linux, the idle time in ``/proc/stat`` of the cores
+this process may run on (its CPU affinity) since the previous measurement,
+less this process's own CPU time (see :func:`free_cores`). A core that
+another process keeps busy is not counted. Nothing here starts a thread or
+a pool: the policy only lowers the number of threads torch already has,
+for the duration of the call.
 
 Users override it with :func:`set_config` / :func:`config_context` or the
 environment variable ``PHYSML_SKLEARN_TORCH_THREADS``.
@@ -175,12 +189,14 @@ def n_parameters(module):
     return sum(p.numel() for p in module.parameters())
 
 
-def policy_threads(work, available=None):
+def policy_threads(work, available=None, *, load_aware=True):
     """Torch threads for a step of ``work`` multiply-adds under the current config.
 
     ``available`` is the thread count torch was set to (default
-    ``torch.get_num_threads()``). Returns None when torch's own setting is to
-    be left alone.
+    ``torch.get_num_threads()``). With ``load_aware=False`` (training) the
+    free cores are not asked: the count depends on ``work`` and
+    ``available`` only. Returns None when torch's own setting is to be left
+    alone.
     """
     setting = get_config()["torch_threads"]
     if setting == "torch":
@@ -192,7 +208,7 @@ def policy_threads(work, available=None):
 
         available = torch.get_num_threads()
     n_threads = max(1, min(available, int(work // WORK_PER_THREAD)))
-    if n_threads > 1:
+    if n_threads > 1 and load_aware:
         free = free_cores()
         if free is not None:
             n_threads = max(1, min(n_threads, int(free + 0.5)))
@@ -280,6 +296,24 @@ def free_cores(max_age=None):
 
 # calls inside a thread_policy block, process-wide, and torch's setting before the first
 _active = {"depth": 0, "saved": None}
+# whether the Python thread is inside a fit (see fit_threads)
+_fitting = threading.local()
+
+
+@contextmanager
+def fit_threads():
+    """Inside the block, the thread counts of this Python thread ignore the load.
+
+    A fit runs under it (``NeuralEstimator._fit``): its thread counts, and
+    so its numbers, depend on the work and torch's setting only. Nested
+    blocks are fine.
+    """
+    depth = getattr(_fitting, "depth", 0)
+    _fitting.depth = depth + 1
+    try:
+        yield
+    finally:
+        _fitting.depth = depth
 
 
 @contextmanager
@@ -287,7 +321,9 @@ def thread_policy(module, n_rows, *, training=False):
     """Run the block with the threads the policy gives to ``module`` on ``n_rows`` rows.
 
     ``n_rows`` is the mini-batch size when ``training``, the number of rows
-    predicted otherwise. On other devices than the CPU nothing changes.
+    predicted otherwise. Training, and anything inside :func:`fit_threads`,
+    takes no account of the load of the machine; a prediction does (see the
+    module docstring). On other devices than the CPU nothing changes.
     torch's thread count is one setting for the whole process, so calls that
     overlap (fits in several Python threads, as in a Dask worker with
     several threads) share it: the cap is torch's setting before the first
@@ -300,7 +336,8 @@ def thread_policy(module, n_rows, *, training=False):
     work = n_rows * sum(p.numel() for p in params) * (TRAINING_COST if training else 1)
     with _lock:
         saved = torch.get_num_threads() if _active["depth"] == 0 else _active["saved"]
-        n_threads = policy_threads(work, saved) if on_cpu else None
+        load_aware = not (training or getattr(_fitting, "depth", 0))
+        n_threads = policy_threads(work, saved, load_aware=load_aware) if on_cpu else None
         if n_threads is None:
             n_threads = torch.get_num_threads()
         _active["depth"] += 1
