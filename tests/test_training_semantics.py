@@ -200,6 +200,16 @@ def test_keyboard_interrupt_in_a_first_fit_leaves_it_unfitted(binary_data):
         assert not [k for k in vars(clf) if k.endswith("_")]
 
 
+def test_keyboard_interrupt_closes_the_progress_bar(binary_data, capsys):
+    X, y = binary_data
+    clf = DropoutMLPClassifier(**SMALL, verbose=1, callbacks=[InterruptAtEpoch(2)])
+    with pytest.raises(KeyboardInterrupt):
+        clf.fit(X, y)
+    err = capsys.readouterr().err
+    # the interruption comes before the bar counts epoch 2; the bar is closed
+    assert "1/5" in err and "2/5" not in err and err.endswith("\n")
+
+
 @pytest.mark.parametrize("how", ["warm_start", "partial_fit"])
 def test_keyboard_interrupt_leaves_a_fitted_estimator_as_it_was(binary_data, how):
     X, y = binary_data

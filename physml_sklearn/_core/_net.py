@@ -266,6 +266,11 @@ class PhysNet(NeuralNet):
             self.notify("on_train_begin", X=train, y=None)
             self.fit_loop(train, None, epochs=epochs)
             self.notify("on_train_end", X=train, y=None)
+        except BaseException:
+            for _, cb in self.callbacks_:  # no progress bar left open
+                if isinstance(cb, EpochProgressBar) and hasattr(cb, "bar_"):
+                    cb.bar_.close()
+            raise
         finally:
             # data and generator are not part of the fitted model
             del self.valid_data, self.shuffle_generator, self.epochs_planned
