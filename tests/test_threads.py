@@ -158,8 +158,8 @@ class RecordThreads(Callback):
 
 @pytest.mark.parametrize("free", [0.0, 2.0])
 def test_a_fit_never_follows_the_load(two_threads, monkeypatch, free):
-    # the thread count of a fit, and so its numbers, depend on the work and
-    # torch's setting only: the same on a busy machine as on a quiet one
+    # under "auto" a fit runs on one thread, busy machine or quiet, even when
+    # its work would pay for two: its numbers never depend on the load
     asked = []
 
     def free_cores(max_age=None):
@@ -172,8 +172,8 @@ def test_a_fit_never_follows_the_load(two_threads, monkeypatch, free):
                                random_state=0, callbacks=[("threads", RecordThreads())])
     clf.fit(X, y)
     work = 256 * sum(p.numel() for p in clf.net_.module_.parameters()) * _threads.TRAINING_COST
-    assert work >= 2 * WORK_PER_THREAD  # the work asks for both threads
-    assert set(dict(clf.net_.callbacks_)["threads"].log_) == {2}
+    assert work >= 2 * WORK_PER_THREAD  # a prediction of such work takes both threads
+    assert set(dict(clf.net_.callbacks_)["threads"].log_) == {1}
     assert asked == []  # nothing in the fit asked how busy the machine is
     quiet = DropoutMLPClassifier(**clf.get_params()).set_params(callbacks=None)
     monkeypatch.setattr(_threads, "free_cores", lambda max_age=None: 2.0)
@@ -182,6 +182,10 @@ def test_a_fit_never_follows_the_load(two_threads, monkeypatch, free):
     monkeypatch.setattr(_threads, "free_cores", free_cores)
     clf.predict_proba(np.tile(X, (20, 1)))
     assert asked
+    # asked for, a fit takes the threads it is given
+    with physml_sklearn.config_context(torch_threads=2):
+        clf.fit(X, y)
+    assert set(dict(clf.net_.callbacks_)["threads"].log_) == {2}
 
 
 def test_thread_policy_restores_torch_setting(two_threads):

@@ -7,33 +7,34 @@ second thread has paid for its start, and when another process keeps the
 cores busy, threads that wait for each other at every operation make
 training several times slower than one thread would be.
 
-So every fit and every prediction runs with as many threads as its work
-pays for — one thread per :data:`WORK_PER_THREAD` multiply-adds in one step
-(a mini-batch when training, the whole call when predicting), at least one
-and never more than ``torch.get_num_threads()`` — and gives torch its
-setting back afterwards.
+A fit (training, and the forward passes it makes: the losses it checks,
+an outlier detector's threshold, a GAN's calibration samples; everything
+under :func:`fit_threads`) runs on **one thread** under ``"auto"``. On some
+CPUs the numbers of a training step depend on the thread count (a matrix
+product may split its sums between the threads), so a count that followed
+the load would make the model depend on whatever else ran beside the fit,
+and ``random_state`` would no longer give the same model twice. A count
+fixed by the work alone would keep the model reproducible but, on a machine
+whose cores other jobs keep busy, make training many times slower than one
+thread (threads that wait for each other at every operation). One thread
+costs little on a quiet machine: a mini-batch step of a small network is
+over before a second thread has paid for its start. Users who own their
+cores ask for more with ``torch_threads``; the model is then the same for
+the same count, and across counts it agrees to within rounding, which
+training amplifies.
 
-A fit takes that count whatever the load of the machine. On some CPUs the
-numbers of a training step depend on the thread count (a matrix product
-may split its sums between the threads), so a count that followed the load
-would make the model depend on what else ran beside the fit. Picked from
-the work alone, the count is the same for the same parameters, data and
-torch setting, and so is the model, bit for bit. Across thread counts (an
-explicit ``torch_threads``, another torch setting, another machine) the
-models agree only to within rounding, which training amplifies.
-
-So everything a fit computes runs under :func:`fit_threads`: the
-training steps, and the forward passes a fit makes (the losses it checks,
-an outlier detector's threshold, a GAN's calibration samples). A
-prediction outside a fit also takes no more threads than the cores that
-are free, so that ``predict_proba`` on a busy machine does not wait for
-preempted threads. The free cores are measured only when the work asks for more
-than one thread: on Linux, the idle time in ``/proc/stat`` of the cores
-this process may run on (its CPU affinity) since the previous measurement,
-less this process's own CPU time (see :func:`free_cores`). A core that
-another process keeps busy is not counted. Nothing here starts a thread or
-a pool: the policy only lowers the number of threads torch already has,
-for the duration of the call.
+A prediction outside a fit runs with as many threads as its work pays for
+— one thread per :data:`WORK_PER_THREAD` multiply-adds in the call, at least
+one and never more than ``torch.get_num_threads()`` — and never more than
+the cores that are free, so that ``predict_proba`` on a busy machine does
+not wait for preempted threads. The free cores are measured only when the
+work asks for more than one thread: on Linux, the idle time in
+``/proc/stat`` of the cores this process may run on (its CPU affinity)
+since the previous measurement, less this process's own CPU time (see
+:func:`free_cores`). A core that another process keeps busy is not
+counted. Nothing here starts a thread or a pool: the policy only lowers the
+number of threads torch already has, for the duration of the call, and
+gives torch its setting back afterwards.
 
 Users override it with :func:`set_config` / :func:`config_context` or the
 environment variable ``PHYSML_SKLEARN_TORCH_THREADS``.
@@ -73,7 +74,7 @@ def _check_torch_threads(value, source):
     if isinstance(value, Integral) and not isinstance(value, bool) and value >= 1:
         return int(value)
     raise ValueError(
-        f"{source} must be 'auto' (threads by the work of each step, the default), "
+        f"{source} must be 'auto' (the default: one thread per fit, predictions by their work), "
         f"'torch' (leave torch.get_num_threads() alone) or a positive integer; "
         f"got {value!r}."
     )
@@ -121,11 +122,13 @@ def set_config(torch_threads=None):
     Parameters
     ----------
     torch_threads : {"auto", "torch"} or int, default=None
-        ``"auto"``: each fit and prediction uses as many threads as the work
-        of one step pays for, never more than ``torch.get_num_threads()``
-        nor than the cores other processes leave free (see
-        :ref:`thread_policy`). ``"torch"``: leave torch's thread count
-        alone. An integer: exactly that many threads during each call.
+        ``"auto"``: each fit runs on one thread, so that its model never
+        depends on the load of the machine; each prediction uses as many
+        threads as its work pays for, never more than
+        ``torch.get_num_threads()`` nor than the cores other processes
+        leave free (see :ref:`thread_policy`). ``"torch"``: leave torch's
+        thread count alone. An integer: exactly that many threads during
+        each call (a fit then gives the same model for the same integer).
         ``None`` keeps the current value.
 
     See Also
@@ -189,26 +192,28 @@ def n_parameters(module):
     return sum(p.numel() for p in module.parameters())
 
 
-def policy_threads(work, available=None, *, load_aware=True):
-    """Torch threads for a step of ``work`` multiply-adds under the current config.
+def policy_threads(work, available=None, *, fitting=False):
+    """Torch threads for a call of ``work`` multiply-adds under the current config.
 
     ``available`` is the thread count torch was set to (default
-    ``torch.get_num_threads()``). With ``load_aware=False`` (training) the
-    free cores are not asked: the count depends on ``work`` and
-    ``available`` only. Returns None when torch's own setting is to be left
-    alone.
+    ``torch.get_num_threads()``). Inside a fit (``fitting``), ``"auto"``
+    means one thread (see the module docstring); outside, the work and
+    the free cores decide. Returns None when torch's own setting is to be
+    left alone.
     """
     setting = get_config()["torch_threads"]
     if setting == "torch":
         return None
     if setting != "auto":
         return setting
+    if fitting:
+        return 1
     if available is None:
         import torch
 
         available = torch.get_num_threads()
     n_threads = max(1, min(available, int(work // WORK_PER_THREAD)))
-    if n_threads > 1 and load_aware:
+    if n_threads > 1:
         free = free_cores()
         if free is not None:
             n_threads = max(1, min(n_threads, int(free + 0.5)))
@@ -302,11 +307,11 @@ _fitting = threading.local()
 
 @contextmanager
 def fit_threads():
-    """Inside the block, the thread counts of this Python thread ignore the load.
+    """Inside the block, this Python thread computes as a fit does.
 
-    A fit runs under it (``NeuralEstimator._fit``): its thread counts, and
-    so its numbers, depend on the work and torch's setting only. Nested
-    blocks are fine.
+    A fit runs under it (``NeuralEstimator._fit``): under ``"auto"`` every
+    call inside runs on one thread, so the fit's numbers never depend on
+    the load of the machine. Nested blocks are fine.
     """
     depth = getattr(_fitting, "depth", 0)
     _fitting.depth = depth + 1
@@ -322,8 +327,9 @@ def thread_policy(module, n_rows, *, training=False):
 
     ``n_rows`` is the mini-batch size when ``training``, the number of rows
     predicted otherwise. Training, and anything inside :func:`fit_threads`,
-    takes no account of the load of the machine; a prediction does (see the
-    module docstring). On other devices than the CPU nothing changes.
+    runs on one thread under ``"auto"``; a prediction on as many as its work
+    pays for and the free cores allow (see the module docstring). On other
+    devices than the CPU nothing changes.
     torch's thread count is one setting for the whole process, so calls that
     overlap (fits in several Python threads, as in a Dask worker with
     several threads) share it: the cap is torch's setting before the first
@@ -336,8 +342,8 @@ def thread_policy(module, n_rows, *, training=False):
     work = n_rows * sum(p.numel() for p in params) * (TRAINING_COST if training else 1)
     with _lock:
         saved = torch.get_num_threads() if _active["depth"] == 0 else _active["saved"]
-        load_aware = not (training or getattr(_fitting, "depth", 0))
-        n_threads = policy_threads(work, saved, load_aware=load_aware) if on_cpu else None
+        fitting = training or getattr(_fitting, "depth", 0) > 0
+        n_threads = policy_threads(work, saved, fitting=fitting) if on_cpu else None
         if n_threads is None:
             n_threads = torch.get_num_threads()
         _active["depth"] += 1
