@@ -15,6 +15,8 @@ from ._core._base import NeuralEstimator
 from ._core._modules import make_mlp
 from ._core._validation import (
     check_features_target,
+    check_label_types,
+    check_same_classes,
     check_sample_weight,
     encode_labels,
     target_type,
@@ -47,6 +49,9 @@ class _MLPClassifierBase(ClassifierMixin, NeuralEstimator):
         return len(self.classes_)
 
     def _prepare_fit_data(self, X, y, sample_weight, *, reset, classes=None):
+        check_label_types(y, "y")
+        if classes is not None:
+            check_label_types(classes, "classes")
         X, y = check_features_target(self, X, y, reset=reset)
         check_classification_targets(y)  # validate_data checked the lengths
         if reset or not hasattr(self, "classes_"):
@@ -58,6 +63,8 @@ class _MLPClassifierBase(ClassifierMixin, NeuralEstimator):
                     encode_labels(y, all_classes)  # raises with the unknown labels
             self._check_n_classes(all_classes, y)
             self.classes_ = all_classes
+        elif classes is not None:
+            check_same_classes(classes, self.classes_)
         labels = encode_labels(y, self.classes_)
         weight = check_sample_weight(sample_weight, X.shape[0])
         class_weight = self._class_weights(labels)
@@ -254,7 +261,8 @@ class DropoutMLPClassifier(_MLPClassifierBase):
     random_state : int, RandomState instance or None, default=None
         Seeds the weight initialisation, the shuffling of the mini-batches,
         dropout and the validation split; the same int gives bit-identical
-        results on the CPU.
+        results on the CPU for the same data and torch thread count, whatever
+        the load of the machine (see the user guide's thread policy).
     verbose : int, default=0
         0 is silent; 1 shows a progress bar per fit (tqdm) with the latest
         training and validation losses.
@@ -275,10 +283,13 @@ class DropoutMLPClassifier(_MLPClassifierBase):
     validation_loss_curve_ : list of float
         Validation loss per epoch (empty without ``early_stopping``).
     best_epoch_ : int
-        Epoch (from 1) whose weights the model holds: the one with the lowest
-        validation loss with ``early_stopping``, else the last one.
+        Epoch whose weights the model holds, numbered from 1 as in ``history_``
+        and ``loss_curve_``: the one with the lowest validation loss of the
+        last fit with ``early_stopping``, else the last one.
     n_iter_ : int
-        Number of epochs trained.
+        Number of epochs trained by the last call to ``fit`` or
+        ``partial_fit`` (1 for ``partial_fit``), as in scikit-learn; ``history_``
+        and ``loss_curve_`` hold every epoch since the network was built.
     n_features_in_ : int
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -487,7 +498,8 @@ class SoftmaxMLPClassifier(_MLPClassifierBase):
     random_state : int, RandomState instance or None, default=None
         Seeds the weight initialisation, the shuffling of the mini-batches,
         dropout and the validation split; the same int gives bit-identical
-        results on the CPU.
+        results on the CPU for the same data and torch thread count, whatever
+        the load of the machine (see the user guide's thread policy).
     verbose : int, default=0
         0 is silent; 1 shows a progress bar per fit (tqdm) with the latest
         training and validation losses.
@@ -510,7 +522,9 @@ class SoftmaxMLPClassifier(_MLPClassifierBase):
     best_epoch_ : int
         Epoch (from 1) whose weights the model holds.
     n_iter_ : int
-        Number of epochs trained.
+        Number of epochs trained by the last call to ``fit`` or
+        ``partial_fit`` (1 for ``partial_fit``), as in scikit-learn; ``history_``
+        and ``loss_curve_`` hold every epoch since the network was built.
     n_features_in_ : int
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)

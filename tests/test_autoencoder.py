@@ -233,9 +233,9 @@ def test_partial_fit_and_warm_start(digits):
     ae = AutoEncoder(latent_dim=2, **SMALL)
     for chunk in np.array_split(X, 4):
         ae.partial_fit(chunk)
-    assert ae.n_iter_ == 4
+    assert ae.n_iter_ == 1 and len(ae.loss_curve_) == 4
     ae.set_params(warm_start=True, max_epochs=3).fit(X)
-    assert ae.n_iter_ == 7
+    assert ae.n_iter_ == 3 and len(ae.loss_curve_) == 7
 
 
 def test_reproducible_and_pickles(digits):

@@ -183,7 +183,7 @@ def test_out_of_core_training_through_incremental(client, parquet_data):
     # one pass over the 2,560,000 events learned the signal
     test = _partition(N_PARTITIONS + 1)
     accuracy = model.estimator_.score(test[features].to_numpy(), test["label"].astype(int))
-    assert model.estimator_.n_iter_ == N_PARTITIONS
+    assert len(model.estimator_.loss_curve_) == N_PARTITIONS
     assert accuracy > 0.8, accuracy
 
 

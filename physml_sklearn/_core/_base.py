@@ -22,12 +22,18 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
-from skorch.callbacks import Callback, EarlyStopping
-from skorch.utils import noop
+from skorch.callbacks import Callback
 
 from ._modules import ACTIVATIONS, INITIALIZERS, seed_from
-from ._net import DivergedError, EpochProgressBar, PhysNet, TensorData, snapshot_net
-from ._threads import thread_policy
+from ._net import (
+    BestEpochStopping,
+    DivergedError,
+    EpochProgressBar,
+    PhysNet,
+    TensorData,
+    snapshot_net,
+)
+from ._threads import fit_threads, thread_policy
 from ._validation import as_tensor, check_features, check_network_output
 
 #: optimizer names and the keyword arguments we give them
@@ -183,7 +189,8 @@ class NeuralEstimator(BaseEstimator):
         saved = dict(self.__dict__)
         restore_net = snapshot_net(self.net_) if self._is_continuing(partial) else None
         try:
-            self._train(X, y, sample_weight, partial=partial, **kwargs)
+            with fit_threads():
+                self._train(X, y, sample_weight, partial=partial, **kwargs)
         except BaseException:
             if restore_net is not None:
                 restore_net()
@@ -289,7 +296,7 @@ class NeuralEstimator(BaseEstimator):
                 data = data.subset(torch.as_tensor(idx_train, device=device))
             if weight is not None:
                 self._normalise_weights(data, valid, weight)
-            loss_before = self.net_.mean_loss(data)
+            loss_before = self.net_.reference_losses(data)
             torch.manual_seed(train_seed)
             with thread_policy(self.net_.module_, min(self.batch_size, len(data)), training=True):
                 self.net_.fit_tensors(
@@ -300,6 +307,8 @@ class NeuralEstimator(BaseEstimator):
                 )
             self._check_trained_net(data, loss_before, X)
         self._record_history()
+        # as in scikit-learn: the epochs of this call (history_ holds them all)
+        self.n_iter_ = len(self.net_.history) - n_done
         self._after_training(X)
         return self
 
@@ -311,20 +320,29 @@ class NeuralEstimator(BaseEstimator):
         * every parameter and buffer of the net's modules is finite (the
           epoch loss is computed before the last optimizer step, so a last
           step that overflows is only seen here);
-        * the loss of the trained network on the training rows is finite,
-          and neither it nor the training loss of the epoch whose weights the
-          net holds (the last one, or the best one with early stopping; as in
-          ``loss_curve_``) exceeds ``LOSS_GROWTH_LIMIT`` times the loss at
-          the start of the call: a loss that explodes while staying finite
-          means a learning rate too high for the scale of the inputs.
+        * the loss of the trained network on the training rows is finite;
+        * no loss grows more than ``LOSS_GROWTH_LIMIT`` times over the call,
+          each compared with the same loss at the start of the call: the
+          loss without dropout (evaluation mode, unweighted) of the trained
+          network, and the training loss of the epoch whose weights the net
+          holds (the last one, or the best one with early stopping; as in
+          ``loss_curve_``: with dropout, weighted) against the loss measured
+          the same way before the first step. A loss that explodes while
+          staying finite means a learning rate too high for the scale of
+          the inputs. A loss with dropout is never compared with one
+          without (once a network separates the classes, its loss without
+          dropout can be a hundred times lower than with it), and each
+          start value is at least the loss of an output of zeros, so that
+          the noise of a tiny loss is not taken for growth
+          (``PhysNet.reference_losses``).
 
         And a :class:`~sklearn.exceptions.ConvergenceWarning` when the
         network gives the same output for every training row although the
         rows differ: its hidden units are all inactive ("dead"), so it has
         learned nothing about the inputs.
 
-        The losses here are unweighted means measured in evaluation mode (no
-        dropout) on up to ``LOSS_CHECK_ROWS`` evenly spaced training rows.
+        ``loss_before`` is what ``PhysNet.reference_losses`` returned at the
+        start of the call, or None when the net has no such losses (the GAN).
         """
         net = self.net_
         advice = self._divergence_advice()
@@ -341,6 +359,7 @@ class NeuralEstimator(BaseEstimator):
                     )
         if loss_before is None:
             return
+        eval_before, train_before = loss_before
         loss_after, output, inputs = net.mean_loss(data, return_rows=True)
         scale = f" The largest absolute input value is {float(np.max(np.abs(X))):.3g}."
         if not math.isfinite(loss_after):
@@ -351,12 +370,21 @@ class NeuralEstimator(BaseEstimator):
         # the epoch whose weights the net holds: early stopping may restore an earlier one
         stopper = dict(net.callbacks_).get("early_stopping")
         kept = getattr(stopper, "best_epoch_", 0) or len(net.history)
-        last_epoch = abs(float(net.history[kept - 1].get("train_loss", 0.0)))
-        if loss_before > 0 and max(loss_after, last_epoch) > LOSS_GROWTH_LIMIT * loss_before:
+        kept_loss = abs(float(net.history[kept - 1].get("train_loss", 0.0)))
+        growth = LOSS_GROWTH_LIMIT
+        reason = (
+            f"more than {growth:g} times the larger of its value at the start of this "
+            "fit and the loss of an output of zeros. "
+        )
+        if train_before > 0 and kept_loss > growth * train_before:
             raise DivergedError(
-                f"Training diverged: the training loss grew from {loss_before:.4g} at the "
-                f"start of this fit to {last_epoch:.4g} in epoch {kept} ({loss_after:.4g} "
-                f"without dropout), more than {LOSS_GROWTH_LIMIT:g} times. " + advice + scale
+                f"Training diverged: the training loss grew from {train_before:.4g} to "
+                f"{kept_loss:.4g} in epoch {kept}, " + reason + advice + scale
+            )
+        if eval_before > 0 and loss_after > growth * eval_before:
+            raise DivergedError(
+                f"Training diverged: the loss without dropout grew from {eval_before:.4g} "
+                f"to {loss_after:.4g} at the end of this fit, " + reason + advice + scale
             )
         if (
             output.shape[0] > 1
@@ -391,18 +419,7 @@ class NeuralEstimator(BaseEstimator):
         callbacks = named_callbacks(self.callbacks)
         if self.early_stopping:
             callbacks.append(
-                (
-                    "early_stopping",
-                    EarlyStopping(
-                        monitor="valid_loss",
-                        patience=self.patience,
-                        threshold=self.tol,
-                        threshold_mode="abs",
-                        lower_is_better=True,
-                        load_best=True,
-                        sink=noop,
-                    ),
-                )
+                ("early_stopping", BestEpochStopping(patience=self.patience, tol=self.tol))
             )
         if self.verbose:
             callbacks.append(("progress_bar", EpochProgressBar()))
@@ -435,12 +452,11 @@ class NeuralEstimator(BaseEstimator):
         self.validation_loss_curve_ = [
             float(row["valid_loss"]) for row in history if "valid_loss" in row
         ]
-        self.n_iter_ = len(history)
         stopper = dict(self.net_.callbacks_).get("early_stopping")
         if stopper is not None and getattr(stopper, "best_epoch_", 0):
             self.best_epoch_ = int(stopper.best_epoch_)
         else:
-            self.best_epoch_ = self.n_iter_
+            self.best_epoch_ = len(history)
 
     def _forward(self, X, module=None):
         """Validated ``X`` through ``module`` (default: the whole network).

@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EpochTimer, PassthroughScoring
+from skorch.callbacks import EarlyStopping as SkorchEarlyStopping
 from skorch.utils import TeeGenerator
 from torch import nn
 
@@ -115,6 +116,75 @@ class EpochProgressBar(Callback):
         return state
 
 
+class BestEpochStopping(Callback):
+    """Early stopping that keeps the epoch with the lowest validation loss.
+
+    After every epoch, a validation loss lower than the best so far, by any
+    amount, makes that epoch the best one: its weights are kept, and put
+    back into the network when the training ends. ``tol`` only decides when
+    to stop, by scikit-learn's rule: an epoch whose loss is not below the
+    best loss before it by at least ``tol`` counts as one without
+    improvement, and the training stops after ``patience`` such epochs in a
+    row. (skorch's ``EarlyStopping(threshold=tol)`` instead keeps the last
+    epoch that improved by ``tol``, which can be far from the lowest loss.)
+
+    Parameters
+    ----------
+    patience : int
+        Epochs in a row without an improvement by ``tol`` before stopping.
+    tol : float
+        Smallest decrease of the loss that counts as an improvement.
+    monitor : str, default="valid_loss"
+        The key of the net's history to watch.
+
+    Attributes
+    ----------
+    best_epoch_ : int
+        Epoch (the history's numbering, from 1) with the lowest loss; 0
+        before the first epoch.
+    best_loss_ : float
+        Its loss.
+    n_without_improvement_ : int
+        Epochs in a row without an improvement by ``tol`` so far.
+    """
+
+    def __init__(self, patience, tol, monitor="valid_loss"):
+        self.patience = patience
+        self.tol = tol
+        self.monitor = monitor
+
+    def on_train_begin(self, net, **kwargs):
+        self.best_epoch_ = 0
+        self.best_loss_ = math.inf
+        self.n_without_improvement_ = 0
+        self.best_state_ = None
+
+    def on_epoch_end(self, net, **kwargs):
+        loss = float(net.history[-1, self.monitor])
+        if loss > self.best_loss_ - self.tol:
+            self.n_without_improvement_ += 1
+        else:
+            self.n_without_improvement_ = 0
+        if loss < self.best_loss_:
+            self.best_loss_ = loss
+            self.best_epoch_ = int(net.history[-1, "epoch"])
+            self.best_state_ = {
+                k: v.detach().clone() for k, v in net.module_.state_dict().items()
+            }
+        if self.n_without_improvement_ >= self.patience:
+            net.stop_training()
+
+    def on_train_end(self, net, **kwargs):
+        if self.best_state_ is not None:
+            net.module_.load_state_dict(self.best_state_)
+        self.best_state_ = None  # the weights live in the net; keep no copy
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("best_state_", None)
+        return state
+
+
 def snapshot_net(net):
     """Return a function that puts the skorch ``net`` back in its current state.
 
@@ -177,17 +247,90 @@ class PhysNet(NeuralNet):
 
         ``valid`` (a :class:`TensorData` or None) gives the validation loss
         that early stopping watches; ``seed`` seeds the shuffling.
+
+        Unlike skorch's ``partial_fit``, a :class:`KeyboardInterrupt` (Ctrl-C)
+        is not taken for the end of the training: it propagates, and the
+        estimator that called this puts itself back as it was. Callbacks end
+        the training early through :meth:`stop_training` instead (a skorch
+        :class:`~skorch.callbacks.EarlyStopping` among the user's callbacks
+        does so too, see :meth:`notify`).
         """
         if not self.initialized_:
             self.initialize()
+        self.initialize_pending_optimizer()
         self.epochs_planned = epochs
         self.valid_data = valid
         self.shuffle_generator = torch.Generator().manual_seed(int(seed))
+        self._stop_requested = False
         try:
-            self.partial_fit(train, None, epochs=epochs)
+            self.notify("on_train_begin", X=train, y=None)
+            self.fit_loop(train, None, epochs=epochs)
+            self.notify("on_train_end", X=train, y=None)
+        except BaseException:
+            for _, cb in self.callbacks_:  # no progress bar left open
+                if isinstance(cb, EpochProgressBar) and hasattr(cb, "bar_"):
+                    cb.bar_.close()
+            raise
         finally:
             # data and generator are not part of the fitted model
             del self.valid_data, self.shuffle_generator, self.epochs_planned
+            del self._stop_requested
+        return self
+
+    def stop_training(self):
+        """Ask the training to end after the current epoch (for callbacks)."""
+        self._stop_requested = True
+
+    def notify(self, method_name, **cb_kwargs):
+        """Call ``method_name`` of the net and of every callback.
+
+        skorch's own :class:`~skorch.callbacks.EarlyStopping` ends a training
+        by raising :class:`KeyboardInterrupt`; coming from that callback, the
+        exception is taken as :meth:`stop_training`. Any other
+        ``KeyboardInterrupt`` (Ctrl-C) propagates.
+        """
+        getattr(self, method_name)(self, **cb_kwargs)
+        for _, cb in self.callbacks_:
+            try:
+                getattr(cb, method_name)(self, **cb_kwargs)
+            except KeyboardInterrupt:
+                if not isinstance(cb, SkorchEarlyStopping):
+                    raise
+                self.stop_training()
+
+    # -- the optimizer, built when the training starts ----------------------
+    def _initialize_optimizer(self, reason=None):
+        # ``initialize`` builds the modules only: creating an optimizer costs
+        # seconds of imports (torch._dynamo) that a model loaded to predict
+        # never needs. It is built by the first training, before any
+        # callback runs (``initialize_pending_optimizer``).
+        if self.initialized_ and not getattr(self, "_optimizer_pending", False):
+            return super()._initialize_optimizer(reason=reason)
+        self._optimizer_pending = True
+        return self
+
+    def _validate_params(self):
+        if not getattr(self, "_optimizer_pending", False):
+            return super()._validate_params()
+        # the optimizers' ``optimizer*__`` arguments name optimizers that
+        # are not built yet, so not yet known to skorch
+        pending = {
+            key.split("__")[0]
+            for key in self._params_to_validate
+            if key.startswith("optimizer") and "__" in key
+        }
+        known = self.prefixes_
+        self.prefixes_ = [*known, "optimizer", *sorted(pending)]
+        try:
+            return super()._validate_params()
+        finally:
+            self.prefixes_ = known
+
+    def initialize_pending_optimizer(self):
+        """Build the optimizer(s) if :meth:`initialize` left them for the training."""
+        if getattr(self, "_optimizer_pending", False):
+            super()._initialize_optimizer()
+            self._optimizer_pending = False
         return self
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
@@ -206,6 +349,8 @@ class PhysNet(NeuralNet):
                 iterator_valid, training=False, prefix="valid", step_fn=self.validation_step
             )
             self.notify("on_epoch_end", **kwargs)
+            if self._stop_requested:
+                break
         return self
 
     def get_iterator(self, dataset, training=False):
@@ -290,6 +435,56 @@ class PhysNet(NeuralNet):
         with torch.inference_mode():
             loss = float(self.criterion_(output, target.cpu()).double().mean())
         return (loss, output, data.X.cpu()) if return_rows else loss
+
+    def reference_losses(self, data, max_rows=LOSS_CHECK_ROWS, *, seed=0):
+        """The losses at the start of a fit that its end is compared with.
+
+        Returns ``(without_dropout, with_dropout)``, or None without rows:
+
+        * ``without_dropout``: the unweighted mean loss in evaluation mode,
+          as :meth:`mean_loss` measures it;
+        * ``with_dropout``: the loss as the epoch losses are measured: that
+          of :meth:`get_loss` (weighted per event when ``data`` has weights),
+          with the dropout layers active and every other layer in
+          evaluation mode (no batch statistics are updated). The dropout
+          masks come from ``seed`` in a forked random state, so no generator
+          of the training is touched.
+
+        Each is at least the same loss of an output of zeros (a logit of 0,
+        a reconstruction of zeros): once a network has learned its task,
+        its loss can be a thousand times lower than that, and a hundredfold
+        rise from there is noise, not divergence. Measured on at most
+        ``max_rows`` evenly spaced rows.
+        """
+        n = len(data)
+        if n == 0:
+            return None
+        if n > max_rows:
+            index = torch.linspace(0, n - 1, max_rows).round().long()
+            data = data.subset(index.to(data.X.device))
+        module = self.module_
+        was_training = module.training
+        module.eval()
+        for layer in module.modules():
+            if isinstance(layer, nn.modules.dropout._DropoutNd):
+                layer.train()
+        device = data.X.device
+        devices = [device.index or 0] if device.type == "cuda" else []
+        target = data.X if data.y is None else data.y
+        y_true = target if data.w is None else (target, data.w)
+        try:
+            with torch.random.fork_rng(devices=devices), torch.inference_mode():
+                torch.manual_seed(seed)
+                with thread_policy(module, len(data)):
+                    output = module(data.X)
+                zeros = torch.zeros_like(output)
+                with_dropout = float(self.get_loss(output, y_true, X=data.X, training=True))
+                zero_weighted = float(self.get_loss(zeros, y_true, X=data.X, training=True))
+                zero_plain = float(self.criterion_(zeros, target).double().mean())
+        finally:
+            module.train(was_training)
+        without_dropout = self.mean_loss(data, max_rows=len(data))
+        return max(without_dropout, zero_plain), max(abs(with_dropout), abs(zero_weighted))
 
     # -- inference ------------------------------------------------------
     def forward_chunks(self, X, *, module=None, chunk_size=None):

@@ -7,19 +7,34 @@ second thread has paid for its start, and when another process keeps the
 cores busy, threads that wait for each other at every operation make
 training several times slower than one thread would be.
 
-So every fit and every prediction runs with as many threads as its work
-pays for — one thread per :data:`WORK_PER_THREAD` multiply-adds in one step
-(a mini-batch when training, the whole call when predicting), at least one,
-never more than ``torch.get_num_threads()`` and never more than the cores
-that are free — and gives torch its setting back afterwards. The free cores
-are measured only when the work asks for more than one thread: on Linux, the
-idle time in ``/proc/stat`` of the cores this process may run on (its CPU
-affinity) since the previous measurement, less this process's own CPU time
-(see :func:`free_cores`). A core that another process keeps busy is not
-counted, so a fit that would take both cores of a quiet machine takes one
-when another job runs beside it. Nothing here starts a thread or a pool: the
-policy only lowers the number of threads torch already has, for the
-duration of the call.
+A fit (training, and the forward passes it makes: the losses it checks,
+an outlier detector's threshold, a GAN's calibration samples; everything
+under :func:`fit_threads`) runs on **one thread** under ``"auto"``. On some
+CPUs the numbers of a training step depend on the thread count (a matrix
+product may split its sums between the threads), so a count that followed
+the load would make the model depend on whatever else ran beside the fit,
+and ``random_state`` would no longer give the same model twice. A count
+fixed by the work alone would keep the model reproducible but, on a machine
+whose cores other jobs keep busy, make training many times slower than one
+thread (threads that wait for each other at every operation). One thread
+costs little on a quiet machine: a mini-batch step of a small network is
+over before a second thread has paid for its start. Users who own their
+cores ask for more with ``torch_threads``; the model is then the same for
+the same count, and across counts it agrees to within rounding, which
+training amplifies.
+
+A prediction outside a fit runs with as many threads as its work pays for
+— one thread per :data:`WORK_PER_THREAD` multiply-adds in the call, at least
+one and never more than ``torch.get_num_threads()`` — and never more than
+the cores that are free, so that ``predict_proba`` on a busy machine does
+not wait for preempted threads. The free cores are measured only when the
+work asks for more than one thread: on Linux, the idle time in
+``/proc/stat`` of the cores this process may run on (its CPU affinity)
+since the previous measurement, less this process's own CPU time (see
+:func:`free_cores`). A core that another process keeps busy is not
+counted. Nothing here starts a thread or a pool: the policy only lowers the
+number of threads torch already has, for the duration of the call, and
+gives torch its setting back afterwards.
 
 Users override it with :func:`set_config` / :func:`config_context` or the
 environment variable ``PHYSML_SKLEARN_TORCH_THREADS``.
@@ -59,7 +74,7 @@ def _check_torch_threads(value, source):
     if isinstance(value, Integral) and not isinstance(value, bool) and value >= 1:
         return int(value)
     raise ValueError(
-        f"{source} must be 'auto' (threads by the work of each step, the default), "
+        f"{source} must be 'auto' (the default: one thread per fit, predictions by their work), "
         f"'torch' (leave torch.get_num_threads() alone) or a positive integer; "
         f"got {value!r}."
     )
@@ -107,11 +122,13 @@ def set_config(torch_threads=None):
     Parameters
     ----------
     torch_threads : {"auto", "torch"} or int, default=None
-        ``"auto"``: each fit and prediction uses as many threads as the work
-        of one step pays for, never more than ``torch.get_num_threads()``
-        nor than the cores other processes leave free (see
-        :ref:`thread_policy`). ``"torch"``: leave torch's thread count
-        alone. An integer: exactly that many threads during each call.
+        ``"auto"``: each fit runs on one thread, so that its model never
+        depends on the load of the machine; each prediction uses as many
+        threads as its work pays for, never more than
+        ``torch.get_num_threads()`` nor than the cores other processes
+        leave free (see :ref:`thread_policy`). ``"torch"``: leave torch's
+        thread count alone. An integer: exactly that many threads during
+        each call (a fit then gives the same model for the same integer).
         ``None`` keeps the current value.
 
     See Also
@@ -175,18 +192,22 @@ def n_parameters(module):
     return sum(p.numel() for p in module.parameters())
 
 
-def policy_threads(work, available=None):
-    """Torch threads for a step of ``work`` multiply-adds under the current config.
+def policy_threads(work, available=None, *, fitting=False):
+    """Torch threads for a call of ``work`` multiply-adds under the current config.
 
     ``available`` is the thread count torch was set to (default
-    ``torch.get_num_threads()``). Returns None when torch's own setting is to
-    be left alone.
+    ``torch.get_num_threads()``). Inside a fit (``fitting``), ``"auto"``
+    means one thread (see the module docstring); outside, the work and
+    the free cores decide. Returns None when torch's own setting is to be
+    left alone.
     """
     setting = get_config()["torch_threads"]
     if setting == "torch":
         return None
     if setting != "auto":
         return setting
+    if fitting:
+        return 1
     if available is None:
         import torch
 
@@ -280,6 +301,24 @@ def free_cores(max_age=None):
 
 # calls inside a thread_policy block, process-wide, and torch's setting before the first
 _active = {"depth": 0, "saved": None}
+# whether the Python thread is inside a fit (see fit_threads)
+_fitting = threading.local()
+
+
+@contextmanager
+def fit_threads():
+    """Inside the block, this Python thread computes as a fit does.
+
+    A fit runs under it (``NeuralEstimator._fit``): under ``"auto"`` every
+    call inside runs on one thread, so the fit's numbers never depend on
+    the load of the machine. Nested blocks are fine.
+    """
+    depth = getattr(_fitting, "depth", 0)
+    _fitting.depth = depth + 1
+    try:
+        yield
+    finally:
+        _fitting.depth = depth
 
 
 @contextmanager
@@ -287,7 +326,10 @@ def thread_policy(module, n_rows, *, training=False):
     """Run the block with the threads the policy gives to ``module`` on ``n_rows`` rows.
 
     ``n_rows`` is the mini-batch size when ``training``, the number of rows
-    predicted otherwise. On other devices than the CPU nothing changes.
+    predicted otherwise. Training, and anything inside :func:`fit_threads`,
+    runs on one thread under ``"auto"``; a prediction on as many as its work
+    pays for and the free cores allow (see the module docstring). On other
+    devices than the CPU nothing changes.
     torch's thread count is one setting for the whole process, so calls that
     overlap (fits in several Python threads, as in a Dask worker with
     several threads) share it: the cap is torch's setting before the first
@@ -300,7 +342,8 @@ def thread_policy(module, n_rows, *, training=False):
     work = n_rows * sum(p.numel() for p in params) * (TRAINING_COST if training else 1)
     with _lock:
         saved = torch.get_num_threads() if _active["depth"] == 0 else _active["saved"]
-        n_threads = policy_threads(work, saved) if on_cpu else None
+        fitting = training or getattr(_fitting, "depth", 0) > 0
+        n_threads = policy_threads(work, saved, fitting=fitting) if on_cpu else None
         if n_threads is None:
             n_threads = torch.get_num_threads()
         _active["depth"] += 1

@@ -165,6 +165,44 @@ def check_network_output(output, X, *, name="X"):
     )
 
 
+def check_label_types(labels, name="y"):
+    """Raise a ``ValueError`` when ``labels`` mix strings with other values.
+
+    numpy cannot sort such labels (its ``TypeError`` names no argument),
+    and a list of them silently becomes strings (``1`` turning into
+    ``"1"``). Lists, tuples, pandas objects and object arrays are checked;
+    arrays of one numpy dtype hold one kind of label by construction.
+    """
+    dtype = getattr(labels, "dtype", None)
+    if dtype is not None and dtype != object:
+        return
+    if dtype is None and not isinstance(labels, (list, tuple)):
+        return
+    values = np.asarray(labels, dtype=object).ravel()
+    is_text = np.fromiter((isinstance(v, (str, bytes)) for v in values), bool, len(values))
+    if is_text.all() or not is_text.any():
+        return
+    text, other = values[is_text][0], values[~is_text][0]
+    raise ValueError(
+        f"`{name}` mixes strings and other labels (e.g. {text!r} and {other!r} of "
+        f"type {type(other).__name__}); the labels of a classifier must be all "
+        f"strings or all numbers. Convert them to one type first, e.g. "
+        f"{name} = np.asarray({name}).astype(str)."
+    )
+
+
+def check_same_classes(classes, classes_):
+    """Raise like scikit-learn when ``classes`` differ from those of the first ``partial_fit``."""
+    given = np.unique(np.asarray(classes))
+    if given.shape != classes_.shape or not np.array_equal(given, classes_):
+        raise ValueError(
+            f"classes={given.tolist()} is not the same as the classes of the model, "
+            f"classes_={classes_.tolist()} (set by fit or by the first call to "
+            "partial_fit). Pass the same classes (or none) to the later calls, or "
+            "call fit to start again."
+        )
+
+
 def encode_labels(y, classes):
     """Map the labels ``y`` onto their indices in the sorted ``classes``."""
     idx = np.searchsorted(classes, y)

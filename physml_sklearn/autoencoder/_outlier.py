@@ -114,7 +114,8 @@ class AutoEncoderOutlierDetector(
     random_state : int, RandomState instance or None, default=None
         Seeds the weight initialisation, the shuffling of the mini-batches,
         dropout and the validation split; the same int gives bit-identical
-        results on the CPU.
+        results on the CPU for the same data and torch thread count, whatever
+        the load of the machine (see the user guide's thread policy).
     verbose : int, default=0
         0 is silent; 1 shows a progress bar per fit (tqdm) with the latest
         training and validation losses.
@@ -140,7 +141,9 @@ class AutoEncoderOutlierDetector(
     best_epoch_ : int
         Epoch (from 1) whose weights the model holds.
     n_iter_ : int
-        Number of epochs trained.
+        Number of epochs trained by the last call to ``fit`` or
+        ``partial_fit`` (1 for ``partial_fit``), as in scikit-learn; ``history_``
+        and ``loss_curve_`` hold every epoch since the network was built.
     n_features_in_ : int
         Number of features seen in ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)

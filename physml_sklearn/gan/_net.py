@@ -244,6 +244,10 @@ class GANNet(PhysNet):
         their growth over a fit is no sign of divergence."""
         return (None, None, None) if return_rows else None
 
+    def reference_losses(self, data, max_rows=None, *, seed=0):
+        """None: no loss of a GAN is checked for growth (see :meth:`mean_loss`)."""
+        return None
+
     def _record(self, name, value):
         if not math.isfinite(value):
             lr_g = self.optimizer_.param_groups[0].get("initial_lr", self.lr)

@@ -224,7 +224,9 @@ default=None
     best_epoch_ : int
         The last epoch.
     n_iter_ : int
-        Number of epochs trained.
+        Number of epochs trained by the last call to ``fit`` or
+        ``partial_fit`` (1 for ``partial_fit``), as in scikit-learn; ``history_``
+        and ``loss_curve_`` hold every epoch since the network was built.
     n_generator_updates_ : int
         Number of generator steps made.
     snapshots_ : dict of int to ndarray of shape (n_rows, `n_features_in_`)
