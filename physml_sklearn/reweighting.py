@@ -327,19 +327,24 @@ class ClassifierReweighter(BaseEstimator):
             raise
 
     def _fit(self, original, target, original_weight, target_weight):
+        if target is None:
+            raise ValueError(
+                "fit requires y to be passed, but the target y is None: pass the "
+                "sample to reweight to (the data) as `target`."
+            )
         if hasattr(original, "iloc") != hasattr(target, "iloc"):
             raise ValueError(
                 "original and target must both be DataFrames or both be arrays; got "
                 f"{type(original).__name__} and {type(target).__name__}."
             )
-        X_original = self._check_sample(original, "original", reset=True)
-        X_target = self._check_sample(target, "target", reset=False)
         if hasattr(original, "iloc") and list(original.columns) != list(target.columns):
             raise ValueError(
                 f"original and target have different columns: {list(original.columns)} "
                 f"and {list(target.columns)}. Select the same columns in the same "
                 "order, e.g. target[original.columns]."
             )
+        X_original = self._check_sample(original, "original", reset=True)
+        X_target = self._check_sample(target, "target", reset=False)
         w_original = self._check_weight(original_weight, X_original.shape[0],
                                         "original_weight")
         w_target = self._check_weight(target_weight, X_target.shape[0], "target_weight")

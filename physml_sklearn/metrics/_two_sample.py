@@ -207,11 +207,10 @@ def effective_sample_size(weights):
     weights = column_or_1d(
         check_array(weights, ensure_2d=False, dtype=np.float64, input_name="weights")
     )
-    squares = np.sum(weights**2)
-    if squares == 0:
-        return 0.0
     # scaled by the largest weight first, so that huge weights do not overflow
-    scale = np.max(np.abs(weights))
+    scale = np.max(np.abs(weights), initial=0.0)
+    if scale == 0:
+        return 0.0
     w = weights / scale
     return float(np.sum(w) ** 2 / np.sum(w**2))
 
