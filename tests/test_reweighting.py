@@ -328,3 +328,27 @@ def test_weighted_c2st_sees_the_weights():
         classifier_two_sample_auc(X, Y, sample_weight_Y=[1, 2])
     with pytest.raises(ValueError, match="KNeighborsClassifier.fit takes no sample_weight"):
         classifier_two_sample_auc(X, Y, sample_weight_X=ratio, estimator=KNeighborsClassifier())
+
+
+# -- the display -----------------------------------------------------------------
+def test_reweighting_display(data):
+    from physml_sklearn.plotting import ReweightingDisplay
+
+    original = pd.DataFrame(data.original, columns=data.feature_names)
+    target = pd.DataFrame(data.target, columns=data.feature_names)
+    original.insert(1, "event", np.arange(1500))
+    target.insert(1, "event", np.arange(1500, 3000))
+    rw = ClassifierReweighter(quadratic(), fold_column="event", random_state=0).fit(
+        original, target)
+    disp = ReweightingDisplay.from_estimator(rw, original, target, bins=8)
+    assert disp.ax_.shape == (2, 3)  # the event number is not plotted
+    assert [a.get_xlabel() for a in disp.ax_[1]] == data.feature_names
+    assert len(disp.bin_edges_[0]) == 9
+    for before, after in zip(disp.ratio_before_, disp.ratio_after_):
+        assert np.nanmedian(np.abs(after - 1)) < np.nanmedian(np.abs(before - 1))
+    one = ReweightingDisplay.from_estimator(rw, original, target, columns=["x2"])
+    assert one.ax_.shape == (2, 1) and one.ax_[1, 0].get_xlabel() == "x2"
+    with pytest.raises(ValueError, match="'x9', which is not a column"):
+        ReweightingDisplay.from_estimator(rw, original, target, columns=["x9"])
+    with pytest.raises(ValueError, match="weights has 2 entries"):
+        ReweightingDisplay.from_predictions(data.original, data.target, [1.0, 2.0])
