@@ -350,3 +350,18 @@ def test_reweighting_display(data):
         ReweightingDisplay.from_estimator(rw, original, target, columns=["x9"])
     with pytest.raises(ValueError, match="weights has 2 entries"):
         ReweightingDisplay.from_predictions(data.original, data.target, [1.0, 2.0])
+
+
+def test_fold_column_by_index_on_arrays(data):
+    from physml_sklearn.plotting import ReweightingDisplay
+
+    original = np.column_stack([data.original, np.arange(1500)])
+    target = np.column_stack([data.target, np.arange(1500)])
+    rw = ClassifierReweighter(quadratic(), fold_column=-1, random_state=0).fit(original, target)
+    np.testing.assert_allclose(rw.predict_weights(original), rw.original_weights_)
+    # without normalisation a row's weight does not depend on the other rows
+    rw.set_params(normalize=False)
+    assert rw.predict_weights(original[:20])[7] == pytest.approx(
+        rw.predict_weights(original[[7, 3]])[0], rel=1e-12)
+    disp = ReweightingDisplay.from_estimator(rw, original, target)
+    assert disp.ax_.shape == (2, 3)
