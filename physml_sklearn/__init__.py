@@ -16,6 +16,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "AutoEncoder": "autoencoder",
     "AutoEncoderOutlierDetector": "autoencoder",
+    "ClassifierReweighter": "reweighting",
     "DropoutMLPClassifier": "classifier",
     "FoldingClassifier": "folding",
     "GANSampler": "gan",

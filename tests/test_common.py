@@ -7,6 +7,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from physml_sklearn import (
     AutoEncoder,
     AutoEncoderOutlierDetector,
+    ClassifierReweighter,
     DropoutMLPClassifier,
     FoldingClassifier,
     GANSampler,
@@ -39,6 +40,8 @@ ESTIMATORS = [
     FoldingClassifier(LogisticRegression()),
     # decision_function without predict_proba: the averaged decision functions
     FoldingClassifier(RidgeClassifier(), n_folds=3),
+    # A cheap classifier inside: the checks test the reweighter, not the network.
+    ClassifierReweighter(LogisticRegression(), random_state=0),
     # The GAN only needs to run: two epochs of tiny networks.
     GANSampler(latent_dim=2, generator_layers=(8,), discriminator_layers=(8,),
                batch_size=32, max_epochs=2, random_state=0),
@@ -71,7 +74,44 @@ CV_SAMPLE_WEIGHT = (
 FOLDING_SAMPLE_WEIGHT = "k folds: repeated rows split across folds, a weighted row cannot"
 
 
+# A reweighter's fit takes two samples, hep_ml's fit(original, target, ...),
+# not rows and their labels: these checks call fit(X, y) with a 1-D y of
+# labels as the second argument, which no reweighter can take as a sample of
+# rows (rejected with an error that says so). Each property they check (fit
+# returns self, idempotent fits, pickling, untouched parameters and data,
+# NaN/inf, dtypes, n_features_in_, row order and subsets of predict_weights,
+# read-only and Fortran-ordered input, one row or one feature) is tested with
+# two samples in tests/test_reweighting.py.
+TWO_SAMPLE_FIT = "fit(original, target): the check passes 1-D labels as the target sample"
+REWEIGHTER_FIT_CHECKS = [
+    "check_dict_unchanged",
+    "check_dont_overwrite_parameters",
+    "check_dtype_object",
+    "check_estimators_dtypes",
+    "check_estimators_fit_returns_self",
+    "check_estimators_nan_inf",
+    "check_estimators_overwrite_params",
+    "check_estimators_pickle",
+    "check_f_contiguous_array_estimator",
+    "check_fit2d_1feature",
+    "check_fit2d_1sample",
+    "check_fit2d_predict1d",
+    "check_fit_check_is_fitted",
+    "check_fit_idempotent",
+    "check_fit_score_takes_y",
+    "check_methods_sample_order_invariance",
+    "check_methods_subset_invariance",
+    "check_n_features_in",
+    "check_n_features_in_after_fitting",
+    "check_pipeline_consistency",
+    "check_positive_only_tag_during_fit",
+    "check_readonly_memmap_input",
+]
+
+
 def expected_failed_checks(estimator):
+    if isinstance(estimator, ClassifierReweighter):
+        return dict.fromkeys(REWEIGHTER_FIT_CHECKS, TWO_SAMPLE_FIT)
     if isinstance(estimator, FoldingClassifier):
         return {"check_sample_weight_equivalence_on_dense_data": FOLDING_SAMPLE_WEIGHT}
     if isinstance(estimator, GANSampler):

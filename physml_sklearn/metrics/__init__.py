@@ -4,12 +4,17 @@
 # SPDX-License-Identifier: BSD-3-Clause
 
 from ._overtraining import overtraining_test, signal_efficiency_table
-from ._two_sample import classifier_two_sample_auc, energy_distance
+from ._two_sample import (
+    classifier_two_sample_auc,
+    effective_sample_size,
+    energy_distance,
+)
 from ._working_point import background_rejection_curve, significance_scan
 
 __all__ = [
     "background_rejection_curve",
     "classifier_two_sample_auc",
+    "effective_sample_size",
     "energy_distance",
     "overtraining_test",
     "signal_efficiency_table",

@@ -9,10 +9,13 @@ import numpy as np
 from scipy.spatial.distance import cdist
 from sklearn.base import clone, is_classifier
 from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_score
-from sklearn.utils import check_array
+from sklearn.pipeline import Pipeline
+from sklearn.utils import check_array, column_or_1d
+from sklearn.utils.validation import has_fit_parameter
 
-__all__ = ["classifier_two_sample_auc", "energy_distance"]
+__all__ = ["classifier_two_sample_auc", "effective_sample_size", "energy_distance"]
 
 # Largest number of pairwise distances held in memory at once (32 MiB of float64).
 _CHUNK_DISTANCES = 2**22
@@ -170,7 +173,90 @@ def energy_distance(X, Y):
     return float(max(between - within, 0.0) * scale)
 
 
-def classifier_two_sample_auc(X, Y, *, estimator=None, cv=5, random_state=None):
+def effective_sample_size(weights):
+    """Kish's effective sample size of weighted events: ``(sum w)**2 / sum w**2``.
+
+    The number of unweighted events that would give the same statistical
+    precision on a sum as the weighted ones. It equals the number of events
+    when all weights are equal, and drops as the weights spread: a
+    reweighting that gives a few events large weights costs statistics.
+
+    Parameters
+    ----------
+    weights : array-like of shape (n_samples,)
+        The event weights; negative weights are allowed.
+
+    Returns
+    -------
+    n_eff : float
+        ``(sum w)**2 / sum w**2``; 0.0 when every weight is 0.
+
+    See Also
+    --------
+    physml_sklearn.ClassifierReweighter : Produces such weights.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from physml_sklearn.metrics import effective_sample_size
+    >>> effective_sample_size(np.ones(100))
+    100.0
+    >>> round(effective_sample_size([1.0, 1.0, 2.0, 4.0]), 3)  # 8**2 / 22
+    2.909
+    """
+    weights = column_or_1d(
+        check_array(weights, ensure_2d=False, dtype=np.float64, input_name="weights")
+    )
+    # scaled by the largest weight first, so that huge weights do not overflow
+    scale = np.max(np.abs(weights), initial=0.0)
+    if scale == 0:
+        return 0.0
+    w = weights / scale
+    return float(np.sum(w) ** 2 / np.sum(w**2))
+
+
+def _check_sample_weight(weight, n_rows, name, sample):
+    if weight is None:
+        return None
+    weight = column_or_1d(
+        check_array(weight, ensure_2d=False, dtype=np.float64, input_name=name)
+    )
+    if weight.shape[0] != n_rows:
+        raise ValueError(
+            f"{name} has {weight.shape[0]} entries but {sample} has {n_rows} rows; "
+            "pass one weight per row."
+        )
+    if not weight.sum() > 0:
+        raise ValueError(
+            f"{name} sums to {weight.sum():g}; the weights of a sample must have a "
+            "positive sum."
+        )
+    return weight
+
+
+def _fit_weighted(estimator, X, y, weight):
+    """``estimator.fit`` with ``sample_weight`` (at the last step of a pipeline)."""
+    if has_fit_parameter(estimator, "sample_weight"):
+        return estimator.fit(X, y, sample_weight=weight)
+    if isinstance(estimator, Pipeline) and has_fit_parameter(
+        estimator.steps[-1][1], "sample_weight"
+    ):
+        return estimator.fit(X, y, **{f"{estimator.steps[-1][0]}__sample_weight": weight})
+    raise ValueError(
+        f"sample_weight_X or sample_weight_Y was given but {type(estimator).__name__}"
+        ".fit takes no sample_weight. Pass an estimator that does, such as the "
+        "default (estimator=None)."
+    )
+
+
+def _positive_score(estimator, X):
+    if hasattr(estimator, "predict_proba"):
+        return estimator.predict_proba(X)[:, 1]
+    return estimator.decision_function(X)
+
+
+def classifier_two_sample_auc(X, Y, *, sample_weight_X=None, sample_weight_Y=None,
+                              estimator=None, cv=5, random_state=None):
     """Classifier two-sample test: the AUC of a classifier separating X from Y.
 
     A classifier is trained to separate the rows of `X` (label 0) from the
@@ -188,6 +274,14 @@ def classifier_two_sample_auc(X, Y, *, estimator=None, cv=5, random_state=None):
 
     Y : array-like of shape (n_samples_Y, n_features) or (n_samples_Y,)
         Second sample, with the same features as `X`.
+
+    sample_weight_X : array-like of shape (n_samples_X,), default=None
+        Weights of the rows of `X` (e.g. a reweighting of a simulation);
+        negative weights are allowed, their sum must be positive. None means
+        all 1.
+
+    sample_weight_Y : array-like of shape (n_samples_Y,), default=None
+        Weights of the rows of `Y`, likewise.
 
     estimator : classifier, default=None
         The classifier to train; it is cloned, never fitted in place. It must
@@ -225,6 +319,13 @@ def classifier_two_sample_auc(X, Y, *, estimator=None, cv=5, random_state=None):
     samples alike. Trees cut the feature space into boxes and can follow any
     shape, need no scaling of the features and handle missing values.
 
+    With weights, each sample is compared as the weighted distribution its
+    weights describe: the classifier trains with the weights of both samples,
+    each sample's weights scaled to the same sum (so that a sample's size or
+    normalisation is not something to separate), and the held-out ROC AUC is
+    weighted by them. Judging a reweighting this way is the same test as
+    before reweighting, with the new weights.
+
     When the samples differ in size the AUC is still 0.5 under the null
     hypothesis, since it does not depend on the class proportions. With few
     rows the mean AUC scatters around 0.5 by a few hundredths; to turn it into
@@ -246,6 +347,17 @@ def classifier_two_sample_auc(X, Y, *, estimator=None, cv=5, random_state=None):
     True
     >>> shifted = rng.normal(loc=3.0, size=(400, 2))
     >>> bool(classifier_two_sample_auc(X, shifted, random_state=0) > 0.95)
+    True
+
+    Weights that turn `X` into the distribution of `Y` make them alike again:
+
+    >>> from scipy.stats import norm
+    >>> Z = rng.normal(loc=0.8, size=(2000, 1))
+    >>> U = rng.normal(size=(2000, 1))
+    >>> ratio = norm.pdf(U[:, 0], loc=0.8) / norm.pdf(U[:, 0])
+    >>> bool(classifier_two_sample_auc(U, Z, random_state=0) > 0.6)
+    True
+    >>> bool(classifier_two_sample_auc(U, Z, sample_weight_X=ratio, random_state=0) < 0.55)
     True
     """
     X, Y = _check_two_samples(X, Y, ensure_all_finite="allow-nan")
@@ -279,9 +391,26 @@ def classifier_two_sample_auc(X, Y, *, estimator=None, cv=5, random_state=None):
             f"{cv!r}."
         )
 
+    weight_X = _check_sample_weight(sample_weight_X, X.shape[0], "sample_weight_X", "X")
+    weight_Y = _check_sample_weight(sample_weight_Y, Y.shape[0], "sample_weight_Y", "Y")
     data = np.vstack([X, Y])
     labels = np.concatenate([np.zeros(X.shape[0], int), np.ones(Y.shape[0], int)])
-    scores = cross_val_score(
-        estimator, data, labels, cv=cv, scoring="roc_auc", error_score="raise"
-    )
+    if weight_X is None and weight_Y is None:
+        scores = cross_val_score(
+            estimator, data, labels, cv=cv, scoring="roc_auc", error_score="raise"
+        )
+        return float(np.mean(scores))
+    # each sample weighted to the same sum, its mean weight over both being 1
+    n_total = data.shape[0]
+    weight_X = np.ones(X.shape[0]) if weight_X is None else weight_X
+    weight_Y = np.ones(Y.shape[0]) if weight_Y is None else weight_Y
+    weight = np.concatenate([
+        weight_X * (n_total / 2 / weight_X.sum()),
+        weight_Y * (n_total / 2 / weight_Y.sum()),
+    ])
+    scores = []
+    for train, test in cv.split(data, labels):
+        model = _fit_weighted(clone(estimator), data[train], labels[train], weight[train])
+        scores.append(roc_auc_score(labels[test], _positive_score(model, data[test]),
+                                    sample_weight=weight[test]))
     return float(np.mean(scores))

@@ -36,6 +36,7 @@ PACKAGE_ESTIMATORS = (
     "physml_sklearn.gan:GANSampler",
     "physml_sklearn.folding:FoldingClassifier",
     "physml_sklearn.inspection:PermutationFeatureElimination",
+    "physml_sklearn.reweighting:ClassifierReweighter",
 )
 
 #: classes of the package that estimators hold as fitted attributes

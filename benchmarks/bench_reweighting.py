@@ -1,0 +1,257 @@
+"""ClassifierReweighter against no reweighting, histograms and hep_ml's GBReweighter.
+
+Run from the repository root (hep_ml is needed for this benchmark only:
+``pip install hep-ml``)::
+
+    PYTHONPATH=$PWD python benchmarks/bench_reweighting.py [--quick] \
+        [--datasets toy5 toy10 diboson] [--bootstrap-only | --no-bootstrap]
+
+Three data sets, each with a training draw and a fresh test draw:
+
+- ``toy5`` / ``toy10``: ``make_reweighting`` with 5 and 10 features, 50,000
+  rows per sample; the true ratio is known in closed form.
+- ``diboson``: ``make_diboson`` WZ events as the simulation; as the data, WZ
+  events of another seed kept by accept-reject with probability
+  ``f(lep1_pt, n_jets) / max f``, ``f = (0.6 + 0.4 tanh((lep1_pt - 70) / 40))
+  (1 + 0.25 min(n_jets, 3))``, so that the true ratio is ``f`` up to
+  normalisation. All 17 features are given to every method.
+
+Methods: no reweighting; per-feature histogram reweighting (the product of the
+1-D ratios, 20 quantile bins per feature); hep_ml's ``GBReweighter`` with the
+settings of its documentation's demo (``n_estimators=250, learning_rate=0.1,
+max_depth=3, min_samples_leaf=1000, gb_args={'subsample': 0.4}``), alone and in
+hep_ml's ``FoldingReweighter`` with 2 folds; ``ClassifierReweighter()`` with its
+defaults. Each is fitted on the training draw and weights the test draw's
+original rows. Figures, averaged over 3 seeds (mean ± std):
+
+- ``auc``: weighted classifier two-sample AUC (``classifier_two_sample_auc``,
+  ``HistGradientBoostingClassifier``, 3 folds) of the reweighted test original
+  against the test target (20,000 rows of each);
+- ``rmse``: RMSE of the weights, each normalised to mean 1, against the true
+  ratio normalised the same way;
+- ``ess``: the effective sample size of the test weights, as a fraction of the
+  number of rows;
+- ``fit s``: wall time of ``fit``. Everything runs in this process with one
+  thread (torch, BLAS, OpenMP): hep_ml's trees use one core, so does the
+  network.
+
+Then the bootstrap: ``ClassifierReweighter(n_bootstrap=10)`` on the toys (seed
+0): the fraction of test rows whose weight lies within one bootstrap standard
+deviation of the true ratio (target 68 ± 10 %). The targets are printed
+beside the figures, with whether each is met.
+"""
+
+import argparse
+import time
+
+import numpy as np
+import torch
+from threadpoolctl import threadpool_limits
+
+from physml_sklearn import ClassifierReweighter
+from physml_sklearn.datasets import make_diboson, make_reweighting
+from physml_sklearn.metrics import (
+    classifier_two_sample_auc,
+    effective_sample_size,
+)
+
+GB_SETTINGS = dict(n_estimators=250, learning_rate=0.1, max_depth=3,
+                   min_samples_leaf=1000, gb_args={"subsample": 0.4})
+METHODS = ["none", "histogram", "GBReweighter", "GBReweighter 2-fold", "ours"]
+
+
+# -- data -------------------------------------------------------------------------
+def toy(n_features, n_samples, seed):
+    train = make_reweighting(n_samples, n_features=n_features, random_state=seed)
+    test = make_reweighting(n_samples, n_features=n_features, random_state=seed + 100)
+    return (train.original, train.target, test.original, test.target,
+            test.true_ratio(test.original))
+
+
+def _f(X):
+    pt, n_jets = X[:, 0], X[:, 11]
+    return (0.6 + 0.4 * np.tanh((pt - 70.0) / 40.0)) * (1.0 + 0.25 * np.minimum(n_jets, 3))
+
+
+def diboson(n_samples, seed):
+    """WZ simulation, and WZ 'data' kept by accept-reject with f(lep1_pt, n_jets)."""
+    simulation = make_diboson(2 * n_samples, processes=("WZ",), random_state=seed).data
+    rng = np.random.default_rng(seed + 7)
+    kept = []
+    draw = 0
+    while sum(len(k) for k in kept) < 2 * n_samples:
+        rows = make_diboson(3 * n_samples, processes=("WZ",),
+                            random_state=seed + 1000 + draw).data
+        f = _f(rows)
+        kept.append(rows[rng.random(len(rows)) < f / 1.75])  # max f = 1.0 * 1.75
+        draw += 1
+    data = np.concatenate(kept)[: 2 * n_samples]
+    original, target = simulation[:n_samples], data[:n_samples]
+    test_original, test_target = simulation[n_samples:], data[n_samples:]
+    return original, target, test_original, test_target, _f(test_original)
+
+
+# -- methods ----------------------------------------------------------------------
+class HistogramReweighter:
+    """The product of per-feature 1-D histogram ratios (quantile bins)."""
+
+    def __init__(self, n_bins=20):
+        self.n_bins = n_bins
+
+    def fit(self, original, target):
+        self.edges_, self.ratios_ = [], []
+        for j in range(original.shape[1]):
+            edges = np.unique(np.quantile(original[:, j], np.linspace(0, 1, self.n_bins + 1)))
+            edges[0], edges[-1] = -np.inf, np.inf
+            h_o = np.histogram(original[:, j], edges)[0] / len(original)
+            h_t = np.histogram(target[:, j], edges)[0] / len(target)
+            self.edges_.append(edges)
+            self.ratios_.append(np.where(h_o > 0, h_t / np.maximum(h_o, 1e-12), 1.0))
+        return self
+
+    def predict_weights(self, original):
+        w = np.ones(len(original))
+        for j, (edges, ratio) in enumerate(zip(self.edges_, self.ratios_)):
+            index = np.clip(np.searchsorted(edges, original[:, j], side="right") - 1,
+                            0, len(ratio) - 1)
+            w *= ratio[index]
+        return w
+
+
+def make_method(name, seed):
+    if name == "histogram":
+        return HistogramReweighter()
+    if name.startswith("GBReweighter"):
+        from hep_ml.reweight import FoldingReweighter, GBReweighter
+
+        gb = GBReweighter(**GB_SETTINGS)
+        if name.endswith("2-fold"):
+            return FoldingReweighter(gb, n_folds=2, random_state=seed, verbose=False)
+        return gb
+    if name == "ours":
+        return ClassifierReweighter(random_state=seed)
+    return None
+
+
+def evaluate(name, data, seed, c2st_rows):
+    original, target, test_original, test_target, truth = data
+    method = make_method(name, seed)
+    start = time.perf_counter()
+    if method is not None:
+        method.fit(original, target)
+    fit_time = time.perf_counter() - start
+    weights = np.ones(len(test_original)) if method is None else \
+        np.asarray(method.predict_weights(test_original), dtype=np.float64)
+    n = min(c2st_rows, len(test_original), len(test_target))
+    auc = classifier_two_sample_auc(test_original[:n], test_target[:n],
+                                    sample_weight_X=weights[:n], cv=3, random_state=seed)
+    rmse = float(np.sqrt(np.mean((weights / weights.mean() - truth / truth.mean()) ** 2)))
+    ess = effective_sample_size(weights) / len(weights)
+    return dict(auc=auc, rmse=rmse, ess=ess, fit=fit_time if method is not None else np.nan)
+
+
+def coverage(data, seed, n_bootstrap):
+    original, target, test_original, _, truth = data
+    rw = ClassifierReweighter(n_bootstrap=n_bootstrap, random_state=seed).fit(original, target)
+    weights, std = rw.predict_weights(test_original, return_std=True)
+    scale = weights.mean()
+    inside = np.abs(weights / scale - truth / truth.mean()) <= std / scale
+    return float(inside.mean()), float(np.median(std / weights))
+
+
+# -- main -------------------------------------------------------------------------
+def _fmt(values, digits=3):
+    values = np.asarray(values, dtype=float)
+    if np.all(np.isnan(values)):
+        return "-"
+    if len(values) == 1:
+        return f"{values[0]:.{digits}f}"
+    return f"{values.mean():.{digits}f} ± {values.std():.{digits}f}"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n-samples", type=int, default=50_000)
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--n-bootstrap", type=int, default=10)
+    parser.add_argument("--datasets", nargs="+", default=["toy5", "toy10", "diboson"],
+                        choices=["toy5", "toy10", "diboson"])
+    parser.add_argument("--bootstrap-only", action="store_true",
+                        help="only the bootstrap coverage (the table's runs skipped)")
+    parser.add_argument("--no-bootstrap", action="store_true",
+                        help="skip the bootstrap coverage")
+    parser.add_argument("--quick", action="store_true",
+                        help="5,000 rows, one seed, 3 replicas: checks the benchmark works")
+    args = parser.parse_args()
+    if args.quick:
+        args.n_samples, args.seeds, args.n_bootstrap = 5_000, 1, 3
+    torch.set_num_threads(1)
+    threadpool_limits(1)
+
+    datasets = {
+        "toy5": lambda seed: toy(5, args.n_samples, seed),
+        "toy10": lambda seed: toy(10, args.n_samples, seed),
+        "diboson": lambda seed: diboson(args.n_samples, seed),
+    }
+    if not args.bootstrap_only:
+        table(args, {k: datasets[k] for k in args.datasets})
+    if not args.no_bootstrap:
+        bootstrap(args, datasets)
+
+
+def table(args, datasets):
+    results = {}
+    for dname, make in datasets.items():
+        for seed in range(args.seeds):
+            data = make(seed)
+            for name in METHODS:
+                r = evaluate(name, data, seed, c2st_rows=20_000)
+                results.setdefault((dname, name), []).append(r)
+                print(f"  {dname:8s} seed {seed} {name:20s} auc {r['auc']:.4f} "
+                      f"rmse {r['rmse']:.4f} ess {r['ess']:.3f} fit {r['fit']:.1f} s",
+                      flush=True)
+
+    print(f"\n{args.n_samples} rows per sample, {args.seeds} seeds (mean ± std), "
+          "test draws\n")
+    header = f"{'data':8s} {'method':20s} {'auc':>16s} {'rmse':>16s} {'ess':>16s} {'fit s':>14s}"
+    print(header)
+    print("-" * len(header))
+    for (dname, name), rows in results.items():
+        col = {k: [r[k] for r in rows] for k in rows[0]}
+        print(f"{dname:8s} {name:20s} {_fmt(col['auc']):>16s} {_fmt(col['rmse']):>16s} "
+              f"{_fmt(col['ess']):>16s} {_fmt(col['fit'], 1):>14s}")
+
+    print("\ntargets (ours against GBReweighter, per data set, means over seeds)")
+    for dname in datasets:
+        ours = {k: np.mean([r[k] for r in results[(dname, "ours")]]) for k in ("auc", "rmse",
+                                                                              "ess", "fit")}
+        gb = {k: np.mean([r[k] for r in results[(dname, "GBReweighter")]])
+              for k in ("auc", "rmse", "ess", "fit")}
+        checks = [
+            ("auc <= 0.53", f"{ours['auc']:.4f}", ours["auc"] <= 0.53),
+            ("auc <= GBReweighter's", f"{ours['auc']:.4f} vs {gb['auc']:.4f}",
+             ours["auc"] <= gb["auc"]),
+            ("rmse <= 0.8 x GBReweighter's", f"{ours['rmse']:.4f} vs 0.8 x {gb['rmse']:.4f} "
+             f"= {0.8 * gb['rmse']:.4f} (ratio {ours['rmse'] / gb['rmse']:.2f})",
+             ours["rmse"] <= 0.8 * gb["rmse"]),
+            ("ess >= GBReweighter's", f"{ours['ess']:.3f} vs {gb['ess']:.3f}",
+             ours["ess"] >= gb["ess"]),
+            ("fit <= 3 x GBReweighter's", f"{ours['fit']:.1f} s vs {gb['fit']:.1f} s "
+             f"(ratio {ours['fit'] / gb['fit']:.2f})", ours["fit"] <= 3 * gb["fit"]),
+        ]
+        for what, figure, met in checks:
+            print(f"  {dname:8s} {what:30s} {figure:45s} {'met' if met else 'NOT met'}")
+
+
+def bootstrap(args, datasets):
+    print(f"\nbootstrap (n_bootstrap={args.n_bootstrap}, seed 0): fraction of test rows "
+          "whose weight is within one std of the true ratio (target 0.68 ± 0.10)")
+    for dname in [d for d in args.datasets if d != "diboson"]:
+        covered, relative = coverage(datasets[dname](0), 0, args.n_bootstrap)
+        met = abs(covered - 0.68) <= 0.10
+        print(f"  {dname:8s} coverage {covered:.3f}  median std/weight {relative:.3f}  "
+              f"{'met' if met else 'NOT met'}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
