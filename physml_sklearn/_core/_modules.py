@@ -84,9 +84,11 @@ def init_linear(layer, kernel_initializer, activation, *, dropout=0.0):
     with dropout 0.5 starts with logits 8 times too wide and spends its first
     epochs undoing that.
     """
-    if kernel_initializer == "torch":
-        return
     weight = layer.weight
+    # a network built on the "meta" device (load's shape check) has no values
+    # to draw; torch's meta normal_ would also import torch._dynamo (seconds)
+    if kernel_initializer == "torch" or weight.is_meta:
+        return
     if kernel_initializer.startswith("he_"):
         nonlinearity = _HE_NONLINEARITY.get(activation, "linear")
         if activation in ("tanh", "sigmoid"):

@@ -346,6 +346,21 @@ def _check_fitted_attributes(est, name):
         ) from exc
 
 
+def _output_shape(module, n_features):
+    """The shape of ``module``'s output for one row, on the meta device.
+
+    A plain stack of layers ending in a linear layer (every classifier of the
+    package) is read off that layer: a forward pass on meta tensors goes
+    through torch's decompositions, which import ``torch._dynamo`` (seconds).
+    """
+    layers = list(module) if isinstance(module, torch.nn.Sequential) else []
+    linear = [layer for layer in layers if isinstance(layer, torch.nn.Linear)]
+    if linear and all(not any(True for _ in layer.parameters())
+                      for layer in layers[layers.index(linear[-1]) + 1:]):
+        return (1, linear[-1].out_features)
+    return module(torch.empty((1, n_features), device="meta")).shape
+
+
 def _expected_tensors(est, name):
     """``{name: (shape, dtype code)}`` of every tensor of the network that the
     parameters and fitted attributes of ``est`` build, built on the meta
@@ -364,7 +379,7 @@ def _expected_tensors(est, name):
                     modules.setdefault(attr, value)
             out = None
             if is_classifier(est):
-                out = net.module_(torch.empty((1, est.n_features_in_), device="meta")).shape
+                out = _output_shape(net.module_, est.n_features_in_)
     except (ModelFileError, UntrustedTypeError):
         raise
     except Exception as exc:
