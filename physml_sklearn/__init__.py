@@ -17,6 +17,7 @@ _LAZY = {
     "AutoEncoder": "autoencoder",
     "AutoEncoderOutlierDetector": "autoencoder",
     "DropoutMLPClassifier": "classifier",
+    "DropoutMLPRegressor": "regressor",
     "FoldingClassifier": "folding",
     "GANSampler": "gan",
     "SoftmaxMLPClassifier": "classifier",
