@@ -1,8 +1,9 @@
-"""Metrics for physics analyses: overtraining checks, two-sample tests, working points."""
+"""Metrics for physics analyses: overtraining checks, two-sample tests, working points, regression."""
 
 # Authors: The physml_sklearn developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+from ._regression import response_resolution
 from ._overtraining import overtraining_test, signal_efficiency_table
 from ._two_sample import classifier_two_sample_auc, energy_distance
 from ._working_point import background_rejection_curve, significance_scan
@@ -12,6 +13,7 @@ __all__ = [
     "classifier_two_sample_auc",
     "energy_distance",
     "overtraining_test",
+    "response_resolution",
     "signal_efficiency_table",
     "significance_scan",
 ]

@@ -4,6 +4,7 @@ from ._feature_importance import FeatureImportanceDisplay
 from ._gan_samples import GANSamplesDisplay
 from ._loss_curve import LossCurveDisplay
 from ._reconstruction import ReconstructionDisplay
+from ._resolution import ResolutionDisplay
 from ._rejection_curve import RejectionCurveDisplay
 from ._score_distribution import ScoreDistributionDisplay
 from ._significance import SignificanceDisplay
@@ -14,6 +15,7 @@ __all__ = [
     "LossCurveDisplay",
     "ReconstructionDisplay",
     "RejectionCurveDisplay",
+    "ResolutionDisplay",
     "ScoreDistributionDisplay",
     "SignificanceDisplay",
 ]
