@@ -192,3 +192,32 @@ def test_save_and_load_give_the_same_predictions(tmp_path, shape):
     assert type(loaded) is DropoutMLPRegressor
     np.testing.assert_array_equal(loaded.predict(X), reg.predict(X))
     assert loaded.predict(X).shape == Y.shape
+
+
+@pytest.mark.parametrize("n_targets, target_scaling", [(1, True), (2, True), (1, False)])
+def test_onnx_graph_matches_predict(n_targets, target_scaling):
+    ort = pytest.importorskip("onnxruntime")
+    pytest.importorskip("skl2onnx")
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from physml_sklearn import to_onnx
+
+    X, y = make_calorimeter(1000, random_state=0, return_X_y=True)
+    Y = y if n_targets == 1 else np.column_stack([y, 1000.0 * y + 5.0])
+    reg = DropoutMLPRegressor(hidden_layer_sizes=(16, 8), dropout=0.2, max_epochs=5,
+                              target_scaling=target_scaling, random_state=0)
+    model = make_pipeline(StandardScaler(), reg).fit(X, Y)
+    session = ort.InferenceSession(to_onnx(model, X[:1]).SerializeToString())
+    assert [o.name for o in session.get_outputs()] == ["variable"]
+    (out,) = session.run(None, {"X": X.astype(np.float32)})
+    expected = model.predict(X).reshape(len(X), -1)
+    assert out.shape == (len(X), n_targets)
+    # float32 arithmetic: parity to 1e-5 of the spread of each target
+    spread = Y.reshape(len(X), -1).std(axis=0)
+    assert np.all(np.abs(out - expected) < 1e-5 * spread)
+    # the bare regressor, without the scaler
+    bare = clone(reg).fit(X, Y)
+    session = ort.InferenceSession(to_onnx(bare, X[:1]).SerializeToString())
+    (out,) = session.run(None, {"X": X.astype(np.float32)})
+    assert np.all(np.abs(out - bare.predict(X).reshape(len(X), -1)) < 1e-5 * spread)
