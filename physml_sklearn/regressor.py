@@ -120,10 +120,10 @@ default="squared_error"
     ----------
     n_outputs_ : int
         Number of targets (columns of ``y``).
-    y_mean_ : ndarray of shape (n_outputs_,)
+    y_mean_ : ndarray of shape (`n_outputs_`,)
         Mean of each target column subtracted before training (zeros with
         ``target_scaling=False``).
-    y_scale_ : ndarray of shape (n_outputs_,)
+    y_scale_ : ndarray of shape (`n_outputs_`,)
         Standard deviation each target column is divided by (ones with
         ``target_scaling=False``; 1 for a constant column).
     net_ : skorch.NeuralNet
@@ -359,6 +359,29 @@ default="squared_error"
         if getattr(self, "_y_ndim", 2) == 1:
             return out[:, 0]
         return out
+
+    def score(self, X, y, sample_weight=None):
+        """The coefficient of determination R² of :meth:`predict` on ``(X, y)``.
+
+        1 for perfect predictions, 0 for always predicting the mean of
+        ``y``; for several targets, the mean of their R² (as
+        :func:`sklearn.metrics.r2_score` with ``multioutput="uniform_average"``).
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Events.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Their true target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Event weights.
+
+        Returns
+        -------
+        score : float
+            R² of the predictions.
+        """
+        return super().score(X, y, sample_weight=sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
