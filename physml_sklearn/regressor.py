@@ -245,7 +245,6 @@ default="squared_error"
             raise ValueError("y has no column; pass at least one target column.")
         y2 = y.reshape(y.shape[0], -1)
         if reset:
-            self._y_ndim = y.ndim
             self.n_outputs_ = y2.shape[1]
             if self.target_scaling:
                 self.y_mean_ = y2.mean(axis=0)
@@ -269,6 +268,7 @@ default="squared_error"
                 "change the units of y."
             )
         weight = check_sample_weight(sample_weight, X.shape[0])
+        self._y_ndim = y.ndim  # predict answers in the shape of the latest y
         return X, target.astype(np.float32), weight, None
 
     def _build_module(self, n_features, target):
