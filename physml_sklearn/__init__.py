@@ -18,6 +18,7 @@ _LAZY = {
     "AutoEncoderOutlierDetector": "autoencoder",
     "ClassifierReweighter": "reweighting",
     "DropoutMLPClassifier": "classifier",
+    "DropoutMLPRegressor": "regressor",
     "FoldingClassifier": "folding",
     "GANSampler": "gan",
     "SoftmaxMLPClassifier": "classifier",

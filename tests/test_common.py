@@ -9,6 +9,7 @@ from physml_sklearn import (
     AutoEncoderOutlierDetector,
     ClassifierReweighter,
     DropoutMLPClassifier,
+    DropoutMLPRegressor,
     FoldingClassifier,
     GANSampler,
     SoftmaxMLPClassifier,
@@ -24,6 +25,7 @@ AE_FAST = dict(encoder_layers=(8,), batch_size=32, max_epochs=5, random_state=0)
 ESTIMATORS = [
     DropoutMLPClassifier(hidden_layer_sizes=(16,), dropout=0.0, **FAST),
     SoftmaxMLPClassifier(hidden_layer_sizes=(16,), **FAST),
+    DropoutMLPRegressor(hidden_layer_sizes=(16,), **FAST),
     AutoEncoder(**AE_FAST),
     AutoEncoderOutlierDetector(**AE_FAST),
     # The selector fits its estimator once per fold and step: two folds, half

@@ -115,6 +115,31 @@ def test_grid_search_on_dask_equals_local(client):
     _same_results(search, reference)
 
 
+def test_regressor_grid_search_on_dask_equals_local(client):
+    from physml_sklearn import DropoutMLPRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 4))
+    y = 50.0 + 20.0 * X[:, 0] - 5.0 * X[:, 1] ** 2 + rng.normal(size=600)
+
+    def search(n_jobs):
+        return GridSearchCV(
+            DropoutMLPRegressor(hidden_layer_sizes=(16,), max_epochs=5, batch_size=64,
+                                random_state=0),
+            {"loss": ["squared_error", "huber"], "lr": [1e-3, 1e-2]},
+            cv=3,
+            n_jobs=n_jobs,
+        )
+
+    reference = search(n_jobs=1).fit(X, y)
+    with distributed.get_task_stream(client) as stream:
+        with parallel_config("dask"):
+            result = search(n_jobs=-1).fit(X, y)
+    assert len({task["worker"] for task in stream.data}) == 2
+    _same_results(result, reference)
+    np.testing.assert_array_equal(result.predict(X), reference.predict(X))
+
+
 def test_folding_classifier_on_dask_equals_local(client):
     folding = pytest.importorskip("physml_sklearn.folding")
     X, y = _small_data()

@@ -23,6 +23,7 @@ FIGURES = {
                     "score_distribution_multiclass.png", "feature_importance.png"],
     "autoencoder": ["deblurring.png", "latent_space.png"],
     "gan": ["gan_cubic_snapshots.png", "gan_losses.png"],
+    "regression": ["energy_resolution.png"],
 }
 
 
@@ -134,3 +135,19 @@ def test_demo_figures_are_labelled_for_a_physicist(demo):
     np.testing.assert_allclose(levels, [np.log(2), 2 * np.log(2)])
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert any(r"$\ln 2$" in t for t in labels) and any(r"$2 \ln 2$" in t for t in labels)
+
+
+def test_demo_regression_section(demo):
+    _, stdout, _, saved = demo
+    header, rows = table(stdout, "Energy calibration of 600 test photons")
+    assert header.split() == ["low", "high", "n", "response_raw", "resolution_raw",
+                              "response_mlp", "resolution_mlp"]
+    assert len(rows) == 5
+    assert sum(int(row.split()[2]) for row in rows) == 600
+    for row in rows:
+        low, high, response, resolution = (numbers(row)[k] for k in (0, 1, 2, 3))
+        assert 0 < low < high and 0.5 < response < 1.5 and 0 < resolution < 1
+    response_ax, resolution_ax = saved["energy_resolution.png"].axes[:2]
+    assert resolution_ax.get_xlabel() == "E_true [GeV]"
+    assert [t.get_text() for t in response_ax.get_legend().get_texts()] == [
+        "raw e_measured", "DropoutMLPRegressor"]

@@ -1,8 +1,9 @@
-"""Metrics for physics analyses: overtraining checks, two-sample tests, working points."""
+"""Metrics for physics analyses: overtraining checks, two-sample tests, working points, regression."""
 
 # Authors: The physml_sklearn developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+from ._regression import response_resolution
 from ._overtraining import overtraining_test, signal_efficiency_table
 from ._two_sample import (
     classifier_two_sample_auc,
@@ -17,6 +18,7 @@ __all__ = [
     "effective_sample_size",
     "energy_distance",
     "overtraining_test",
+    "response_resolution",
     "signal_efficiency_table",
     "significance_scan",
 ]

@@ -289,6 +289,33 @@ def _convert_softmax(scope, operator, container):
     _emit_labels(em, est.classes_, index, operator.outputs[0].full_name)
 
 
+# -- regressor -------------------------------------------------------------------
+def _regressor_shapes(operator):
+    from skl2onnx.common.data_types import FloatTensorType
+
+    n = operator.inputs[0].get_first_dimension()
+    operator.outputs[0].type = FloatTensorType([n, operator.raw_operator.n_outputs_])
+
+
+def _convert_regressor(scope, operator, container):
+    """The network's output mapped back to the units of ``y``: ``out * y_scale_ + y_mean_``."""
+    em = _Emitter(scope, container)
+    est = operator.raw_operator
+    out = _network_output(em, est, operator)  # (N, n_outputs)
+    scaled = em.node("Mul", [out, em.const(np.asarray(est.y_scale_).reshape(1, -1))], "scaled")
+    em.node("Add", [scaled, em.const(np.asarray(est.y_mean_).reshape(1, -1))],
+            outputs=[operator.outputs[0].full_name])
+
+
+def _register_regressor(update_registered_converter):
+    """Register the converter of ``DropoutMLPRegressor`` (output ``variable``)."""
+    from ..regressor import DropoutMLPRegressor
+
+    _ALIASES[DropoutMLPRegressor] = "PhysmlDropoutMLPRegressor"
+    update_registered_converter(DropoutMLPRegressor, "PhysmlDropoutMLPRegressor",
+                                _regressor_shapes, _convert_regressor)
+
+
 # -- autoencoders ----------------------------------------------------------------
 def _autoencoder_parser(scope, model, inputs, custom_parsers=None):
     from skl2onnx.common.data_types import FloatTensorType
@@ -502,6 +529,7 @@ def _register():
         _ALIASES[cls] = "Physml" + cls.__name__
         update_registered_converter(cls, _ALIASES[cls], _classifier_shapes, convert,
                                     options=classifier_options)
+    _register_regressor(update_registered_converter)
     for cls, parser, shapes, convert in (
         (AutoEncoder, _autoencoder_parser, _autoencoder_shapes, _convert_autoencoder),
         (AutoEncoderOutlierDetector, _outlier_parser, _outlier_shapes, _convert_outlier),
@@ -613,6 +641,10 @@ def to_onnx(model, X_sample, path=None, *, target_opset=None):
       plain tensor, as with skl2onnx's option ``zipmap=False``;
     - :class:`~physml_sklearn.inspection.PermutationFeatureElimination`: the
       outputs of its ``estimator_`` on the selected features;
+    - :class:`~physml_sklearn.DropoutMLPRegressor`: ``variable`` (float32,
+      shape ``(n_samples, n_targets)``, also for a 1-D ``y``; the
+      ``predict`` values, with the target scaling undone inside the graph),
+      as skl2onnx names the output of a regressor;
     - :class:`~physml_sklearn.AutoEncoder`: ``transform`` (the latent codes)
       and ``reconstruction`` (``predict``); it must be the last step;
     - :class:`~physml_sklearn.AutoEncoderOutlierDetector`: ``label`` (+1

@@ -31,6 +31,7 @@ import threading
 PACKAGE_ESTIMATORS = (
     "physml_sklearn.classifier:DropoutMLPClassifier",
     "physml_sklearn.classifier:SoftmaxMLPClassifier",
+    "physml_sklearn.regressor:DropoutMLPRegressor",
     "physml_sklearn.autoencoder:AutoEncoder",
     "physml_sklearn.autoencoder:AutoEncoderOutlierDetector",
     "physml_sklearn.gan:GANSampler",

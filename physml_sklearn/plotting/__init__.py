@@ -4,6 +4,7 @@ from ._feature_importance import FeatureImportanceDisplay
 from ._gan_samples import GANSamplesDisplay
 from ._loss_curve import LossCurveDisplay
 from ._reconstruction import ReconstructionDisplay
+from ._resolution import ResolutionDisplay
 from ._rejection_curve import RejectionCurveDisplay
 from ._reweighting import ReweightingDisplay
 from ._score_distribution import ScoreDistributionDisplay
@@ -16,6 +17,7 @@ __all__ = [
     "ReconstructionDisplay",
     "RejectionCurveDisplay",
     "ReweightingDisplay",
+    "ResolutionDisplay",
     "ScoreDistributionDisplay",
     "SignificanceDisplay",
 ]
