@@ -134,3 +134,70 @@ def test_demo_figures_are_labelled_for_a_physicist(demo):
     np.testing.assert_allclose(levels, [np.log(2), 2 * np.log(2)])
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert any(r"$\ln 2$" in t for t in labels) and any(r"$2 \ln 2$" in t for t in labels)
+
+
+# -- the figures a physicist shows -------------------------------------------------
+
+
+def test_multiclass_scores_are_step_outlines_and_fit_their_axes(demo):
+    from matplotlib.patches import StepPatch
+
+    _, _, _, saved = demo
+    for ax in saved["score_distribution_multiclass.png"].axes:
+        steps = [p for p in ax.patches if isinstance(p, StepPatch)]
+        assert len(steps) == 3 and not any(p.get_fill() for p in steps)
+        # the y range ends just above the tallest bin or marker: no empty decade
+        tallest = max(max(np.max(p.get_data().values) for p in steps),
+                      max(np.max(line.get_ydata()) for line in ax.get_lines()))
+        low, high = ax.get_ylim()
+        assert tallest < high <= 3 * tallest
+        # the legend below the panel, not over the histograms
+        legend = ax.get_legend()
+        assert legend.get_bbox_to_anchor().y0 < ax.get_window_extent().y0
+    # two classes: translucent fills stay readable
+    (ax,) = saved["score_distribution.png"].axes
+    steps = [p for p in ax.patches if isinstance(p, StepPatch)]
+    assert len(steps) == 2 and all(p.get_fill() for p in steps)
+
+
+def test_gan_snapshots_draw_the_truth_on_top_and_thin(demo):
+    _, _, _, saved = demo
+    fig = saved["gan_cubic_snapshots.png"]
+    for ax in fig.axes:
+        (real,) = [c for c in ax.collections if c.get_label() == "real"]
+        (generated,) = [c for c in ax.collections if c.get_label() == "generated"]
+        assert real.get_zorder() > generated.get_zorder()
+        assert real.get_sizes().max() < generated.get_sizes().min()
+    assert "black: fresh true points" in fig.get_suptitle()
+
+
+def test_deblurring_figure_shows_the_psnr_the_console_prints(demo):
+    _, stdout, _, saved = demo
+    _, rows = table(stdout, "Deblurring test digits")
+    psnr = {row.rsplit(None, 1)[0].strip(): float(row.split()[-1]) for row in rows}
+    ax = saved["deblurring.png"].axes[0]
+    labels = " ".join(t.get_text() for t in ax.get_yticklabels())
+    assert "PSNR" in labels and "MSE" not in labels
+    title = ax.get_title()
+    assert f"{psnr['AutoEncoder']:.1f} dB" in title
+    assert f"input {psnr['blurred + noisy input']:.1f} dB" in title
+
+
+def test_reconstruction_display_reports_psnr():
+    from physml_sklearn.plotting import ReconstructionDisplay
+
+    rng = np.random.default_rng(0)
+    clean = rng.uniform(0, 1, size=(6, 64))
+    clean[:, 0], clean[:, 1] = 0.0, 1.0  # pixels in [0, 1]: the peak is 1
+    output = clean + rng.normal(0, 0.1, size=clean.shape)
+    disp = ReconstructionDisplay.from_predictions(clean + 0.3, output, clean)
+    expected = 10 * np.log10(1 / np.mean((output - clean) ** 2))
+    assert disp.psnr_ == pytest.approx(expected)
+    assert disp.ax_.get_yticklabels()[-1].get_text() == f"reconstruction\nPSNR {expected:.1f} dB"
+    # the peak is the range of the targets: images in [0, 255] score the same
+    scaled = ReconstructionDisplay.from_predictions(255 * (clean + 0.3), 255 * output, 255 * clean)
+    assert scaled.psnr_ == pytest.approx(expected)
+    # a perfect reconstruction, and constant images, give no NaN
+    assert ReconstructionDisplay.from_predictions(clean, clean, clean).psnr_ == np.inf
+    flat = np.full((2, 64), 0.5)
+    assert np.isfinite(ReconstructionDisplay.from_predictions(flat, flat + 0.1, flat).psnr_)
