@@ -13,8 +13,9 @@ import matplotlib.figure
 import numpy as np
 import pytest
 
+from physml_sklearn._cli import demo as demo_module
 from physml_sklearn._cli import main
-from physml_sklearn._cli.demo import SECTIONS
+from physml_sklearn._cli.demo import SECTIONS, DemoProgress
 
 TINY = ["--n-events", "600", "--max-epochs", "2", "--gan-epochs", "3", "--random-state", "0"]
 
@@ -38,6 +39,8 @@ def demo(tmp_path_factory):
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(matplotlib.figure.Figure, "savefig", record)
+        # a line for every epoch, not every 2 s: the count does not depend on the clock
+        mp.setattr(demo_module, "PROGRESS_INTERVAL", 0.0)
         buffer = io.StringIO()
         with contextlib.redirect_stdout(buffer):
             status = main(["demo", "--output", str(out), *TINY])
@@ -51,7 +54,7 @@ def table(stdout, title):
     assert set(lines[start + 1]) == {"-"}
     rows = []
     for line in lines[start + 3:]:
-        if not line.strip() or line.startswith(("wrote", "(")):
+        if not line.strip() or line.startswith(("wrote", "(", "- ")):
             break
         rows.append(line)
     return lines[start + 2], rows
@@ -134,6 +137,112 @@ def test_demo_figures_are_labelled_for_a_physicist(demo):
     np.testing.assert_allclose(levels, [np.log(2), 2 * np.log(2)])
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert any(r"$\ln 2$" in t for t in labels) and any(r"$2 \ln 2$" in t for t in labels)
+
+
+# -- progress: no step is silent -----------------------------------------------
+
+
+def test_demo_announces_every_step_and_every_epoch(demo):
+    _, stdout, _, _ = demo
+    lines = stdout.splitlines()
+    steps = [line for line in lines if line.startswith("- ")]
+    for what in ("training DropoutMLPClassifier", "ranking the 17 inputs",
+                 "training SoftmaxMLPClassifier", "training AutoEncoderOutlierDetector",
+                 "training IsolationForest", "training AutoEncoder to deblur",
+                 "training AutoEncoder with a 2-d latent space", "training GANSampler",
+                 "choosing the bandwidth", "judging GANSampler", "judging KernelDensity"):
+        assert sum(step.startswith("- " + what) for step in steps) == 1, what
+    # each section starts with a step, before its imports and its data
+    for section in SECTIONS:
+        header = lines.index(f"=== {section} ===")
+        assert lines[header + 1].startswith("- generating")
+    # every epoch of every fit (interval 0 in the fixture), then a line at the end
+    epochs = [re.match(r"    epoch +(\d+)/(\d+)  ", line) for line in lines]
+    epochs = [(int(m[1]), int(m[2])) for m in epochs if m]
+    # --max-epochs 2 for the five networks, --gan-epochs 3 for the GAN
+    assert epochs == [(1, 2), (2, 2)] * 5 + [(1, 3), (2, 3), (3, 3)]
+    ends = [line for line in lines if re.match(r"    \d+ epochs", line)]
+    assert [line.split()[0] for line in ends] == ["2"] * 5 + ["3"]
+    # the losses each network reports
+    gan_epoch = next(line for line in lines if line.startswith("    epoch   1/3"))
+    assert "generator loss" in gan_epoch and "discriminator loss" in gan_epoch
+    first = next(line for line in lines if line.startswith("    epoch   1/2"))
+    assert "training loss" in first and "validation loss" in first
+    # the tables stay apart from the steps that follow them
+    for i, line in enumerate(lines[1:], 1):
+        if line.startswith("- ") and lines[i - 1].strip():
+            assert lines[i - 1].startswith(("- ", "    ", "=== ")), (lines[i - 1], line)
+
+
+def test_demo_figures_are_unchanged_by_the_progress_display(demo):
+    # the same random_state gives the same fits with or without the callbacks
+    _, stdout, _, _ = demo
+    from sklearn.model_selection import train_test_split
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from physml_sklearn import DropoutMLPClassifier
+    from physml_sklearn.datasets import make_diboson
+
+    data = make_diboson(600, processes=("WZ", "ZZ"), random_state=0, as_frame=True)
+    X_train, _, y_train, _ = train_test_split(
+        data.data, data.target, test_size=0.3, stratify=data.target, random_state=0
+    )
+    quiet = make_pipeline(
+        StandardScaler(), DropoutMLPClassifier(early_stopping=True, max_epochs=2, random_state=0)
+    ).fit(X_train, y_train)
+    printed = [float(m[1]) for m in re.finditer(r"epoch +\d+/2  training loss (\S+)", stdout)]
+    assert printed[:2] == [round(v, 4) for v in quiet[-1].loss_curve_]
+
+
+class _Clock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_in_a_log_prints_a_line_every_interval():
+    clock, stream = _Clock(), io.StringIO()
+    progress = DemoProgress(stream=stream, interval=2.0, clock=clock)
+    progress.begin_fold()
+    for epoch in range(1, 11):  # 0.7 s per epoch
+        clock.now += 0.7
+        progress.epoch({"epoch": epoch, "train_loss": 1.0 / epoch}, 10)
+    progress.end_fold(10, 7)
+    lines = stream.getvalue().splitlines()
+    # the first epoch, then the first epoch 2 s or more after the previous line
+    assert [int(re.search(r"epoch +(\d+)/10", line)[1]) for line in lines[:-1]] == [1, 4, 7, 10]
+    assert lines[1].endswith("(2.8 s)")
+    assert lines[-1] == "    10 epochs, weights of the best epoch 7 kept (7.0 s)"
+
+
+def test_progress_on_a_terminal_rewrites_one_line():
+    stream = _Terminal()
+    progress = DemoProgress(stream=stream, interval=2.0, clock=_Clock())
+    progress.step("training")
+    progress.begin_fold()
+    for epoch in (1, 2, 3):
+        progress.epoch({"epoch": epoch, "train_loss": 0.5, "valid_loss": 0.6}, 3)
+    progress.end_fold(3, 3)
+    text = stream.getvalue()
+    assert text.count("\n") == 2  # the step and the end of the fit
+    assert text.count("\r\033[K") == 4
+    assert text.endswith("\r\033[K    3 epochs (0.0 s)\n")
+
+
+def test_progress_is_shared_by_the_copies_of_the_callbacks():
+    import copy
+
+    progress = DemoProgress(stream=io.StringIO())
+    (name, callback), = progress.callbacks()
+    assert copy.deepcopy(callback).progress is progress
 
 
 # -- the figures a physicist shows -------------------------------------------------
