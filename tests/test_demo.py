@@ -310,3 +310,24 @@ def test_reconstruction_display_reports_psnr():
     assert ReconstructionDisplay.from_predictions(clean, clean, clean).psnr_ == np.inf
     flat = np.full((2, 64), 0.5)
     assert np.isfinite(ReconstructionDisplay.from_predictions(flat, flat + 0.1, flat).psnr_)
+
+
+def test_demo_two_sample_test_takes_only_the_free_cores(tmp_path, monkeypatch):
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    import physml_sklearn.metrics as metrics
+    from physml_sklearn._core import _threads
+
+    original, seen = metrics.classifier_two_sample_auc, []
+
+    def recording(*args, **kwargs):
+        seen.append({p["num_threads"] for p in threadpool_info() if p["user_api"] == "openmp"})
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(metrics, "classifier_two_sample_auc", recording)
+    monkeypatch.setattr(_threads, "free_cores", lambda *a, **k: 0.4)  # a busy machine
+    # two OpenMP threads outside, whatever the environment of the tests says
+    with threadpool_limits(limits=2, user_api="openmp"), \
+            contextlib.redirect_stdout(io.StringIO()):
+        assert main(["demo", "--output", str(tmp_path), "--only", "gan", *TINY]) == 0
+    assert seen == [{1}] * 3  # one thread for each of the three samplers
