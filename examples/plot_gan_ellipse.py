@@ -154,12 +154,16 @@ def plot_angles(ax, S, label):
 
 
 fig, (ax_points, ax_angles) = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
-ax_points.scatter(*X_fresh.T, s=3, color="0.6", alpha=0.5, label="real", rasterized=True)
-ax_points.scatter(*S.T, s=3, color="C1", alpha=0.5, label="generated", rasterized=True)
+# the generated points beneath, the truth on top and thin, so that it shows through
+ax_points.scatter(*S.T, s=3, color="C1", alpha=0.5, label="generated", rasterized=True,
+                  zorder=2)
+ax_points.scatter(*X_fresh.T, s=0.5, color="k", alpha=0.8, label="real", rasterized=True,
+                  zorder=3)
 ax_points.set_aspect("equal")
 ax_points.set_xlabel("x")
 ax_points.set_ylabel("y")
-ax_points.legend(loc="center", markerscale=3, fontsize=8)
+for handle in ax_points.legend(loc="center", fontsize=8).legend_handles:
+    handle.set_sizes([16])  # markers a reader can see
 ax_points.set_title(f"median distance to the ellipse {final['distance']:.4f}")
 plot_angles(ax_angles, S, "generated")
 ax_angles.set_title(f"angle KS {final['angle KS']:.3f}")
@@ -226,13 +230,15 @@ for label, i in (("too many", np.argmax(excess)), ("too few", np.argmin(excess))
           f"points at angles {bins[i]:.0f}° to {bins[i + 1]:.0f}°")
 
 fig, (ax_points, ax_angles) = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
-ax_points.scatter(*X_fresh.T, s=3, color="0.6", alpha=0.5, label="real", rasterized=True)
 ax_points.scatter(*S_worst.T, s=3, color="C3", alpha=0.5, label="generated",
-                  rasterized=True)
+                  rasterized=True, zorder=2)
+ax_points.scatter(*X_fresh.T, s=0.5, color="k", alpha=0.8, label="real", rasterized=True,
+                  zorder=3)
 ax_points.set_aspect("equal")
 ax_points.set_xlabel("x")
 ax_points.set_ylabel("y")
-ax_points.legend(loc="center", markerscale=3, fontsize=8)
+for handle in ax_points.legend(loc="center", fontsize=8).legend_handles:
+    handle.set_sizes([16])  # markers a reader can see
 ax_points.set_title(f"{worst[0]}, seed {worst[1]}")
 plot_angles(ax_angles, S_worst, "generated")
 ax_angles.set_title(f"angle KS {ks_worst:.3f}")

@@ -92,10 +92,11 @@ def _panel_axes(ax, n_panels):
 class GANSamplesDisplay:
     """Real and generated rows, one panel per snapshot epoch.
 
-    The picture of a GAN learning: each panel shows the real rows (grey) and
-    the rows the generator produced at the end of one epoch (coloured), so
-    that a row of panels, labelled (a), (b), (c) ..., follows the generated
-    distribution as it forms. With more than two features, two columns are
+    The picture of a GAN learning: each panel shows the rows the generator
+    produced at the end of one epoch (orange) and, drawn on top of them in
+    small black points, the real rows, so that a row of panels, labelled
+    (a), (b), (c) ..., follows the generated distribution as it forms onto
+    the truth, which no generated row hides. With more than two features, two columns are
     shown. All panels share the axes, whose limits frame the real rows with a
     margin. Generated rows beyond those limits are not drawn; like the
     overflow of a histogram, their fraction is written below the panel
@@ -208,10 +209,13 @@ class GANSamplesDisplay:
         low, high = real.min(axis=0), real.max(axis=0)
         span = np.where(high > low, high - low, 1.0)
         low, high = low - margin * span, high + margin * span
-        real_style = {"s": 4, "color": "0.6", "alpha": 0.5, "label": "real",
-                      "rasterized": True, **(real_kw or {})}
+        # the truth thin and on top, the generated rows beneath: where they
+        # gather on the truth, it still shows through
+        real_style = {"s": 0.5, "color": "k", "alpha": 0.8, "label": "real",
+                      "rasterized": True, "zorder": 3, "linewidths": 0, **(real_kw or {})}
         generated_style = {"s": 4, "color": "C1", "alpha": 0.6, "label": "generated",
-                           "rasterized": True, **(generated_kw or {})}
+                           "rasterized": True, "zorder": 2, "linewidths": 0,
+                           **(generated_kw or {})}
         from matplotlib.ticker import MaxNLocator
 
         xlabel, ylabel = self.feature_names or ("x", "y")
@@ -245,7 +249,9 @@ class GANSamplesDisplay:
             self.outside_texts_.append(note)
             if i == 0:
                 panel.set_ylabel(ylabel)
-                panel.legend(loc="upper left", markerscale=3, fontsize=8)
+                legend = panel.legend(loc="upper left", fontsize=8)
+                for handle in legend.legend_handles:  # markers a reader can see
+                    handle.set_sizes([16])
         if self.estimator_name:
             fig.suptitle(self.estimator_name)
         self.outside_ = np.asarray(outside)

@@ -70,7 +70,13 @@ class ReconstructionDisplay:
         The figure.
     mse_ : float
         Mean squared error between the reconstructions and the targets (or
-        the inputs when there are no targets), shown in the row label.
+        the inputs when there are no targets), over the images shown.
+    psnr_ : float
+        The same comparison as a peak signal-to-noise ratio in decibels,
+        ``10 log10(peak**2 / mse_)``, where the peak is the range of the
+        target pixels shown (of the input pixels when there are no targets;
+        1 when that range is 0): with pixels in [0, 1], ``10 log10(1 / MSE)``.
+        Shown in the label of the reconstruction row; higher is better.
 
     See Also
     --------
@@ -88,8 +94,10 @@ class ReconstructionDisplay:
     >>> disp = ReconstructionDisplay.from_estimator(ae, X, Y, n_images=6)
     >>> disp.im_.get_array().shape
     (26, 53)
-    >>> [t.get_text() for t in disp.ax_.get_yticklabels()][:2]
-    ['input', 'target']
+    >>> [t.get_text().splitlines()[0] for t in disp.ax_.get_yticklabels()]
+    ['input', 'target', 'reconstruction']
+    >>> disp.ax_.get_yticklabels()[2].get_text().splitlines()[1] == f"PSNR {disp.psnr_:.1f} dB"
+    True
     """
 
     def __init__(self, *, inputs, reconstructions, targets=None, image_shape=(8, 8)):
@@ -131,8 +139,12 @@ class ReconstructionDisplay:
                     f"{name} has shape {block.shape} but inputs have {inputs.shape}; "
                     "pass one image of the same size per input."
                 )
+        span = float(reference.max() - reference.min())
+        peak = span if span > 0 else 1.0
+
         self.mse_ = float(np.mean((recon - reference) ** 2))
-        rows.append((f"reconstruction\nMSE {self.mse_:.3g}", recon))
+        self.psnr_ = np.inf if self.mse_ == 0 else float(10 * np.log10(peak**2 / self.mse_))
+        rows.append((f"reconstruction\nPSNR {self.psnr_:.1f} dB", recon))
 
         n_rows, n_images = len(rows), inputs.shape[0]
         gap = 1

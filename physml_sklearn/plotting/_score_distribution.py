@@ -83,9 +83,10 @@ class ScoreDistributionDisplay:
     """Train versus test distributions of a classifier output: the overtraining plot.
 
     For every output node, the distribution of the classifier output is drawn
-    per true class: the test sample as filled histograms, the training sample
-    as markers with statistical error bars, each normalised to unit area, as
-    in TMVA. When the markers leave the filled histograms the network behaves
+    per true class: the test sample as filled histograms (step outlines for
+    three classes and more, whose fills would hide each other), the training
+    sample as markers with statistical error bars, each normalised to unit
+    area, as in TMVA. When the markers leave the filled histograms the network behaves
     differently on the events it was trained on: it is overtrained. The
     legend gives the p-value of the Kolmogorov-Smirnov test of train against
     test for each class (see
@@ -124,7 +125,8 @@ class ScoreDistributionDisplay:
     Attributes
     ----------
     test_hists_ : ndarray of shape (n_outputs, n_classes), dtype=object
-        The filled test histograms (:class:`matplotlib.patches.StepPatch`).
+        The test histograms (:class:`matplotlib.patches.StepPatch`): filled
+        for two classes, step outlines for more.
     train_errorbars_ : ndarray of shape (n_outputs, n_classes), dtype=object
         The training markers (:class:`matplotlib.container.ErrorbarContainer`).
     axes_ : ndarray of shape (n_outputs,), dtype=object
@@ -210,8 +212,10 @@ class ScoreDistributionDisplay:
         n_outputs, n_classes, _ = hist_test.shape
 
         if ax is None:
+            # a multiclass panel is wider: its legend runs below it, a column per class
+            width, height = (5.5, 4.2) if n_classes <= 2 else (2.2 * n_classes, 4.8)
             fig, axes = plt.subplots(
-                1, n_outputs, figsize=(5.5 * n_outputs, 4.2), squeeze=False,
+                1, n_outputs, figsize=(width * n_outputs, height), squeeze=False,
                 layout="constrained",
             )
             axes = axes[0]
@@ -228,13 +232,18 @@ class ScoreDistributionDisplay:
         title = name if name is not None else self.estimator_name
         self.test_hists_ = np.empty((n_outputs, n_classes), dtype=object)
         self.train_errorbars_ = np.empty((n_outputs, n_classes), dtype=object)
+        # two translucent fills stay readable, three and more mix into one colour
+        filled = n_classes <= 2
+        test_style = (
+            {"fill": True, "alpha": 0.35} if filled else {"fill": False, "linewidth": 1.5}
+        )
         for k, panel in enumerate(axes):
             centres = 0.5 * (edges[k, 1:] + edges[k, :-1])
             for c, class_name in enumerate(self.class_names):
                 color = f"C{c % 10}"
                 self.test_hists_[k, c] = panel.stairs(
-                    hist_test[k, c], edges[k], fill=True, alpha=0.35, color=color,
-                    label=f"{class_name} test",
+                    hist_test[k, c], edges[k], color=color, label=f"{class_name} test",
+                    **test_style,
                 )
                 self.train_errorbars_[k, c] = panel.errorbar(
                     centres, hist_train[k, c], yerr=err_train[k, c], fmt="o",
@@ -255,8 +264,10 @@ class ScoreDistributionDisplay:
                 for c in range(n_classes)
                 for artist in (self.test_hists_[k, c], self.train_errorbars_[k, c])
             ]
-            # under the axes: the class peaks fill the corners "best" would pick
-            legend_below(panel, handles, [h.get_label() for h in handles])
+            # under the axes, a column per class (test above train): the class
+            # peaks fill the corners "best" would pick
+            legend_below(panel, handles, [h.get_label() for h in handles],
+                         ncol=max(n_classes, 2))
             if title:
                 panel.set_title(title if n_outputs == 1 else f"{title}: {self.output_names[k]}")
 
