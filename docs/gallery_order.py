@@ -19,6 +19,10 @@ COURSE_ORDER = [
     "plot_working_point.py",
     "plot_cross_training.py",
     "plot_feature_ranking.py",
+    # regression: a measured energy calibrated
+    "plot_energy_regression.py",
+    # simulation corrected to data
+    "plot_reweighting.py",
     # autoencoders
     "plot_autoencoder_latent_space.py",
     "plot_anomaly_detection.py",
