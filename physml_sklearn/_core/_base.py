@@ -26,6 +26,7 @@ from skorch.callbacks import Callback, EarlyStopping
 from skorch.utils import noop
 
 from ._modules import ACTIVATIONS, INITIALIZERS, seed_from
+from ._penalties import check_decorrelate, make_penalty
 from ._net import DivergedError, EpochProgressBar, PhysNet, TensorData, snapshot_net
 from ._threads import thread_policy
 from ._validation import as_tensor, check_features, check_network_output
@@ -249,10 +250,26 @@ class NeuralEstimator(BaseEstimator):
                     "pass more rows, or set early_stopping=False."
                 )
 
-    def _train(self, X, y=None, sample_weight=None, *, partial=False, **kwargs):
+    def _decorrelation_term(self):
+        """The batch penalty of the ``decorrelation*`` parameters, or None.
+
+        Estimators without those parameters have no penalty.
+        """
+        return make_penalty(
+            getattr(self, "decorrelation", None),
+            getattr(self, "decorrelation_strength", 0.0),
+            getattr(self, "decorrelation_order", 0),
+        )
+
+    def _train(self, X, y=None, sample_weight=None, *, partial=False, decorrelate=None,
+               **kwargs):
         continuing = self._is_continuing(partial)
         X, target, weight, stratify = self._prepare_fit_data(
             X, y, sample_weight, reset=not continuing, **kwargs
+        )
+        penalty = self._decorrelation_term()
+        decorrelate = check_decorrelate(
+            decorrelate, getattr(self, "decorrelation", None), X.shape[0]
         )
         rng = check_random_state(self.random_state)
         init_seed, train_seed, split_seed, shuffle_seed = (seed_from(rng) for _ in range(4))
@@ -282,6 +299,7 @@ class NeuralEstimator(BaseEstimator):
                 inputs,
                 inputs if target is None else as_tensor(target, device),
                 None if weight is None else as_tensor(weight, device),
+                None if decorrelate is None else as_tensor(decorrelate, device),
             )
             valid = None
             if use_validation:
@@ -297,6 +315,7 @@ class NeuralEstimator(BaseEstimator):
                     valid,
                     epochs=1 if partial else self._epochs(len(data)),
                     seed=shuffle_seed,
+                    penalty=penalty,
                 )
             self._check_trained_net(data, loss_before, X)
         self._record_history()
