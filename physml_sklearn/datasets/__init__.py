@@ -3,7 +3,8 @@
 Toy collider events (:func:`make_diboson`), two-dimensional curves for generative
 models (:func:`make_cubic`, :func:`make_ellipse`), a toy calorimeter for fast
 simulation (:func:`make_calorimeter`), blurred images for autoencoders
-(:func:`load_blurred_digits`), and the user's own event files: ROOT, Parquet,
+(:func:`load_blurred_digits`), boosted W jets against QCD jets for
+decorrelated taggers (:func:`make_wtagging`), and the user's own event files: ROOT, Parquet,
 CSV or HDF5 (:func:`load_ntuples`).
 """
 
@@ -12,6 +13,7 @@ from ._diboson import make_diboson
 from ._digits import load_blurred_digits
 from ._ntuples import load_ntuples
 from ._toys import make_cubic, make_ellipse
+from ._wtagging import make_wtagging
 
 __all__ = [
     "load_blurred_digits",
@@ -20,4 +22,5 @@ __all__ = [
     "make_cubic",
     "make_diboson",
     "make_ellipse",
+    "make_wtagging",
 ]

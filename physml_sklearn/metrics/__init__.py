@@ -1,8 +1,9 @@
-"""Metrics for physics analyses: overtraining checks, two-sample tests, working points."""
+"""Metrics for physics analyses: overtraining checks, two-sample tests, working points, mass sculpting."""
 
 # Authors: The physml_sklearn developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+from ._sculpting import mass_sculpting
 from ._overtraining import overtraining_test, signal_efficiency_table
 from ._two_sample import classifier_two_sample_auc, energy_distance
 from ._working_point import background_rejection_curve, significance_scan
@@ -11,6 +12,7 @@ __all__ = [
     "background_rejection_curve",
     "classifier_two_sample_auc",
     "energy_distance",
+    "mass_sculpting",
     "overtraining_test",
     "signal_efficiency_table",
     "significance_scan",
