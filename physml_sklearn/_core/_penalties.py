@@ -82,7 +82,10 @@ def distance_correlation(x, y, weight=None):
     A = a - a_row[None, :] - a_row[:, None] + (a_row * weight).mean()
     b = distances(y)
     dcov2_xy = (A * outer * b).sum()
-    return _safe_ratio(dcov2_xy, torch.sqrt((dcov2_self(a) * dcov2_self(b)).clamp(min=0)))
+    product = dcov2_self(a) * dcov2_self(b)
+    positive = product > 0  # both variables vary
+    root = torch.sqrt(torch.where(positive, product, torch.ones_like(product)))
+    return torch.where(positive, dcov2_xy / root, torch.zeros_like(dcov2_xy))
 
 
 def _legendre(m, order):
