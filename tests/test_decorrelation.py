@@ -372,3 +372,37 @@ def test_mass_sculpting_errors():
         mass_sculpting(y, [0.1, 0.2, 0.3, 0.4], [50, 60, 70, 80])
     with pytest.raises(ValueError, match="bins must be"):
         mass_sculpting(y, [0.1, 0.5, 0.3, 0.4], [50, 60, 70, 80], bins=[3, 2])
+
+
+# -- the display ----------------------------------------------------------------------------
+def test_sculpting_display_matches_the_metric(jets):
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from physml_sklearn.plotting import SculptingDisplay
+
+    X, y, mass = jets
+    clf = DropoutMLPClassifier(**FAST).fit(X, y)
+    weight = np.linspace(0.5, 2.0, len(y))
+    disp = SculptingDisplay.from_estimator(clf, X, y, mass, signal_efficiencies=(1.0, 0.5, 0.3),
+                                           sample_weight=weight, bins=15)
+    score = clf.predict_proba(X)[:, 1]
+    for eff, jsd in zip((0.5, 0.3), disp.jsd[1:]):
+        expected = mass_sculpting(y, score, mass, signal_efficiency=eff, bins=15,
+                                  sample_weight=weight)["jsd"]
+        assert jsd == pytest.approx(expected, rel=1e-12)
+    assert disp.jsd[0] is None
+    widths = np.diff(disp.edges)
+    for density in disp.densities:
+        assert (density * widths).sum() == pytest.approx(1.0)
+    # the uncut histogram is the weighted background mass
+    bkg = y == 0
+    counts = np.histogram(mass[bkg], disp.edges, weights=weight[bkg])[0]
+    np.testing.assert_allclose(disp.densities[0], counts / counts.sum() / widths)
+    labels = [t.get_text() for t in disp.ax_.get_legend().get_texts()]
+    assert "no cut" in labels[0] and f"JSD = {disp.jsd[1]:.3g}" in labels[1]
+    assert disp.ax_.get_xlabel() == "m [GeV]" and len(disp.lines_) == 3
+    with pytest.raises(ValueError, match="signal_efficiencies must be a number in"):
+        SculptingDisplay.from_predictions(y, score, mass, signal_efficiencies=(0.5, 0.0))
+    matplotlib.pyplot.close("all")

@@ -5,6 +5,7 @@ from ._gan_samples import GANSamplesDisplay
 from ._loss_curve import LossCurveDisplay
 from ._reconstruction import ReconstructionDisplay
 from ._rejection_curve import RejectionCurveDisplay
+from ._sculpting import SculptingDisplay
 from ._score_distribution import ScoreDistributionDisplay
 from ._significance import SignificanceDisplay
 
@@ -15,5 +16,6 @@ __all__ = [
     "ReconstructionDisplay",
     "RejectionCurveDisplay",
     "ScoreDistributionDisplay",
+    "SculptingDisplay",
     "SignificanceDisplay",
 ]
