@@ -272,6 +272,15 @@ def test_folding_classifier_splits_decorrelate_per_fold(jets):
         train = folding.folds_ != k
         direct = clone(base).fit(X[train], y[train], decorrelate=mass[train])
         np.testing.assert_array_equal(est.predict_proba(X[:50]), direct.predict_proba(X[:50]))
+    # with metadata routing: the request routes it, and each fold gets its rows
+    with config_context(enable_metadata_routing=True):
+        routed = FoldingClassifier(
+            clone(base).set_fit_request(decorrelate=True, sample_weight=True),
+            n_folds=2, random_state=0,
+        ).fit(X, y, decorrelate=mass)
+    for est, reference in zip(routed.estimators_, folding.estimators_):
+        np.testing.assert_array_equal(est.predict_proba(X[:50]),
+                                      reference.predict_proba(X[:50]))
 
 
 # -- persistence ----------------------------------------------------------------------
