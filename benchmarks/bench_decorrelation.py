@@ -69,6 +69,11 @@ def most_mass_correlated(train):
     return int(np.argmax(dcorr)), dcorr
 
 
+def report(seed, label, row, seconds):
+    print(f"  seed {seed}: {label:<26} R50 {row[0]:7.1f}  1/JSD {row[1]:7.1f}  "
+          f"fit {seconds:6.1f} s", flush=True)
+
+
 def run_seed(seed, n_samples, max_epochs, quick):
     train = make_wtagging(n_samples, random_state=seed)
     test = make_wtagging(n_samples, random_state=1000 + seed)
@@ -84,6 +89,7 @@ def run_seed(seed, n_samples, max_epochs, quick):
         clf.fit(X_train, train.target, decorrelate=kwargs.get("mass"))
         times[label] = time.perf_counter() - start
         rows[label] = evaluate(test, clf.predict_proba(X_test)[:, 1])
+        report(seed, label, rows[label], times[label])
 
     fit_net("unconstrained", Xtr, Xte)
     disco = DISCO_STRENGTHS[1:3] if quick else DISCO_STRENGTHS
@@ -118,8 +124,9 @@ def run_seed(seed, n_samples, max_epochs, quick):
             start = time.perf_counter()
             bdt.fit(frame_tr, train.target)
             times[f"hep_ml flatness={strength:g}"] = time.perf_counter() - start
-            rows[f"hep_ml flatness={strength:g}"] = evaluate(
-                test, bdt.predict_proba(frame_te)[:, 1])
+            label = f"hep_ml flatness={strength:g}"
+            rows[label] = evaluate(test, bdt.predict_proba(frame_te)[:, 1])
+            report(seed, label, rows[label], times[label])
     return rows, times, dict(zip(train.feature_names, dcorr))
 
 

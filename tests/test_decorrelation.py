@@ -101,6 +101,28 @@ def test_mode_matches_numpy_reference(order):
     assert float(got) == pytest.approx(expected, rel=2e-3)
 
 
+@pytest.mark.parametrize("order", [0, 2])
+def test_mode_gradient_matches_finite_differences(order):
+    # the integral over s is exact, so between two scores the penalty is a
+    # smooth function of each score and its gradient is checkable
+    rng = np.random.default_rng(10 + order)
+    mass = torch.tensor(rng.uniform(30, 300, 256))
+    score = torch.tensor(rng.uniform(0, 1, 256) * 0.5 + 0.3 * (mass.numpy() > 120),
+                         requires_grad=True)
+    weight = torch.tensor(rng.uniform(0.5, 2.0, 256))
+    penalty = MoDePenalty(order)
+    penalty(score, mass, weight).backward()
+    eps = 1e-7
+    for i in (0, 17, 101, 200):
+        step = torch.zeros(256, dtype=torch.float64)
+        step[i] = eps
+        with torch.no_grad():
+            up = float(penalty(score + step, mass, weight))
+            down = float(penalty(score - step, mass, weight))
+        assert (up - down) / (2 * eps) == pytest.approx(float(score.grad[i]), rel=1e-4, abs=1e-9)
+    assert float(score.grad.abs().max()) > 1e-4
+
+
 def test_mode_order_one_allows_a_linear_dependence():
     # the score's distribution shifts linearly with the mass: MoDe[0] penalises
     # it, MoDe[1] much less
