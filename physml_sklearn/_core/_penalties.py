@@ -64,25 +64,34 @@ def distance_correlation(x, y, weight=None):
     if weight is None:
         weight = torch.ones_like(x)
     weight = _safe_ratio(weight * n, weight.sum())
-    outer = weight[:, None] * weight[None, :] / (n * n)
+    wn = weight / n
+    total = wn.sum()
 
-    def distances(v):
-        return (v[:, None] - v[None, :]).abs()
+    def row_means(v):
+        # <d_i.> = sum_j wn_j |v_i - v_j| for every i from sorted cumulative
+        # sums: O(n log n), no n x n matrix
+        order = v.argsort()
+        vs, ws = v[order], wn[order]
+        cum_w, cum_wv = ws.cumsum(0), (ws * vs).cumsum(0)
+        sorted_rows = (vs * (cum_w - ws) - (cum_wv - ws * vs)
+                       + (cum_wv[-1] - cum_wv) - vs * (total - cum_w))
+        return torch.zeros_like(sorted_rows).scatter(0, order, sorted_rows)
 
-    def dcov2_self(d):
-        # mean_ij w_i w_j D_ij d_ij with D the centred d, expanded: no
-        # n x n centred matrix is needed
-        row = d @ weight / n
-        return ((d * d) * outer).sum() - 2 * (weight * row**2).mean() + (row * weight).mean() ** 2
+    def dcov2_self(v, row):
+        # mean_ij w_i w_j D_ij d_ij with d_ij = |v_i - v_j|: the sum of
+        # w_i w_j d_ij² is that of (v_i - v_j)², which needs no matrix either
+        mean_v = (wn * v).sum()
+        squares = 2 * total * (wn * v * v).sum() - 2 * mean_v**2
+        return squares - 2 * (wn * row**2).sum() + (wn * row).sum() ** 2
 
-    # A_ij has zero weighted row and column means, so sum w_i w_j A_ij B_ij
-    # equals sum w_i w_j A_ij b_ij: only one of the two matrices is centred
-    a = distances(x)
-    a_row = a @ weight / n
-    A = a - a_row[None, :] - a_row[:, None] + (a_row * weight).mean()
-    b = distances(y)
-    dcov2_xy = (A * outer * b).sum()
-    product = dcov2_self(a) * dcov2_self(b)
+    # mean_ij w_i w_j A_ij B_ij of the doubly centred matrices expands into
+    # sum_ij w_i w_j a_ij b_ij and the row means: only that sum needs the
+    # n x n distances
+    a_row, b_row = row_means(x), row_means(y)
+    weighted_a = (x[:, None] - x[None, :]).abs() * (wn[:, None] * wn[None, :])
+    cross = (weighted_a * (y[:, None] - y[None, :]).abs()).sum()
+    dcov2_xy = cross - 2 * (wn * a_row * b_row).sum() + (wn * a_row).sum() * (wn * b_row).sum()
+    product = dcov2_self(x, a_row) * dcov2_self(y, b_row)
     positive = product > 0  # both variables vary
     root = torch.sqrt(torch.where(positive, product, torch.ones_like(product)))
     return torch.where(positive, dcov2_xy / root, torch.zeros_like(dcov2_xy))
