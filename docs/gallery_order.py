@@ -19,6 +19,8 @@ COURSE_ORDER = [
     "plot_working_point.py",
     "plot_cross_training.py",
     "plot_feature_ranking.py",
+    # a tagger that leaves the background mass alone
+    "plot_decorrelation.py",
     # regression: a measured energy calibrated
     "plot_energy_regression.py",
     # simulation corrected to data

@@ -1,14 +1,13 @@
 """The classifiers: a binary dropout MLP and a softmax multiclassifier."""
 
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 from scipy.special import expit, log_expit, log_softmax, softmax
 from sklearn.base import ClassifierMixin, _fit_context
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from ._core._base import NeuralEstimator
@@ -269,6 +268,31 @@ class DropoutMLPClassifier(_MLPClassifierBase):
     warm_start : bool, default=False
         Whether a new call to :meth:`fit` continues from the weights of the
         previous fit instead of starting again.
+    decorrelation : {"disco", "mode"} or None, default=None
+        A penalty that keeps the background score independent of the
+        variable passed as ``fit(..., decorrelate=...)`` (typically the jet
+        mass), added to the loss of every batch and computed on the
+        background events (``classes_[0]``) of the batch, weighted by
+        ``sample_weight``: ``"disco"``, the squared distance correlation
+        dCorr² between the signal probability and the variable (Kasieczka &
+        Shih, arXiv:2001.05310, eq. 2.3); ``"mode"``, moment decorrelation
+        MoDe[``decorrelation_order``] (Kitouni et al., arXiv:2010.09745,
+        eqs. 4-6). Both are statistics of the batch, so they need enough
+        background events per batch to be stable: use ``batch_size`` of
+        about 1024 or more (500 or more background events per batch;
+        MoDe splits them into 32 mass bins, with at least 2 events per bin).
+        DisCo costs O(n²) in the background events of a batch. The exported
+        network (``to_onnx``) is the plain classifier.
+    decorrelation_strength : float, default=1.0
+        The factor of the penalty in the loss (λ of the papers): the loss
+        is the cross-entropy plus ``decorrelation_strength`` × penalty.
+        Larger values flatten the background mass more and reject less
+        background; choose it on the trade-off curve of
+        :func:`~physml_sklearn.metrics.mass_sculpting`.
+    decorrelation_order : {0, 1, 2}, default=0
+        With ``decorrelation="mode"``: the background efficiency at every
+        cut is made flat in the variable (0), or is allowed a linear (1)
+        or quadratic (2) dependence on it. Must be 0 with ``"disco"``.
 
     Attributes
     ----------
@@ -321,9 +345,27 @@ class DropoutMLPClassifier(_MLPClassifierBase):
     >>> guess = DummyClassifier().fit(X_train, y_train).score(X_test, y_test)
     >>> bool(clf.score(X_test, y_test) > guess + 0.25)
     True
+
+    A tagger whose background selection does not depend on the jet mass
+    (DisCo), the mass passed apart from the features:
+
+    >>> from physml_sklearn.datasets import make_wtagging
+    >>> jets = make_wtagging(4000, random_state=0)
+    >>> tagger = make_pipeline(StandardScaler(), DropoutMLPClassifier(
+    ...     (32, 16), dropout=0.0, batch_size=1024, max_epochs=10, random_state=0,
+    ...     decorrelation="disco", decorrelation_strength=10.0))
+    >>> tagger.fit(jets.data, jets.target,
+    ...            dropoutmlpclassifier__decorrelate=jets.mass).predict_proba(
+    ...     jets.data[:2]).shape
+    (2, 2)
     """
 
-    _parameter_constraints: dict = {**_MLPClassifierBase._parameter_constraints}
+    _parameter_constraints: dict = {
+        **_MLPClassifierBase._parameter_constraints,
+        "decorrelation": [StrOptions({"disco", "mode"}), None],
+        "decorrelation_strength": [Interval(Real, 0, None, closed="left")],
+        "decorrelation_order": [Interval(Integral, 0, 2, closed="both")],
+    }
     _multiclass = False
 
     def __init__(
@@ -348,6 +390,9 @@ class DropoutMLPClassifier(_MLPClassifierBase):
         random_state=None,
         verbose=0,
         warm_start=False,
+        decorrelation=None,
+        decorrelation_strength=1.0,
+        decorrelation_order=0,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.dropout = dropout
@@ -368,6 +413,68 @@ class DropoutMLPClassifier(_MLPClassifierBase):
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start
+        self.decorrelation = decorrelation
+        self.decorrelation_strength = decorrelation_strength
+        self.decorrelation_order = decorrelation_order
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None, decorrelate=None):
+        """Train the network on ``X`` and the labels ``y``.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Training events.
+        y : array-like of shape (n_samples,)
+            Class labels (of any type).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each event's loss term (and of its part in the
+            decorrelation penalty); negative weights are allowed.
+        decorrelate : array-like of shape (n_samples,), default=None
+            The variable the background score must not depend on (e.g. the
+            jet mass); not a feature. Required when ``decorrelation`` is
+            set, refused otherwise. ``GridSearchCV`` splits it with the
+            folds; in a ``Pipeline`` route it with
+            ``set_fit_request(decorrelate=True)``.
+
+        Returns
+        -------
+        self : object
+            The fitted classifier.
+        """
+        return self._fit(X, y, sample_weight, decorrelate=decorrelate)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None, decorrelate=None):
+        """Train for one epoch on ``(X, y)``, keeping what was learned before.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            A chunk of training events.
+        y : array-like of shape (n_samples,)
+            Their labels.
+        classes : array-like of shape (n_classes,), default=None
+            Every label that can occur; required on the first call.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each event's loss term.
+        decorrelate : array-like of shape (n_samples,), default=None
+            The variable to decorrelate from, for these events (see
+            :meth:`fit`).
+
+        Returns
+        -------
+        self : object
+            The classifier.
+        """
+        if not hasattr(self, "classes_") and classes is None:
+            raise ValueError(
+                "classes must be passed on the first call to partial_fit "
+                "(all the labels that can occur, e.g. classes=np.unique(y))."
+            )
+        return self._fit(
+            X, y, sample_weight, partial=True, classes=classes, decorrelate=decorrelate
+        )
 
     def _n_output_units(self):
         return 1

@@ -33,6 +33,7 @@ from ._net import (
     TensorData,
     snapshot_net,
 )
+from ._penalties import check_decorrelate, make_penalty
 from ._threads import fit_threads, thread_policy
 from ._validation import as_tensor, check_features, check_network_output
 
@@ -256,10 +257,26 @@ class NeuralEstimator(BaseEstimator):
                     "pass more rows, or set early_stopping=False."
                 )
 
-    def _train(self, X, y=None, sample_weight=None, *, partial=False, **kwargs):
+    def _decorrelation_term(self):
+        """The batch penalty of the ``decorrelation*`` parameters, or None.
+
+        Estimators without those parameters have no penalty.
+        """
+        return make_penalty(
+            getattr(self, "decorrelation", None),
+            getattr(self, "decorrelation_strength", 0.0),
+            getattr(self, "decorrelation_order", 0),
+        )
+
+    def _train(self, X, y=None, sample_weight=None, *, partial=False, decorrelate=None,
+               **kwargs):
         continuing = self._is_continuing(partial)
         X, target, weight, stratify = self._prepare_fit_data(
             X, y, sample_weight, reset=not continuing, **kwargs
+        )
+        penalty = self._decorrelation_term()
+        decorrelate = check_decorrelate(
+            decorrelate, getattr(self, "decorrelation", None), X.shape[0]
         )
         rng = check_random_state(self.random_state)
         init_seed, train_seed, split_seed, shuffle_seed = (seed_from(rng) for _ in range(4))
@@ -289,6 +306,7 @@ class NeuralEstimator(BaseEstimator):
                 inputs,
                 inputs if target is None else as_tensor(target, device),
                 None if weight is None else as_tensor(weight, device),
+                None if decorrelate is None else as_tensor(decorrelate, device),
             )
             valid = None
             if use_validation:
@@ -304,6 +322,7 @@ class NeuralEstimator(BaseEstimator):
                     valid,
                     epochs=1 if partial else self._epochs(len(data)),
                     seed=shuffle_seed,
+                    penalty=penalty,
                 )
             self._check_trained_net(data, loss_before, X)
         self._record_history()

@@ -43,13 +43,16 @@ class TensorData:
     """Training data as tensors: inputs ``X``, target ``y`` and weights ``w``.
 
     ``y`` may be ``X`` itself (an autoencoder's target); it is then sliced
-    once per batch, not twice. ``w`` is None for unweighted data.
+    once per batch, not twice. ``w`` is None for unweighted data. ``d`` is
+    the variable a decorrelation penalty acts on (``fit(...,
+    decorrelate=...)``), or None.
     """
 
-    def __init__(self, X, y=None, w=None):
+    def __init__(self, X, y=None, w=None, d=None):
         self.X = X
         self.y = y
         self.w = w
+        self.d = d
 
     def __len__(self):
         return self.X.shape[0]
@@ -59,7 +62,8 @@ class TensorData:
         X = self.X[index]
         y = None if self.y is None else (X if self.y is self.X else self.y[index])
         w = None if self.w is None else self.w[index]
-        return TensorData(X, y, w)
+        d = None if self.d is None else self.d[index]
+        return TensorData(X, y, w, d)
 
 
 class TensorBatchIterator:
@@ -67,7 +71,8 @@ class TensorBatchIterator:
 
     With ``shuffle``, every pass draws a new permutation from ``generator``
     and gathers the data once in that order. A batch is ``(X, y)``, or
-    ``(X, (y, w))`` when the data carry weights.
+    ``(X, (y, w))`` when the data carry weights, or ``(X, (y, w, d))`` (``w``
+    possibly None) when they carry a variable to decorrelate from.
     """
 
     def __init__(self, data, batch_size, *, shuffle=False, generator=None):
@@ -84,13 +89,16 @@ class TensorBatchIterator:
         if self.shuffle:
             perm = torch.randperm(len(data), generator=self.generator, device="cpu")
             data = data.subset(perm.to(data.X.device))
-        X, y, w = data.X, data.y, data.w
+        X, y, w, d = data.X, data.y, data.w, data.d
         bs = self.batch_size
         for start in range(0, X.shape[0], bs):
             stop = start + bs
             Xb = X[start:stop]
             yb = None if y is None else (Xb if y is X else y[start:stop])
-            yield (Xb, yb) if w is None else (Xb, (yb, w[start:stop]))
+            if d is not None:
+                yield Xb, (yb, None if w is None else w[start:stop], d[start:stop])
+            else:
+                yield (Xb, yb) if w is None else (Xb, (yb, w[start:stop]))
 
 
 class EpochProgressBar(Callback):
@@ -242,11 +250,13 @@ class PhysNet(NeuralNet):
         ]
 
     # -- training -------------------------------------------------------
-    def fit_tensors(self, train, valid=None, *, epochs, seed):
+    def fit_tensors(self, train, valid=None, *, epochs, seed, penalty=None):
         """Train for ``epochs`` epochs on the :class:`TensorData` ``train``.
 
         ``valid`` (a :class:`TensorData` or None) gives the validation loss
-        that early stopping watches; ``seed`` seeds the shuffling.
+        that early stopping watches; ``seed`` seeds the shuffling;
+        ``penalty`` (a ``_penalties.DecorrelationTerm`` or None) is added to
+        the loss of every batch of data that carry ``d``.
 
         Unlike skorch's ``partial_fit``, a :class:`KeyboardInterrupt` (Ctrl-C)
         is not taken for the end of the training: it propagates, and the
@@ -262,6 +272,7 @@ class PhysNet(NeuralNet):
         self.valid_data = valid
         self.shuffle_generator = torch.Generator().manual_seed(int(seed))
         self._stop_requested = False
+        self.decorrelation_term = penalty
         try:
             self.notify("on_train_begin", X=train, y=None)
             self.fit_loop(train, None, epochs=epochs)
@@ -274,6 +285,7 @@ class PhysNet(NeuralNet):
         finally:
             # data and generator are not part of the fitted model
             del self.valid_data, self.shuffle_generator, self.epochs_planned
+            del self.decorrelation_term
             del self._stop_requested
         return self
 
@@ -358,6 +370,8 @@ class PhysNet(NeuralNet):
             return TensorBatchIterator(
                 dataset, self.batch_size, shuffle=True, generator=self.shuffle_generator
             )
+        if dataset.d is not None:  # a batch penalty: measured on training-sized batches
+            return TensorBatchIterator(dataset, self.batch_size)
         return TensorBatchIterator(dataset, max(self.batch_size, VALID_CHUNK))
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
@@ -410,10 +424,14 @@ class PhysNet(NeuralNet):
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """Mean loss over the batch, weighted per event when weights are given."""
         if isinstance(y_true, tuple):
-            target, weight = y_true
+            target, weight, *decorrelate = y_true
             per_element = self.criterion_(y_pred, target)
             per_event = per_element.reshape(per_element.shape[0], -1).mean(dim=1)
-            return (per_event * weight).mean()
+            loss = per_event.mean() if weight is None else (per_event * weight).mean()
+            term = getattr(self, "decorrelation_term", None)
+            if decorrelate and term is not None:
+                loss = loss + term(y_pred, target, weight, decorrelate[0])
+            return loss
         return self.criterion_(y_pred, y_true).mean()
 
     def mean_loss(self, data, max_rows=LOSS_CHECK_ROWS, *, return_rows=False):

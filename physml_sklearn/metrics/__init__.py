@@ -1,10 +1,12 @@
-"""Metrics for physics analyses: overtraining checks, two-sample tests, working points, regression."""
+"""Metrics for physics analyses: overtraining checks, two-sample tests, working points,
+mass sculpting, regression."""
 
 # Authors: The physml_sklearn developers
 # SPDX-License-Identifier: BSD-3-Clause
 
-from ._regression import response_resolution
 from ._overtraining import overtraining_test, signal_efficiency_table
+from ._regression import response_resolution
+from ._sculpting import mass_sculpting
 from ._two_sample import (
     classifier_two_sample_auc,
     effective_sample_size,
@@ -17,6 +19,7 @@ __all__ = [
     "classifier_two_sample_auc",
     "effective_sample_size",
     "energy_distance",
+    "mass_sculpting",
     "overtraining_test",
     "response_resolution",
     "signal_efficiency_table",

@@ -7,6 +7,7 @@ from ._reconstruction import ReconstructionDisplay
 from ._resolution import ResolutionDisplay
 from ._rejection_curve import RejectionCurveDisplay
 from ._reweighting import ReweightingDisplay
+from ._sculpting import SculptingDisplay
 from ._score_distribution import ScoreDistributionDisplay
 from ._significance import SignificanceDisplay
 
@@ -19,5 +20,6 @@ __all__ = [
     "ReweightingDisplay",
     "ResolutionDisplay",
     "ScoreDistributionDisplay",
+    "SculptingDisplay",
     "SignificanceDisplay",
 ]
