@@ -404,7 +404,7 @@ def test_signal_during_train_leaves_no_run(slow_sources, tmp_path, name, code):
 @pytest.fixture(scope="module")
 def big_source(run, tmp_path_factory):
     path = tmp_path_factory.mktemp("big") / "big.parquet"
-    pd.concat([run["frame"]] * 700, ignore_index=True).to_parquet(path, index=False)
+    pd.concat([run["frame"]] * 200, ignore_index=True).to_parquet(path, index=False)
     return path
 
 
@@ -412,10 +412,12 @@ def big_source(run, tmp_path_factory):
 def test_signal_during_apply_keeps_the_old_output(run, big_source, tmp_path, name, code):
     out = tmp_path / "scored.parquet"
     out.write_bytes(b"the previous output")
-    process = popen("apply", run["out"] / "model.physml", big_source, "--out", out,
+    # the same file again and again: after the first is scored, seconds of work remain
+    # whatever the load on the machine, so the signal comes in the middle of the run
+    process = popen("apply", run["out"] / "model.physml", *[big_source] * 20, "--out", out,
                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        _wait_for(process.stdout, "loaded")
+        _wait_for(process.stdout, "events scored")
         process.send_signal(getattr(signal, name))
         err = process.stderr.read()
         assert process.wait(timeout=60) == code, err
