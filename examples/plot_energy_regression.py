@@ -118,6 +118,6 @@ for name, table in tables.items():
 # edges: where the true energy cannot be lower (or higher), a measured energy
 # near the edge is more likely to come from inside the range, and the
 # regressor learns that. The responses of the lowest bin above show it, most
-for the network that regresses the energy itself. Train
+# for the network that regresses the energy itself. Train
 # on a wider range than you apply the calibration to, or regress a
 # correction factor, and quote the response only where it is flat.
