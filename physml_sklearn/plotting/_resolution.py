@@ -104,7 +104,7 @@ class ResolutionDisplay:
                 "physml_sklearn.metrics.response_resolution."
             )
         if ax is None:
-            fig, ax = plt.subplots(2, 1, sharex=True, layout="constrained")
+            fig, ax = plt.subplots(2, 1, sharex=True, figsize=(6.4, 6.4), layout="constrained")
         else:
             ax = np.asarray(ax, dtype=object).ravel()
             if ax.size != 2:
