@@ -52,14 +52,6 @@ def fold_scores(model, X, pos_index):
                      for est in model.estimators_])
 
 
-def weighted_auc(y01, score, weight):
-    """ROC AUC with event weights (negative weights summed as they are)."""
-    from sklearn.metrics import roc_curve
-
-    fpr, tpr, _ = roc_curve(y01, score, sample_weight=weight)
-    return float(np.trapezoid(tpr, fpr))
-
-
 def fold_checks(y01, scores, folds, weight):
     """Per fold model: the overtraining test and TMVA's efficiency table."""
     from ..metrics import overtraining_test, signal_efficiency_table

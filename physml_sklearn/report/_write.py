@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .._io_atomic import write_text
+from ..metrics._overtraining import _weighted_auc
 from . import _analysis, _sections
 from ._html import render
 
@@ -277,7 +278,7 @@ def write_report(path, model, X, y, *, sample_weight=None, scores=None, folds=No
     scan, best = _analysis.working_point(y01, score, weight,
                                          min_background_events=min_background_events)
     summary = {
-        "roc_auc": _analysis.weighted_auc(y01, score, weight),
+        "roc_auc": _weighted_auc(y01, score, weight),
         "out_of_fold": bool(out_of_fold),
         "threshold": float(best["threshold"]),
         "signal": float(best["signal"]),
