@@ -64,8 +64,8 @@ HEAVY = ("torch", "torch._dynamo", "sklearn", "pandas", "pyarrow", "skops", "sko
 
 
 def import_cost():
-    """Seconds to import the apply path and load a model's code; heavy modules it loads."""
-    code = ("import sys, physml_sklearn._cli.apply, physml_sklearn.persistence\n"
+    """Seconds to import the apply path and its model reader; heavy modules it loads."""
+    code = ("import sys, physml_sklearn._cli.apply, physml_sklearn.persistence._scoring\n"
             f"print(' '.join(m for m in {HEAVY!r} if m in sys.modules))")
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     best, modules = float("inf"), ""
@@ -121,7 +121,7 @@ def main():
             print(f"physml-sklearn {' '.join(argv)}: best of 5 {best:.3f} s "
                   f"(bare python -c pass: {bare:.3f} s; target < 1 s)")
         seconds, modules = import_cost()
-        print(f"apply's imports (the command module and physml_sklearn.persistence): best "
+        print(f"apply's imports (the command module and its model reader): best "
               f"of 3 {seconds:.2f} s = {seconds / bare:.0f} x a bare interpreter; heavy "
               f"modules loaded: {modules or 'none'}")
 

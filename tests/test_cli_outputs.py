@@ -243,6 +243,10 @@ def test_apply_on_a_full_disk_leaves_no_truncated_file(run, tmp_path, monkeypatc
         raise OSError(errno.ENOSPC, "Error writing bytes to file")
 
     monkeypatch.setattr(pd.DataFrame, method, full_disk)
+    if suffix == ".parquet":  # Parquet files are scored and written without pandas
+        import pyarrow.parquet as pq
+
+        monkeypatch.setattr(pq, "write_table", lambda table, path, **kw: full_disk(0, path))
     code = main(["apply", str(run["out"] / "model.physml"), run["sources"][0],
                  "--out", str(out), "--quiet"])
     err = capsys.readouterr().err

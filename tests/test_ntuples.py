@@ -515,7 +515,7 @@ def test_parquet_extension_type_with_a_pickle_is_not_unpickled(tmp_path):
 
 def test_a_file_claiming_more_rows_than_memory_is_refused(files, monkeypatch):
     d = files["dir"]
-    monkeypatch.setattr(_sources, "_available_memory", lambda: 1000)
+    monkeypatch.setattr(_sources._memory, "available_memory", lambda: 1000)
     for source in (f"{d}/sig.root:events", f"{d}/sig.parquet"):
         with pytest.raises(MemoryError, match=r"reading 2 column\(s\) of the 300 events "
                                               r"the file declares takes 4\.8e-06 GB, more "

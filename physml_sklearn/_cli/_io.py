@@ -76,7 +76,10 @@ def read_table(source):
 
 
 def write_table(frame, path, option):
-    """Write a DataFrame as Parquet or CSV, chosen by the suffix of ``path``, atomically."""
+    """Write a DataFrame as Parquet or CSV, chosen by the suffix of ``path``, atomically.
+
+    ``frame`` may also be a :class:`pyarrow.Table`, written as Parquet.
+    """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".parquet", ".pq", ".csv"):
@@ -93,6 +96,10 @@ def write_table(frame, path, option):
     with atomic_path(path) as temporary:
         if suffix == ".csv":
             frame.to_csv(temporary, index=False)
-        else:
+        elif hasattr(frame, "to_parquet"):
             frame.to_parquet(temporary, index=False)
+        else:  # a pyarrow Table
+            import pyarrow.parquet as pq
+
+            pq.write_table(frame, temporary)
     return path

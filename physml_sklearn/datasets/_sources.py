@@ -9,12 +9,13 @@ unpickled; see ``_hdf5``).
 # SPDX-License-Identifier: BSD-3-Clause
 
 import difflib
-import os
 import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from .. import _memory
 
 _ROOT_HINT = 'Reading ROOT files needs uproot: pip install "physml-sklearn[root]"'
 _FORMATS = ".root (as 'file.root:tree'), .parquet, .csv, .h5 / .hdf5"
@@ -29,21 +30,6 @@ _TEXT_AMONG_NUMBERS = "numbers with text among them"
 _UNIT_IN_TITLE = re.compile(r"(?:^|\s)\[([^\[\]]*)\]\s*$")
 #: units listed in a TTree title: "WZ events; units: met [GeV], lep1_eta []"
 _UNITS_IN_TREE_TITLE = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)\s+\[([^\[\]]*)\]")
-
-
-def _available_memory():
-    """Bytes of memory this process may still take (None where unknown)."""
-    try:
-        with open("/proc/meminfo") as meminfo:
-            for line in meminfo:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
 
 
 def _import_uproot():
@@ -323,7 +309,7 @@ class _Source:
     def _check_memory(self, n_rows, columns, row_bytes):
         """Refuse a read larger than the free memory (a damaged or hostile file)."""
         need = int(n_rows) * int(row_bytes)
-        free = _available_memory()
+        free = _memory.available_memory()
         if free is not None and need > free:
             raise MemoryError(
                 f"{self.name} (class {self.label!r}): reading {len(columns)} column(s) "

@@ -1,9 +1,22 @@
-"""Saving models without pickle and exporting them to ONNX."""
+"""Saving models without pickle and exporting them to ONNX.
 
-from ._audit import ModelFileError, UntrustedTypeError
-from ._onnx import to_onnx
-from ._registry import PACKAGE_ESTIMATORS, TRUSTED_UFUNCS
-from ._safe import get_untrusted_types, load, read_versions, save
+The names are imported on first use (PEP 562): the command's ``apply``
+reads a model's scoring summary (:mod:`._scoring`) without loading torch.
+"""
+
+import importlib
+
+_LAZY = {
+    "PACKAGE_ESTIMATORS": "_registry",
+    "TRUSTED_UFUNCS": "_registry",
+    "ModelFileError": "_audit",
+    "UntrustedTypeError": "_audit",
+    "get_untrusted_types": "_safe",
+    "load": "_safe",
+    "read_versions": "_safe",
+    "save": "_safe",
+    "to_onnx": "_onnx",
+}
 
 __all__ = [
     "PACKAGE_ESTIMATORS",
@@ -16,3 +29,15 @@ __all__ = [
     "save",
     "to_onnx",
 ]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value  # later look-ups skip this function
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

@@ -88,6 +88,14 @@ SAFETENSORS_DTYPES = {
 }
 
 
+def major_version(version):
+    """The part of a version string that changes on incompatible releases."""
+    parts = version.split("+")[0].split(".")
+    if parts[0] == "0" and len(parts) > 1:  # 0.x: the minor version is the major one
+        return ".".join(parts[:2])
+    return parts[0]
+
+
 def _damaged(where, why):
     return ModelFileError(f"{where}: the model file is truncated or damaged ({why}).")
 

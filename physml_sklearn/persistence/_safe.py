@@ -5,7 +5,9 @@ The file is a zip archive:
 * ``model.json``: the format version, the versions of the package and of its
   libraries, and the model as a tree of JSON nodes: plain values, lists,
   tuples, dicts, numpy scalars, classes by name, and objects by class name
-  with their attributes (parameters and fitted attributes);
+  with their attributes (parameters and fitted attributes); for classifiers
+  that are plain chains of array operations, also their scoring summary
+  (:mod:`._scoring`), which ``physml-sklearn apply`` scores with numpy;
 * ``arrays/*.npy``: the fitted numpy arrays (``allow_pickle=False``);
 * ``weights/*.safetensors``: the network weights of each neural estimator
   (``tensors/*.safetensors``: fitted attributes that are torch tensors);
@@ -36,6 +38,7 @@ from ._audit import (
     Archive,
     ModelFileError,
     UntrustedTypeError,
+    major_version,
     manifest_names,
     parse_json,
     skops_names,
@@ -43,6 +46,7 @@ from ._audit import (
 )
 from ._reader import Reader, untrusted_message
 from ._registry import default_registry, name_of, normalize_trusted
+from ._scoring import scoring_summary
 
 #: identifies the files written by :func:`save`
 FORMAT = "physml-sklearn-model"
@@ -70,20 +74,13 @@ def _versions():
     return versions
 
 
-def _major(version):
-    """The part of a version that changes on incompatible releases."""
-    parts = version.split("+")[0].split(".")
-    if parts[0] == "0" and len(parts) > 1:  # 0.x: the minor version is the major one
-        return ".".join(parts[:2])
-    return parts[0]
-
-
 def _check_versions(saved):
     current = _versions()
     different = [
         f"{name} {version} (installed: {current[name]})"
         for name, version in saved.items()
-        if name in current and name != "python" and _major(version) != _major(current[name])
+        if name in current and name != "python"
+        and major_version(version) != major_version(current[name])
     ]
     if different:
         warnings.warn(
@@ -104,6 +101,7 @@ class _Writer:
         self.members = {}  # name -> (bytes, compress)
         self.trusted = trusted
         self.refused = {}  # untrusted name -> where the model holds it
+        self.weights_members = {}  # id(neural estimator) -> its weights member
         self._count = 0
 
     def _member(self, folder, suffix, data, compress=False):
@@ -224,8 +222,13 @@ class _Writer:
             "state": self._state(est, path, skip=_NET_ATTRIBUTES),
             "net_state": self.encode(net_state, f"{path}.net_"),
             "history": self.encode(history, f"{path}.history_"),
-            "weights": self._member("weights", "safetensors", save_tensors(tensors)),
+            "weights": self._weights(est, save_tensors(tensors)),
         }
+
+    def _weights(self, est, data):
+        name = self._member("weights", "safetensors", data)
+        self.weights_members[id(est)] = name
+        return name
 
     def _skops(self, obj, path):
         import skops.io as sio
@@ -286,7 +289,14 @@ def save(model, path, *, trusted=None):
     The parameters and fitted attributes are stored as JSON and numpy arrays,
     the network weights as `safetensors <https://huggingface.co/docs/safetensors>`_,
     the scikit-learn objects that hold no network with :mod:`skops.io`, and
-    the versions of the package and its libraries with them. Works for every
+    the versions of the package and its libraries with them. A classifier
+    whose prediction is a plain chain of array operations (a
+    ``DropoutMLPClassifier`` or ``SoftmaxMLPClassifier`` of linear layers
+    and ReLU, tanh, sigmoid, leaky ReLU or ELU activations, alone, after
+    ``StandardScaler`` steps of a ``Pipeline``, or as the fold models of a
+    ``FoldingClassifier``, fitted on a DataFrame) also gets a scoring
+    summary, with which ``physml-sklearn apply`` scores Parquet files
+    without importing torch. Works for every
     estimator of the package, :class:`~physml_sklearn.inspection.PermutationFeatureElimination`,
     the folding meta-estimator and pipelines / column transformers made of
     scikit-learn transformers around them. The per-batch entries of the
@@ -359,6 +369,9 @@ def save(model, path, *, trusted=None):
         "versions": _versions(),
         "model": root,
     }
+    summary = scoring_summary(model, writer.weights_members)
+    if summary is not None:
+        manifest["scoring"] = summary
     path = Path(path)
     # a temporary file beside ``path``, fsynced and renamed: a failed or interrupted
     # write never leaves a half-written model file, and an old one stays as it was
