@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import torch
 from sklearn.compose import ColumnTransformer
+from sklearn.decomposition import PCA
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, MinMaxScaler, StandardScaler
@@ -504,3 +505,31 @@ def test_trusted_functions_round_trip(tmp_path):
 def test_files_of_every_kind_hold_only_trusted_names(name, tmp_path):
     model, _ = _fit(name)
     assert get_untrusted_types(save(model, tmp_path / "m.physml")) == []
+
+
+def test_scikit_learn_names_are_checked_without_the_full_walk(tmp_path, monkeypatch):
+    """The estimators all_estimators lists, and only those, found one name at a time."""
+    from physml_sklearn.persistence import _registry
+
+    walk = _registry._all_estimators()
+    assert len(walk) > 150
+    _registry.sklearn_estimator.cache_clear()
+    for name, cls in walk.items():
+        assert _registry.sklearn_estimator(name) is cls, name
+    for name in ("sklearn.base:BaseEstimator", "sklearn.utils._testing:MinimalClassifier",
+                 "sklearn.utils:Bunch", "sklearn.ensemble._base:BaseEnsemble",
+                 "os:system", "sklearn.pipeline:Pipeline.__init__", "sklearn:__import__",
+                 "sklearn.externals.array_api_compat:numpy", "sklearn.tests.x:Y"):
+        assert _registry.sklearn_estimator(name) is None, name
+
+    def no_walk():
+        raise AssertionError("the full walk of scikit-learn ran")
+
+    _registry.sklearn_estimator.cache_clear()
+    monkeypatch.setattr(_registry, "_all_estimators", no_walk)
+    X, y = _data()
+    model = make_pipeline(StandardScaler(), PCA(2), DropoutMLPClassifier(
+        hidden_layer_sizes=(4,), max_epochs=1, random_state=0)).fit(X, y)
+    path = save(model, tmp_path / "m.physml")
+    np.testing.assert_array_equal(load(path).predict_proba(X), model.predict_proba(X))
+    _registry.sklearn_estimator.cache_clear()

@@ -15,7 +15,7 @@ import zipfile
 
 import numpy as np
 
-from ._registry import default_registry
+from ._registry import is_trusted
 
 
 class ModelFileError(ValueError):
@@ -402,5 +402,4 @@ def manifest_names(node):
 
 def untrusted(names, trusted):
     """The names among ``names`` that neither the registry nor ``trusted`` hold."""
-    registry = default_registry()
-    return sorted(n for n in names if n not in registry and n not in trusted)
+    return sorted(n for n in names if not is_trusted(n, trusted))

@@ -8,7 +8,8 @@ then. The default registry holds:
 
 * the package's estimators (:data:`PACKAGE_ESTIMATORS`) and the helper
   classes they hold as fitted attributes (:data:`PACKAGE_CLASSES`);
-* the scikit-learn estimators (:func:`sklearn.utils.all_estimators`) and
+* the scikit-learn estimators (those :func:`sklearn.utils.all_estimators`
+  lists, checked one name at a time: see :func:`sklearn_estimator`) and
   the internal loss / link / binning classes of the gradient-boosting
   models that skops also trusts;
 * numpy arrays, dtypes and scalar types, numpy's random generators,
@@ -23,7 +24,9 @@ A new estimator of the package is registered by adding its public import
 path to :data:`PACKAGE_ESTIMATORS`.
 """
 
+import functools
 import importlib
+import re
 import threading
 
 #: the package's estimators, by public import path ("module:name"); the
@@ -102,7 +105,6 @@ def _lookup(path):
 def _build():
     import numpy as np
     import torch
-    from sklearn.utils import all_estimators
 
     entries = {}
 
@@ -111,9 +113,6 @@ def _build():
 
     for path in PACKAGE_ESTIMATORS + PACKAGE_CLASSES:
         add(_lookup(path))
-    for _, cls in all_estimators():
-        if cls.__module__.startswith("sklearn."):
-            add(cls)
     for path in _SKLEARN_INTERNAL:
         try:
             add(_lookup(path))
@@ -166,6 +165,69 @@ def default_registry():
         return _registry
 
 
+# the parts of module names that sklearn.utils.all_estimators skips
+_IGNORED_PARTS = frozenset({"tests", "setup", "experimental", "conftest", "externals",
+                            "estimator_checks"})
+_SKLEARN_NAME = re.compile(r"sklearn(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z][A-Za-z0-9_]*")
+
+
+def _is_estimator_class(cls):
+    from sklearn.base import BaseEstimator
+
+    return (isinstance(cls, type) and issubclass(cls, BaseEstimator)
+            and cls is not BaseEstimator and not cls.__name__.startswith("_")
+            and not getattr(cls, "__abstractmethods__", None))
+
+
+@functools.lru_cache(maxsize=1)
+def _all_estimators():
+    """``{name: class}`` of :func:`sklearn.utils.all_estimators` (imports all of scikit-learn)."""
+    from sklearn.utils import all_estimators
+
+    return {name_of(cls): cls for _, cls in all_estimators()
+            if cls.__module__.startswith("sklearn.")}
+
+
+@functools.lru_cache(maxsize=None)
+def sklearn_estimator(name):
+    """The scikit-learn estimator class ``"module:qualname"`` names, or None.
+
+    The classes trusted are those :func:`sklearn.utils.all_estimators`
+    lists: the public, concrete ``BaseEstimator`` subclasses that a public
+    module of scikit-learn exports. Walking every module for that list
+    imports all of scikit-learn (a second or two), so a name is first
+    checked directly: the public package above its module (``sklearn.
+    preprocessing`` for ``sklearn.preprocessing._data:StandardScaler``) must
+    export a class of that name defined in that module. Only names that
+    fail this check are looked up in the full list. Nothing outside
+    scikit-learn is imported, and the module the name ends in only as the
+    public package imports it.
+    """
+    if not isinstance(name, str) or not _SKLEARN_NAME.fullmatch(name):
+        return None
+    module, _, qualname = name.partition(":")
+    parts = module.split(".")
+    if any(part in _IGNORED_PARTS for part in parts):
+        return None
+    public = []
+    for part in parts:
+        if part.startswith("_"):
+            break
+        public.append(part)
+    try:
+        cls = getattr(importlib.import_module(".".join(public)), qualname, None)
+    except ImportError:
+        cls = None
+    if _is_estimator_class(cls) and name_of(cls) == name:
+        return cls
+    return _all_estimators().get(name)
+
+
+def is_trusted(name, trusted=frozenset()):
+    """Whether :func:`resolve` would give ``name`` an object."""
+    return name in default_registry() or name in trusted or sklearn_estimator(name) is not None
+
+
 def normalize_trusted(trusted):
     """``trusted`` as a frozenset of ``"module:qualname"`` strings.
 
@@ -204,6 +266,9 @@ def resolve(name, trusted):
     registry = default_registry()
     if name in registry:
         return registry[name]
+    cls = sklearn_estimator(name)
+    if cls is not None:
+        return cls
     if name in trusted:
         return _lookup(name)
     return None

@@ -45,7 +45,7 @@ from ._audit import (
     untrusted,
 )
 from ._reader import Reader, untrusted_message
-from ._registry import default_registry, name_of, normalize_trusted
+from ._registry import is_trusted, name_of, normalize_trusted
 from ._scoring import scoring_summary
 
 #: identifies the files written by :func:`save`
@@ -151,7 +151,7 @@ class _Writer:
 
     def _class_name(self, cls, path):
         name = name_of(cls)
-        if name not in default_registry() and name not in self.trusted:
+        if not is_trusted(name, self.trusted):
             self.refused.setdefault(name, path)
         return name
 
