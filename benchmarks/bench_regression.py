@@ -331,7 +331,8 @@ def run(args):
           f"{verdict(np.all(ratio_hgb <= 1.02))}")
     print(f"  moonshot, better than HGB in every bin: "
           f"{int(np.sum(ratio_hgb < 1))} of {len(ratio_hgb)} bins  "
-          f"{verdict(np.all(ratio_hgb < 1))}")
+          f"{verdict(np.all(ratio_hgb < 1))}"
+          "\n      (MLP / HGB per bin: " + " ".join(f"{r:.3f}" for r in ratio_hgb) + ")")
     print(f"  response within 1 % of 1 at 3-80 GeV: worst |response - 1| = "
           f"{100 * worst_response:.2f} %  {verdict(worst_response <= 0.01)}")
     print(f"  fit time < 60 s on {n_cores} cores: slowest MLP fit {slowest.wall:.1f} s wall "
