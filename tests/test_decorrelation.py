@@ -455,6 +455,24 @@ def test_make_wtagging_background_substructure_follows_the_mass():
     assert abs(np.corrcoef(tau21[signal], jets.mass[signal])[0, 1]) < 0.03
 
 
+def test_make_wtagging_follows_the_model_its_docstring_states():
+    # the parameters of the docstring (and DESCR), fitted back from the jets
+    jets = make_wtagging(200_000, random_state=3)
+    tau21, d2, rho, pt = jets.data.T
+    signal, u = jets.target == 1, (jets.mass - 30) / 270
+    assert tau21[signal].mean() == pytest.approx(0.45, abs=0.005)
+    assert tau21[signal].std() == pytest.approx(0.12, abs=0.005)
+    qcd = ~signal & (tau21 > 0.02) & (tau21 < 0.99)  # away from the clipping
+    slope, intercept = np.polyfit(u[qcd], tau21[qcd], 1)
+    assert (intercept, slope) == (pytest.approx(0.68, abs=0.01), pytest.approx(-0.25, abs=0.02))
+    assert np.exp(np.log(d2[signal]).mean()) == pytest.approx(1.6, rel=0.01)
+    assert np.log(d2[signal]).std() == pytest.approx(0.35, abs=0.005)
+    assert np.exp(np.log(d2[~signal & (u < 0.05)]).mean()) == pytest.approx(2.4, rel=0.03)
+    assert np.log(d2[~signal]).std() == pytest.approx(0.40, abs=0.02)
+    assert (rho - np.log(jets.mass**2 / pt**2)).std() == pytest.approx(0.15, abs=0.003)
+    assert "Normal(0.45, 0.12)" in jets.DESCR and "Normal(0.45, 0.12)" in make_wtagging.__doc__
+
+
 # -- the metric ----------------------------------------------------------------------------
 def test_mass_sculpting_matches_scipy_and_counts_weights():
     rng = np.random.default_rng(0)
