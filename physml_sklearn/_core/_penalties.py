@@ -18,6 +18,8 @@ No estimator knows their maths: an estimator names the penalty through its
 ``decorrelation*`` parameters and :func:`make_penalty` builds it.
 """
 
+import math
+
 import numpy as np
 import torch
 
@@ -57,46 +59,50 @@ def _signed_sums(u, total):
 class _DistanceCorrelation(torch.autograd.Function):
     """dCorr²(x, y) and its gradient in ``y``, for ``y`` sorted ascending.
 
-    ``wn`` are the weights normalised to sum 1 (or all 0), ``a_row`` and
-    ``h`` the x-side row sums ``sum_j w_j a_ij`` and
-    ``sum_j w_j a_ij sign(i - j)``, ``dcov2_xx`` is dCov²(x, x). All the
-    y side is O(n): with ``c_i = sum_j w_j sign(i - j)`` the row means of
-    the y distances are ``b_i = c_i y_i - (S w y)_i``, and the gradient of
-    every term comes out in closed form (no autograd graph).
+    ``wn`` are the weights normalised to sum 1 (or all 0), ``c`` their
+    signed sums ``c_i = sum_j w_j sign(i - j)``, ``a_row`` and ``h`` the
+    x-side row sums ``sum_j w_j a_ij`` and ``sum_j w_j a_ij sign(i - j)``,
+    ``x_sums`` the floats ``(sum_i w_i, sum_i w_i a_i., dCov²(x, x))``. All
+    the y side is O(n): the row means of the y distances are
+    ``b_i = c_i y_i - (S w y)_i``, and the gradient of every term comes out
+    in closed form (no autograd graph). The scalars are Python floats
+    (double precision), the vectors stay in the dtype of ``y``.
     """
 
     @staticmethod
-    def forward(ctx, y, wn, a_row, h, dcov2_xx):
-        total = wn.sum()
+    def forward(ctx, y, wn, c, a_row, h, x_sums):
+        total, sum_a, dcov2_xx = x_sums
         y = y - y.mean()  # distances are shift-invariant; less cancellation
         wy = wn * y
-        sum_wy = wy.sum()
-        c = _signed_sums(wn, total)
+        sum_wy = float(wy.sum())
         b_row = c * y - _signed_sums(wy, sum_wy)
-        cross = 2 * (wy * h).sum()  # sum_ij w_i w_j a_ij b_ij
-        sum_a, sum_b = (wn * a_row).sum(), (wn * b_row).sum()
-        dcov2_xy = cross - 2 * (wn * a_row * b_row).sum() + sum_a * sum_b
-        squares = 2 * total * (wy * y).sum() - 2 * sum_wy**2  # sum_ij w_i w_j (y_i - y_j)²
-        dcov2_yy = squares - 2 * (wn * b_row**2).sum() + sum_b**2
+        # the weighted sums of the value, in one matrix-vector product
+        sums = wn @ torch.stack([y * h, b_row, a_row * b_row, y * y, b_row * b_row], dim=1)
+        cross, sum_b, sum_ab, sum_yy, sum_bb = sums.tolist()
+        cross *= 2  # sum_ij w_i w_j a_ij b_ij
+        dcov2_xy = cross - 2 * sum_ab + sum_a * sum_b
+        squares = 2 * total * sum_yy - 2 * sum_wy**2  # sum_ij w_i w_j (y_i - y_j)²
+        dcov2_yy = squares - 2 * sum_bb + sum_b**2
         product = dcov2_xx * dcov2_yy
-        if not bool(product > 0):  # a constant variable: 0, with a zero gradient
+        if not product > 0:  # a constant variable: 0, with a zero gradient
             ctx.save_for_backward(torch.zeros_like(y))
-            return torch.zeros_like(dcov2_xy)
-        root = torch.sqrt(product)
+            return y.new_zeros(())
+        root = math.sqrt(product)
         value = dcov2_xy / root
         # d value = d dcov2_xy / root - value / (2 dcov2_yy) d dcov2_yy; the
         # row-mean terms sum_i u_i b_i have the gradient u c + w (S u)
         alpha, beta = 1 / root, value / (2 * dcov2_yy)
-        u = alpha * (sum_a * wn - 2 * wn * a_row) - beta * (2 * sum_b * wn - 4 * wn * b_row)
-        grad = (2 * alpha * wn * h - beta * 4 * wn * (total * y - sum_wy)
-                + u * c + wn * _signed_sums(u, u.sum()))
+        u = wn * torch.add(a_row * (-2 * alpha), b_row, alpha=4 * beta).add_(
+            alpha * sum_a - 2 * beta * sum_b)
+        inner = torch.add(h * (2 * alpha), y, alpha=-4 * beta * total).add_(4 * beta * sum_wy)
+        grad = (inner + _signed_sums(u, float(u.sum()))).mul_(wn).add_(u * c)
         ctx.save_for_backward(grad)
-        return value
+        return y.new_tensor(value)
 
     @staticmethod
     def backward(ctx, grad_output):
         (grad,) = ctx.saved_tensors
-        return grad_output * grad, None, None, None, None
+        return grad_output * grad, None, None, None, None, None
 
 
 def distance_correlation(x, y, weight=None, *, workspace=None):
@@ -158,10 +164,12 @@ def distance_correlation(x, y, weight=None, *, workspace=None):
         a_row = a @ ws
         h = 2 * (a.tril_(-1) @ ws) - a_row
         del a
-        total, wx = ws.sum(), ws * xs
-        squares = 2 * total * (wx * xs).sum() - 2 * wx.sum() ** 2
-        dcov2_xx = squares - 2 * (ws * a_row**2).sum() + (ws * a_row).sum() ** 2
-    return _DistanceCorrelation.apply(y[order], ws, a_row, h, dcov2_xx)
+        sums = ws @ torch.stack([torch.ones_like(xs), xs, xs * xs, a_row, a_row * a_row], dim=1)
+        total, sum_x, sum_xx, sum_a, sum_aa = sums.tolist()
+        squares = 2 * total * sum_xx - 2 * sum_x**2
+        dcov2_xx = squares - 2 * sum_aa + sum_a**2
+        c = _signed_sums(ws, total)
+    return _DistanceCorrelation.apply(y[order], ws, c, a_row, h, (total, sum_a, dcov2_xx))
 
 
 def _legendre(m, order):
