@@ -11,7 +11,12 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from physml_sklearn import DropoutMLPClassifier, FoldingClassifier, load, save
-from physml_sklearn._core._penalties import MoDePenalty, distance_correlation
+from physml_sklearn._core._penalties import (
+    DecorrelationTerm,
+    DiscoPenalty,
+    MoDePenalty,
+    distance_correlation,
+)
 from physml_sklearn.datasets import make_wtagging
 from physml_sklearn.metrics import mass_sculpting
 
@@ -59,6 +64,73 @@ def test_distance_correlation_matches_numpy_reference(weighted):
     assert float(got) == pytest.approx(expected, rel=1e-10)
 
 
+def _dcorr2_torch(x, y, w):
+    """The definition of ``_dcorr2_numpy`` on n x n torch matrices, for autograd."""
+    n = len(x)
+    w = w * n / w.sum()
+
+    def centred(v):
+        d = (v[:, None] - v[None, :]).abs()
+        row = (d * w[None, :]).mean(dim=1)
+        return d - row[None, :] - row[:, None] + (row * w).mean()
+
+    A, B = centred(x), centred(y)
+
+    def dcov2(P, Q):
+        return (w[:, None] * w[None, :] * P * Q).mean()
+
+    return dcov2(A, B) / torch.sqrt(dcov2(A, A) * dcov2(B, B))
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_distance_correlation_gradient_matches_autograd_of_the_definition(weighted):
+    # the closed-form gradient against autograd through the n x n matrices
+    rng = np.random.default_rng(5)
+    x = torch.tensor(rng.normal(size=300))
+    w = torch.tensor(rng.uniform(0.2, 3.0, 300) if weighted else np.ones(300))
+    y0 = np.tanh(x.numpy()) + rng.normal(scale=0.5, size=300)
+    fast = torch.tensor(y0, requires_grad=True)
+    slow = torch.tensor(y0, requires_grad=True)
+    value = distance_correlation(x, fast, w if weighted else None)
+    reference = _dcorr2_torch(x, slow, w)
+    (value * 3.0).backward()
+    (reference * 3.0).backward()
+    assert value.item() == pytest.approx(reference.item(), rel=1e-10)
+    np.testing.assert_allclose(fast.grad.numpy(), slow.grad.numpy(), rtol=1e-8, atol=1e-12)
+    assert float(slow.grad.abs().max()) > 1e-4
+
+
+def test_disco_penalty_reuses_its_buffer_across_batch_sizes():
+    # the n x n buffer is kept between batches: bigger, then smaller batches
+    # give the values of fresh calls, in float32 as in training
+    rng = np.random.default_rng(6)
+    penalty = DiscoPenalty()
+    for n in (200, 500, 120, 500):
+        mass = torch.tensor(rng.uniform(30, 300, n), dtype=torch.float32)
+        score = torch.sigmoid(torch.tensor(rng.normal(size=n), dtype=torch.float32)
+                              + (mass - 100) / 50)
+        weight = torch.tensor(rng.uniform(0.5, 2.0, n), dtype=torch.float32)
+        got = float(penalty(score, mass, weight))
+        expected = _dcorr2_numpy(mass.double().numpy(), score.double().numpy(),
+                                 weight.double().numpy())
+        assert got == pytest.approx(expected, rel=1e-4)
+    assert penalty.workspace.buffer.numel() == 500 * 500
+
+
+def test_decorrelation_term_acts_on_the_background_rows_only():
+    rng = np.random.default_rng(7)
+    logits = torch.tensor(rng.normal(size=(400, 1)))
+    target = torch.tensor(rng.integers(0, 2, (400, 1)).astype(float))
+    weight = torch.tensor(rng.uniform(0.5, 2.0, 400))
+    mass = torch.tensor(rng.uniform(30, 300, 400))
+    background = target[:, 0] == 0
+    for penalty in (DiscoPenalty(), MoDePenalty(1)):
+        got = DecorrelationTerm(penalty, 7.0)(logits, target, weight, mass)
+        expected = 7.0 * penalty(torch.sigmoid(logits[background, 0]), mass[background],
+                                 weight[background])
+        assert got.item() == pytest.approx(expected.item(), rel=1e-12)
+
+
 def test_distance_correlation_extremes_and_constant_scores():
     rng = np.random.default_rng(1)
     x = torch.tensor(rng.normal(size=2000))
@@ -72,19 +144,25 @@ def test_distance_correlation_extremes_and_constant_scores():
     assert float(value.detach()) == 0.0 and bool(torch.isfinite(score.grad).all())
 
 
-def _mode_numpy(score, mass, order, n_bins=32):
+def _mode_numpy(score, mass, order, n_bins=32, weight=None):
     """MoDe[order] on a fine grid of s: F_m(s) fitted with Legendre polynomials in m."""
     order_idx = np.argsort(mass, kind="stable")
     per_bin = len(score) // n_bins
     m = mass[order_idx]
     m = (2 * (m - m.min()) / (m.max() - m.min()) - 1).reshape(n_bins, per_bin)
     s = score[order_idx].reshape(n_bins, per_bin)
+    w = np.ones_like(s) if weight is None else weight[order_idx].reshape(n_bins, per_bin)
+    w = w / w.sum(axis=1, keepdims=True)
     edges = np.concatenate([[-1.0], 0.5 * (m[1:, 0] + m[:-1, -1]), [1.0]])
     widths = np.diff(edges)
     centres = m.mean(axis=1)
     V = np.polynomial.legendre.legvander(centres, order)
     grid = np.linspace(0, 1, 200_001)[:-1] + 0.5 / 200_000
-    F = (s[:, :, None] < grid[None, None, :]).mean(axis=1)  # (bins, grid)
+    F = np.empty((n_bins, len(grid)))  # F_m(s): the weighted fraction of bin m below s
+    for b in range(n_bins):
+        rank = np.argsort(s[b])
+        below = np.searchsorted(s[b][rank], grid, side="left")
+        F[b] = np.concatenate([[0.0], np.cumsum(w[b][rank])])[below]
     coef = np.linalg.solve(V.T @ (widths[:, None] * V), V.T @ (widths[:, None] * F))
     residual = F - V @ coef
     return (residual**2).mean(axis=0).mean()
@@ -98,6 +176,16 @@ def test_mode_matches_numpy_reference(order):
     got = MoDePenalty(order)(torch.tensor(score), torch.tensor(mass))
     expected = _mode_numpy(score, mass, order)
     assert expected > 1e-4
+    assert float(got) == pytest.approx(expected, rel=2e-3)
+    # weighted: F_m(s) is the weighted fraction of the bin below s
+    weight = rng.uniform(0.2, 3.0, 640)
+    got = MoDePenalty(order)(torch.tensor(score), torch.tensor(mass), torch.tensor(weight))
+    expected = _mode_numpy(score, mass, order, weight=weight)
+    assert float(got) == pytest.approx(expected, rel=2e-3)
+    # and in float32, as in training
+    got = MoDePenalty(order)(torch.tensor(score, dtype=torch.float32),
+                             torch.tensor(mass, dtype=torch.float32),
+                             torch.tensor(weight, dtype=torch.float32))
     assert float(got) == pytest.approx(expected, rel=2e-3)
 
 
@@ -365,6 +453,24 @@ def test_make_wtagging_background_substructure_follows_the_mass():
     # and the signal substructure does not
     signal = jets.target == 1
     assert abs(np.corrcoef(tau21[signal], jets.mass[signal])[0, 1]) < 0.03
+
+
+def test_make_wtagging_follows_the_model_its_docstring_states():
+    # the parameters of the docstring (and DESCR), fitted back from the jets
+    jets = make_wtagging(200_000, random_state=3)
+    tau21, d2, rho, pt = jets.data.T
+    signal, u = jets.target == 1, (jets.mass - 30) / 270
+    assert tau21[signal].mean() == pytest.approx(0.45, abs=0.005)
+    assert tau21[signal].std() == pytest.approx(0.12, abs=0.005)
+    qcd = ~signal & (tau21 > 0.02) & (tau21 < 0.99)  # away from the clipping
+    slope, intercept = np.polyfit(u[qcd], tau21[qcd], 1)
+    assert (intercept, slope) == (pytest.approx(0.68, abs=0.01), pytest.approx(-0.25, abs=0.02))
+    assert np.exp(np.log(d2[signal]).mean()) == pytest.approx(1.6, rel=0.01)
+    assert np.log(d2[signal]).std() == pytest.approx(0.35, abs=0.005)
+    assert np.exp(np.log(d2[~signal & (u < 0.05)]).mean()) == pytest.approx(2.4, rel=0.03)
+    assert np.log(d2[~signal]).std() == pytest.approx(0.40, abs=0.02)
+    assert (rho - np.log(jets.mass**2 / pt**2)).std() == pytest.approx(0.15, abs=0.003)
+    assert "Normal(0.45, 0.12)" in jets.DESCR and "Normal(0.45, 0.12)" in make_wtagging.__doc__
 
 
 # -- the metric ----------------------------------------------------------------------------

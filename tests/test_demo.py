@@ -22,6 +22,7 @@ TINY = ["--n-events", "600", "--max-epochs", "2", "--gan-epochs", "3", "--random
 FIGURES = {
     "classifiers": ["loss_curve.png", "score_distribution.png",
                     "score_distribution_multiclass.png", "feature_importance.png"],
+    "decorrelation": ["mass_sculpting.png"],
     "autoencoder": ["deblurring.png", "latent_space.png"],
     "gan": ["gan_cubic_snapshots.png", "gan_losses.png"],
     "regression": ["energy_resolution.png"],
@@ -156,6 +157,26 @@ def test_demo_regression_section(demo):
         "raw e_measured", "DropoutMLPRegressor"]
 
 
+def test_demo_decorrelation_section(demo):
+    # the measured rejection and flatness of both taggers, and the QCD mass
+    # after cuts on each
+    _, stdout, _, saved = demo
+    header, rows = table(stdout, "Mass sculpting at 50 % W efficiency, 600 test jets")
+    assert header.split() == ["model", "R50", "inverse_JSD", "epochs"]
+    assert [row.split(",")[0].split()[0] for row in rows] == ["unconstrained", "DisCo"]
+    assert "DisCo, strength 30" in rows[1]
+    for row in rows:
+        r50, inverse_jsd = numbers(row)[-2:]
+        assert r50 >= 1 and inverse_jsd >= 1
+        assert row.split()[-1] == "2"
+    fig = saved["mass_sculpting.png"]
+    left, right = fig.axes[:2]
+    assert (left.get_title(), right.get_title()) == ("unconstrained", "DisCo, strength 30")
+    assert left.get_xlabel() == "m [GeV]"
+    labels = [t.get_text() for t in right.get_legend().get_texts()]
+    assert len(labels) == 4 and "JSD" in labels[1]
+
+
 # -- progress: no step is silent -----------------------------------------------
 
 
@@ -168,7 +189,9 @@ def test_demo_announces_every_step_and_every_epoch(demo):
                  "training IsolationForest", "training AutoEncoder to deblur",
                  "training AutoEncoder with a 2-d latent space", "training GANSampler",
                  "choosing the bandwidth", "judging GANSampler", "judging KernelDensity",
-                 "training DropoutMLPRegressor"):
+                 "training DropoutMLPRegressor",
+                 "training the W tagger (DropoutMLPClassifier), unconstrained",
+                 "training the W tagger (DropoutMLPClassifier), DisCo"):
         assert sum(step.startswith("- " + what) for step in steps) == 1, what
     # each section starts with a step, before its imports and its data
     for section in SECTIONS:
@@ -177,11 +200,11 @@ def test_demo_announces_every_step_and_every_epoch(demo):
     # every epoch of every fit (interval 0 in the fixture), then a line at the end
     epochs = [re.match(r"    epoch +(\d+)/(\d+)  ", line) for line in lines]
     epochs = [(int(m[1]), int(m[2])) for m in epochs if m]
-    # --max-epochs 2 for the five networks, --gan-epochs 3 for the GAN, then the
+    # --max-epochs 2 for the seven networks, --gan-epochs 3 for the GAN, then the
     # regressor's 2
-    assert epochs == [(1, 2), (2, 2)] * 5 + [(1, 3), (2, 3), (3, 3)] + [(1, 2), (2, 2)]
+    assert epochs == [(1, 2), (2, 2)] * 7 + [(1, 3), (2, 3), (3, 3)] + [(1, 2), (2, 2)]
     ends = [line for line in lines if re.match(r"    \d+ epochs", line)]
-    assert [line.split()[0] for line in ends] == ["2"] * 5 + ["3"] + ["2"]
+    assert [line.split()[0] for line in ends] == ["2"] * 7 + ["3"] + ["2"]
     # the losses each network reports
     gan_epoch = next(line for line in lines if line.startswith("    epoch   1/3"))
     assert "generator loss" in gan_epoch and "discriminator loss" in gan_epoch

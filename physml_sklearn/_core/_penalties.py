@@ -18,6 +18,8 @@ No estimator knows their maths: an estimator names the penalty through its
 ``decorrelation*`` parameters and :func:`make_penalty` builds it.
 """
 
+import math
+
 import numpy as np
 import torch
 
@@ -34,7 +36,76 @@ def _safe_ratio(num, den):
                        torch.zeros_like(num))
 
 
-def distance_correlation(x, y, weight=None):
+class _Workspace:
+    """A reusable n x n buffer for :func:`distance_correlation`."""
+
+    def __init__(self):
+        self.buffer = None
+
+    def matrix(self, n, dtype, device):
+        """An (n, n) view of the buffer, grown when too small."""
+        buffer = self.buffer
+        if (buffer is None or buffer.numel() < n * n or buffer.dtype != dtype
+                or buffer.device != device):
+            buffer = self.buffer = torch.empty(n * n, dtype=dtype, device=device)
+        return buffer[: n * n].view(n, n)
+
+
+def _signed_sums(u, total):
+    """``(S u)_i = sum_{j<i} u_j - sum_{j>i} u_j`` (``total = sum(u)``), in O(n)."""
+    return 2 * u.cumsum(0) - u - total
+
+
+class _DistanceCorrelation(torch.autograd.Function):
+    """dCorr²(x, y) and its gradient in ``y``, for ``y`` sorted ascending.
+
+    ``wn`` are the weights normalised to sum 1 (or all 0), ``c`` their
+    signed sums ``c_i = sum_j w_j sign(i - j)``, ``a_row`` and ``h`` the
+    x-side row sums ``sum_j w_j a_ij`` and ``sum_j w_j a_ij sign(i - j)``,
+    ``x_sums`` the floats ``(sum_i w_i, sum_i w_i a_i., dCov²(x, x))``. All
+    the y side is O(n): the row means of the y distances are
+    ``b_i = c_i y_i - (S w y)_i``, and the gradient of every term comes out
+    in closed form (no autograd graph). The scalars are Python floats
+    (double precision), the vectors stay in the dtype of ``y``.
+    """
+
+    @staticmethod
+    def forward(ctx, y, wn, c, a_row, h, x_sums):
+        total, sum_a, dcov2_xx = x_sums
+        y = y - y.mean()  # distances are shift-invariant; less cancellation
+        wy = wn * y
+        sum_wy = float(wy.sum())
+        b_row = c * y - _signed_sums(wy, sum_wy)
+        # the weighted sums of the value, in one matrix-vector product
+        sums = wn @ torch.stack([y * h, b_row, a_row * b_row, y * y, b_row * b_row], dim=1)
+        cross, sum_b, sum_ab, sum_yy, sum_bb = sums.tolist()
+        cross *= 2  # sum_ij w_i w_j a_ij b_ij
+        dcov2_xy = cross - 2 * sum_ab + sum_a * sum_b
+        squares = 2 * total * sum_yy - 2 * sum_wy**2  # sum_ij w_i w_j (y_i - y_j)²
+        dcov2_yy = squares - 2 * sum_bb + sum_b**2
+        product = dcov2_xx * dcov2_yy
+        if not product > 0:  # a constant variable: 0, with a zero gradient
+            ctx.save_for_backward(torch.zeros_like(y))
+            return y.new_zeros(())
+        root = math.sqrt(product)
+        value = dcov2_xy / root
+        # d value = d dcov2_xy / root - value / (2 dcov2_yy) d dcov2_yy; the
+        # row-mean terms sum_i u_i b_i have the gradient u c + w (S u)
+        alpha, beta = 1 / root, value / (2 * dcov2_yy)
+        u = wn * torch.add(a_row * (-2 * alpha), b_row, alpha=4 * beta).add_(
+            alpha * sum_a - 2 * beta * sum_b)
+        inner = torch.add(h * (2 * alpha), y, alpha=-4 * beta * total).add_(4 * beta * sum_wy)
+        grad = (inner + _signed_sums(u, float(u.sum()))).mul_(wn).add_(u * c)
+        ctx.save_for_backward(grad)
+        return y.new_tensor(value)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (grad,) = ctx.saved_tensors
+        return grad_output * grad, None, None, None, None, None
+
+
+def distance_correlation(x, y, weight=None, *, workspace=None):
     """Weighted squared distance correlation dCorr²(x, y) of two 1-D tensors.
 
     With ``a_ij = |x_i - x_j|``, ``b_ij = |y_i - y_j|`` and the weights
@@ -48,53 +119,57 @@ def distance_correlation(x, y, weight=None):
     which is 0 if and only if x and y are independent (in the limit of many
     events). When either variable is constant the result is 0.
 
+    The value is that of the definition, computed without the n x n
+    centred matrices: dCov²(x, y) expands into the row means and the one
+    sum that needs all pairs, ``T = sum_ij w_i w_j a_ij b_ij``. Ordered by
+    ``y``, ``b_ij = sign(i - j) (y_i - y_j)``, so
+    ``T = 2 sum_i w_i y_i h_i`` with ``h_i = sum_j w_j a_ij sign(i - j)``:
+    one n x n buffer of x distances, its lower triangle and two
+    matrix-vector products. The rest is O(n), and so is the gradient in
+    ``y`` (``dT / dy_i = 2 w_i h_i``), computed in closed form.
+
     Parameters
     ----------
     x, y : torch.Tensor of shape (n,)
-        The two variables (e.g. the mass and the classifier output).
+        The two variables (the mass and the classifier output). The result
+        is differentiable in ``y``; ``x`` is taken as a constant.
     weight : torch.Tensor of shape (n,) or None
-        Event weights.
+        Event weights (taken as constants).
+    workspace : _Workspace or None
+        Memory for the n x n distances, kept from one call to the next (a
+        fresh megabyte-sized tensor per batch costs more in page faults
+        than the arithmetic on it); None allocates it.
 
     Returns
     -------
     dcorr2 : torch.Tensor
-        A scalar in [0, 1] (up to rounding), differentiable in ``x`` and ``y``.
+        A scalar in [0, 1] (up to rounding).
     """
-    n = x.shape[0]
-    if weight is None:
-        weight = torch.ones_like(x)
-    weight = _safe_ratio(weight * n, weight.sum())
-    wn = weight / n
-    total = wn.sum()
-
-    def row_means(v):
-        # <d_i.> = sum_j wn_j |v_i - v_j| for every i from sorted cumulative
-        # sums: O(n log n), no n x n matrix
-        order = v.argsort()
-        vs, ws = v[order], wn[order]
-        cum_w, cum_wv = ws.cumsum(0), (ws * vs).cumsum(0)
-        sorted_rows = (vs * (cum_w - ws) - (cum_wv - ws * vs)
-                       + (cum_wv[-1] - cum_wv) - vs * (total - cum_w))
-        return torch.zeros_like(sorted_rows).scatter(0, order, sorted_rows)
-
-    def dcov2_self(v, row):
-        # mean_ij w_i w_j D_ij d_ij with d_ij = |v_i - v_j|: the sum of
-        # w_i w_j d_ij² is that of (v_i - v_j)², which needs no matrix either
-        mean_v = (wn * v).sum()
-        squares = 2 * total * (wn * v * v).sum() - 2 * mean_v**2
-        return squares - 2 * (wn * row**2).sum() + (wn * row).sum() ** 2
-
-    # mean_ij w_i w_j A_ij B_ij of the doubly centred matrices expands into
-    # sum_ij w_i w_j a_ij b_ij and the row means: only that sum needs the
-    # n x n distances
-    a_row, b_row = row_means(x), row_means(y)
-    weighted_a = (x[:, None] - x[None, :]).abs() * (wn[:, None] * wn[None, :])
-    cross = (weighted_a * (y[:, None] - y[None, :]).abs()).sum()
-    dcov2_xy = cross - 2 * (wn * a_row * b_row).sum() + (wn * a_row).sum() * (wn * b_row).sum()
-    product = dcov2_self(x, a_row) * dcov2_self(y, b_row)
-    positive = product > 0  # both variables vary
-    root = torch.sqrt(torch.where(positive, product, torch.ones_like(product)))
-    return torch.where(positive, dcov2_xy / root, torch.zeros_like(dcov2_xy))
+    dtype = torch.promote_types(x.dtype, y.dtype)
+    y = y.to(dtype)
+    n = y.shape[0]
+    with torch.no_grad():
+        x = x.detach().to(dtype)
+        if weight is None:
+            wn = torch.full_like(y, 1.0 / n)
+        else:
+            weight = weight.detach().to(dtype)
+            wn = _safe_ratio(weight, weight.sum())  # sums to 1 (or all 0)
+        order = y.detach().argsort()
+        xs, ws = x[order] - x.mean(), wn[order]
+        # one n x n buffer, transformed in place: |x_i - x_j|, then its lower
+        # triangle (j < i)
+        out = None if workspace is None else workspace.matrix(n, dtype, xs.device)
+        a = torch.sub(xs[:, None], xs[None, :], out=out).abs_()
+        a_row = a @ ws
+        h = 2 * (a.tril_(-1) @ ws) - a_row
+        del a
+        sums = ws @ torch.stack([torch.ones_like(xs), xs, xs * xs, a_row, a_row * a_row], dim=1)
+        total, sum_x, sum_xx, sum_a, sum_aa = sums.tolist()
+        squares = 2 * total * sum_xx - 2 * sum_x**2
+        dcov2_xx = squares - 2 * sum_aa + sum_a**2
+        c = _signed_sums(ws, total)
+    return _DistanceCorrelation.apply(y[order], ws, c, a_row, h, (total, sum_a, dcov2_xx))
 
 
 def _legendre(m, order):
@@ -110,46 +185,43 @@ def _legendre(m, order):
 class _MoDeIntegral(torch.autograd.Function):
     """The MoDe integral, with the exact gradient of the step-function CDFs.
 
-    ``score`` and ``weight`` have shape (n_bins, per_bin), one row per mass
-    bin; ``weight`` is normalised to sum 1 in each row; ``residual`` is the
-    (n_bins, n_bins) matrix ``I - P`` of the Legendre fit. The CDFs of all
-    bins at every score come from one sort and a cumulative sum: O(n log n
-    + n_bins n), no n x n comparison.
+    ``score``, ``weight`` and ``bins`` have shape (n,): the events' scores,
+    their weights (normalised to sum 1 in each mass bin) and their mass
+    bins; ``residual`` is the (n_bins, n_bins) matrix ``I - P`` of the
+    Legendre fit. The CDFs of all bins at every score come from one sort
+    and one cumulative sum of an (n, n_bins) matrix: O(n log n + n n_bins),
+    no n x n comparison. The forward pass keeps them for the backward one.
     """
 
     @staticmethod
-    def _cumulative(score, weight):
-        n_bins, per_bin = score.shape
-        flat = score.reshape(-1)
-        order = flat.argsort()
-        bins = torch.arange(n_bins, device=score.device).repeat_interleave(per_bin)[order]
-        steps = torch.zeros((n_bins, flat.shape[0]), dtype=score.dtype, device=score.device)
-        steps[bins, torch.arange(flat.shape[0], device=score.device)] = weight.reshape(-1)[order]
-        # cdf[:, j]: F_m(s) just above the j-th smallest score
-        return flat[order], order, bins, steps, steps.cumsum(dim=1)
-
-    @staticmethod
-    def forward(ctx, score, weight, residual):
-        ordered, _, _, _, cdf = _MoDeIntegral._cumulative(score, weight)
-        width = ordered[1:] - ordered[:-1]
+    def forward(ctx, score, weight, bins, residual):
+        n, n_bins = score.shape[0], residual.shape[0]
+        order = score.argsort()
+        ordered = score[order]
+        bins, weight = bins[order], weight[order]
+        steps = score.new_zeros((n, n_bins))
+        steps[torch.arange(n, device=score.device), bins] = weight
+        # cdf[j]: F_m(s) of every bin just above the j-th smallest score
+        cdf = steps.cumsum(dim=0)
         # F_m(s) is constant between two scores: the integral over s is exact
-        r = residual @ cdf[:, :-1]
-        value = (width * (r**2).mean(dim=0)).sum()
-        ctx.save_for_backward(score, weight, residual)
+        r = cdf[:-1] @ residual.T
+        value = (r * r).sum(dim=1) @ (ordered[1:] - ordered[:-1]) / n_bins
+        ctx.save_for_backward(order, bins, weight, steps, cdf, residual)
         return value
 
     @staticmethod
     def backward(ctx, grad_output):
-        score, weight, residual = ctx.saved_tensors
-        n_bins = score.shape[0]
-        _, order, bins, steps, cdf = _MoDeIntegral._cumulative(score, weight)
-        # F_m(s_i) at every score, the event's own step counted half
+        order, bins, weight, steps, cdf, residual = ctx.saved_tensors
+        n_bins = residual.shape[0]
+        # F_m(s_i) at every score, the event's own step counted half; the
+        # derivative of the integral in F_m(s_i) is 2 / n_bins (R^T R F)_m
         at_scores = cdf - 0.5 * steps
-        g = residual.T @ (residual @ at_scores)  # d loss / d F_m(s_i), sorted order
-        own = g[bins, torch.arange(g.shape[1], device=g.device)]
-        sorted_grad = -2.0 / n_bins * steps[bins, torch.arange(g.shape[1], device=g.device)] * own
-        grad = torch.zeros_like(sorted_grad).scatter(0, order, sorted_grad)
-        return grad_output * grad.reshape(score.shape), None, None
+        g = at_scores @ (residual.T @ residual)  # symmetric
+        own = g.gather(1, bins[:, None])[:, 0]
+        sorted_grad = (-2.0 / n_bins) * weight * own
+        grad = torch.empty_like(sorted_grad)
+        grad[order] = sorted_grad
+        return grad_output * grad, None, None, None
 
 
 class MoDePenalty:
@@ -192,32 +264,40 @@ class MoDePenalty:
             return score.sum() * 0.0
         per_bin = n // n_bins
         keep = n_bins * per_bin  # the rows are shuffled: drop the last ones
-        score, variable = score[:keep], variable[:keep].detach()
-        weight = torch.ones_like(score) if weight is None else weight[:keep].detach()
-        low, high = variable.min(), variable.max()
-        if not bool(high > low):
-            return score.sum() * 0.0
-        order = variable.argsort()
-        m = (2 * (variable[order] - low) / (high - low) - 1).reshape(n_bins, per_bin)
-        score = score[order].reshape(n_bins, per_bin)
-        weight = weight[order].reshape(n_bins, per_bin)
-        totals = weight.sum(dim=1, keepdim=True)
-        uniform = torch.full_like(weight, 1.0 / per_bin)
-        weight = torch.where(totals > 0, weight / torch.where(totals > 0, totals, 1.0), uniform)
-        residual = self._residual_matrix(m)
-        return _MoDeIntegral.apply(score, weight.to(score.dtype), residual.to(score.dtype))
+        score = score[:keep]
+        with torch.no_grad():
+            # the mass side: bins of equal occupancy, their Legendre fit
+            variable = variable[:keep].detach()
+            low, high = torch.aminmax(variable)
+            if not bool(high > low):
+                return score.sum() * 0.0
+            order = variable.argsort()
+            m = (2 * (variable[order] - low) / (high - low) - 1).reshape(n_bins, per_bin)
+            bins = torch.empty_like(order)
+            bins[order] = torch.arange(keep, device=order.device) // per_bin
+            if weight is None:
+                weight = torch.full_like(score, 1.0 / per_bin)
+            else:
+                weight = weight[:keep].detach().to(score.dtype)
+                totals = torch.zeros(n_bins, dtype=score.dtype, device=score.device)
+                totals = totals.index_add_(0, bins, weight)[bins]
+                weight = torch.where(totals > 0, weight / torch.where(totals > 0, totals, 1.0),
+                                     1.0 / per_bin)
+            residual = self._residual_matrix(m).to(score.dtype)
+        return _MoDeIntegral.apply(score, weight, bins, residual)
 
     def _residual_matrix(self, m):
         """``I - P``: P fits a function of the mass bins with Legendre polynomials."""
         m = m.double()
-        centres = m.mean(dim=1)
+        n_bins = m.shape[0]
         inner = 0.5 * (m[1:, 0] + m[:-1, -1])
-        edges = torch.cat([m.new_tensor([-1.0]), inner, m.new_tensor([1.0])])
-        widths = edges[1:] - edges[:-1]
-        V = _legendre(centres, self.order)
+        widths = torch.diff(inner, prepend=m.new_tensor([-1.0]), append=m.new_tensor([1.0]))
+        eye = torch.eye(n_bins, dtype=m.dtype, device=m.device)
+        if self.order == 0:  # the weighted mean: P_ij = widths_j / 2
+            return eye - widths[None, :] / widths.sum()
+        V = _legendre(m.mean(dim=1), self.order)
         VtD = V.T * widths
-        P = V @ torch.linalg.lstsq(VtD @ V, VtD).solution
-        return torch.eye(len(centres), dtype=P.dtype, device=P.device) - P
+        return eye - V @ torch.linalg.solve(VtD @ V, VtD)
 
 
 class DiscoPenalty:
@@ -226,13 +306,16 @@ class DiscoPenalty:
     See :func:`distance_correlation` (arXiv:2001.05310, eq. 2.3).
     """
 
+    def __init__(self):
+        self.workspace = _Workspace()
+
     def __call__(self, score, variable, weight=None):
         if score.shape[0] < 2:
             return score.sum() * 0.0
         with torch.no_grad():
             variable = variable.detach()
             weight = None if weight is None else weight.detach()
-        return distance_correlation(variable, score, weight)
+        return distance_correlation(variable, score, weight, workspace=self.workspace)
 
 
 class DecorrelationTerm:
@@ -249,10 +332,10 @@ class DecorrelationTerm:
         self.strength = strength
 
     def __call__(self, y_pred, target, weight, variable):
-        background = target.reshape(-1) == 0
-        score = torch.sigmoid(y_pred.reshape(-1)[background])
-        w = None if weight is None else weight.reshape(-1)[background]
-        return self.strength * self.penalty(score, variable.reshape(-1)[background], w)
+        rows = (target.reshape(-1) == 0).nonzero()[:, 0]  # the background, found once
+        score = torch.sigmoid(y_pred.reshape(-1).index_select(0, rows))
+        w = None if weight is None else weight.reshape(-1).index_select(0, rows)
+        return self.strength * self.penalty(score, variable.reshape(-1).index_select(0, rows), w)
 
 
 def make_penalty(decorrelation, strength, order):

@@ -24,10 +24,10 @@ Per jet, with u = (m - 30) / 270 the position of the jet mass m in 30-300 GeV:
 * mass m (GeV): W jets Normal(80.4, 8) (the W peak with detector smearing),
   QCD jets an exponential spectrum exp(-m / 60) on 30-300 GeV; both kept in
   30-300 GeV;
-* tau21: W jets Normal(0.35, 0.10); QCD jets Normal(0.78 - 0.30 u, 0.12);
+* tau21: W jets Normal(0.45, 0.12); QCD jets Normal(0.68 - 0.25 u, 0.13);
   clipped to [0.01, 1];
-* d2: W jets LogNormal(log 1.4, 0.30); QCD jets LogNormal(log(2.8 - 1.0 u), 0.40);
-* rho = log(m^2 / pt^2) + Normal(0, 0.1): a mass proxy among the features.
+* d2: W jets LogNormal(log 1.6, 0.35); QCD jets LogNormal(log(2.4 - 0.8 u), 0.40);
+* rho = log(m^2 / pt^2) + Normal(0, 0.15): a mass proxy among the features.
 
 The QCD substructure (tau21, d2) becomes more W-like as the mass grows and
 rho encodes the mass, so a classifier on these features learns the mass and
@@ -73,11 +73,11 @@ def make_wtagging(
     * mass ``m`` (GeV): W jets ``Normal(80.4, 8)`` (the W peak with detector
       smearing), QCD jets the falling spectrum ``exp(-m / 60)`` over
       30-300 GeV; both lie in 30-300 GeV;
-    * ``tau21`` (N-subjettiness ratio): W jets ``Normal(0.35, 0.10)``, QCD
-      jets ``Normal(0.78 - 0.30 u, 0.12)``, clipped to [0.01, 1];
-    * ``d2`` (energy-correlation ratio): W jets ``LogNormal(log 1.4, 0.30)``,
-      QCD jets ``LogNormal(log(2.8 - 1.0 u), 0.40)``;
-    * ``rho = log(m² / pt²) + Normal(0, 0.1)``: a mass proxy.
+    * ``tau21`` (N-subjettiness ratio): W jets ``Normal(0.45, 0.12)``, QCD
+      jets ``Normal(0.68 - 0.25 u, 0.13)``, clipped to [0.01, 1];
+    * ``d2`` (energy-correlation ratio): W jets ``LogNormal(log 1.6, 0.35)``,
+      QCD jets ``LogNormal(log(2.4 - 0.8 u), 0.40)``;
+    * ``rho = log(m² / pt²) + Normal(0, 0.15)``: a mass proxy.
 
     Parameters
     ----------
