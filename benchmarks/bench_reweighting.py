@@ -4,7 +4,8 @@ Run from the repository root (hep_ml is needed for this benchmark only:
 ``pip install hep-ml``)::
 
     PYTHONPATH=$PWD python benchmarks/bench_reweighting.py [--quick] \
-        [--datasets toy5 toy10 diboson] [--bootstrap-only | --no-bootstrap]
+        [--datasets toy5 toy10 diboson] [--seeds 3] [--methods ...] \
+        [--results results.json] [--bootstrap-only | --no-bootstrap]
 
 Three data sets, each with a training draw and a fresh test draw:
 
@@ -31,17 +32,30 @@ original rows. Figures, averaged over 3 seeds (mean ± std):
   ratio normalised the same way;
 - ``ess``: the effective sample size of the test weights, as a fraction of the
   number of rows;
-- ``fit s``: wall time of ``fit``. Everything runs in this process with one
-  thread (torch, BLAS, OpenMP): hep_ml's trees use one core, so does the
-  network.
+- ``fit s``: CPU time of ``fit`` (``time.process_time``). Everything runs in
+  this process with one thread (torch, BLAS, OpenMP): hep_ml's trees use one
+  core, so does the network, and the CPU time of one thread does not grow
+  when other processes share the machine, as the wall time does (the wall
+  time is printed on each run's line).
+
+``--results FILE`` keeps every run's figures in a JSON file, keyed by data set,
+seed, method and number of rows: a run replaces the entries of the methods it
+ran (``--methods``), and the table is printed from everything in the file for
+the data sets and seeds asked for. The baselines, which do not change when
+the reweighter does, can so be run once, and in another process.
 
 Then the bootstrap: ``ClassifierReweighter(n_bootstrap=10)`` on the toys (seed
 0): the fraction of test rows whose weight lies within one bootstrap standard
-deviation of the true ratio (target 68 ± 10 %). The targets are printed
-beside the figures, with whether each is met.
+deviation of the true ratio (target 68 ± 10 %), and the mean squared error of
+the normalised weights split into the mean bootstrap variance (the statistical
+part, which the std estimates) and the rest (the squared bias, which no
+bootstrap covers). The targets are printed beside the figures, with whether
+each is met.
 """
 
 import argparse
+import json
+import os
 import time
 
 import numpy as np
@@ -55,6 +69,7 @@ from physml_sklearn.metrics import (
     effective_sample_size,
 )
 
+_RUNS = {}
 GB_SETTINGS = dict(n_estimators=250, learning_rate=0.1, max_depth=3,
                    min_samples_leaf=1000, gb_args={"subsample": 0.4})
 METHODS = ["none", "histogram", "GBReweighter", "GBReweighter 2-fold", "ours"]
@@ -136,10 +151,14 @@ def make_method(name, seed):
 def evaluate(name, data, seed, c2st_rows):
     original, target, test_original, test_target, truth = data
     method = make_method(name, seed)
-    start = time.perf_counter()
+    if name.startswith("GBReweighter"):
+        # GBReweighter has no random_state; its subsampling draws from numpy's
+        np.random.seed(seed)
+    start, start_cpu = time.perf_counter(), time.process_time()
     if method is not None:
         method.fit(original, target)
-    fit_time = time.perf_counter() - start
+    fit_cpu = time.process_time() - start_cpu
+    fit_wall = time.perf_counter() - start
     weights = np.ones(len(test_original)) if method is None else \
         np.asarray(method.predict_weights(test_original), dtype=np.float64)
     n = min(c2st_rows, len(test_original), len(test_target))
@@ -147,16 +166,33 @@ def evaluate(name, data, seed, c2st_rows):
                                     sample_weight_X=weights[:n], cv=3, random_state=seed)
     rmse = float(np.sqrt(np.mean((weights / weights.mean() - truth / truth.mean()) ** 2)))
     ess = effective_sample_size(weights) / len(weights)
-    return dict(auc=auc, rmse=rmse, ess=ess, fit=fit_time if method is not None else np.nan)
+    if method is None:
+        fit_cpu = fit_wall = np.nan
+    return dict(auc=auc, rmse=rmse, ess=ess, fit=fit_cpu, wall=fit_wall)
 
 
 def coverage(data, seed, n_bootstrap):
+    """Bootstrap coverage of the true ratio, and what the misses are made of.
+
+    Returns the fraction of test rows whose weight is within one bootstrap
+    standard deviation of the true ratio (and within two), the median
+    std / weight, and the two parts of the mean squared error of the
+    normalised weights: the bootstrap variance (the statistical part, which
+    the std covers) and what remains (the squared bias, which it does not).
+    """
     original, target, test_original, _, truth = data
     rw = ClassifierReweighter(n_bootstrap=n_bootstrap, random_state=seed).fit(original, target)
     weights, std = rw.predict_weights(test_original, return_std=True)
     scale = weights.mean()
-    inside = np.abs(weights / scale - truth / truth.mean()) <= std / scale
-    return float(inside.mean()), float(np.median(std / weights))
+    error = weights / scale - truth / truth.mean()
+    std = std / scale
+    mse, variance = float(np.mean(error**2)), float(np.mean(std**2))
+    return dict(
+        covered=float(np.mean(np.abs(error) <= std)),
+        covered2=float(np.mean(np.abs(error) <= 2 * std)),
+        relative=float(np.median(std / (weights / scale))),
+        mse=mse, variance=variance,
+    )
 
 
 # -- main -------------------------------------------------------------------------
@@ -176,6 +212,10 @@ def main():
     parser.add_argument("--n-bootstrap", type=int, default=10)
     parser.add_argument("--datasets", nargs="+", default=["toy5", "toy10", "diboson"],
                         choices=["toy5", "toy10", "diboson"])
+    parser.add_argument("--methods", nargs="+", default=METHODS, choices=METHODS,
+                        help="the methods to run (the others are read from --results)")
+    parser.add_argument("--results", default=None,
+                        help="JSON file that keeps the figures of every run")
     parser.add_argument("--bootstrap-only", action="store_true",
                         help="only the bootstrap coverage (the table's runs skipped)")
     parser.add_argument("--no-bootstrap", action="store_true",
@@ -199,30 +239,68 @@ def main():
         bootstrap(args, datasets)
 
 
+def _key(dname, seed, name, n_samples):
+    return f"{dname}|{seed}|{name}|{n_samples}"
+
+
+def _load(path):
+    if path is None or not os.path.exists(path):
+        return {}
+    with open(path) as f:
+        return json.load(f)
+
+
+def _store(path, key, row):
+    """Add one run's figures to the file (re-read first: another run may share it)."""
+    if path is None:
+        return
+    stored = _load(path)
+    stored[key] = {k: (None if np.isnan(v) else float(v)) for k, v in row.items()}
+    with open(path + ".tmp", "w") as f:
+        json.dump(stored, f, indent=1, sort_keys=True)
+    os.replace(path + ".tmp", path)
+
+
 def table(args, datasets):
-    results = {}
     for dname, make in datasets.items():
         for seed in range(args.seeds):
             data = make(seed)
-            for name in METHODS:
+            for name in args.methods:
                 r = evaluate(name, data, seed, c2st_rows=20_000)
-                results.setdefault((dname, name), []).append(r)
+                _store(args.results, _key(dname, seed, name, args.n_samples), r)
                 print(f"  {dname:8s} seed {seed} {name:20s} auc {r['auc']:.4f} "
-                      f"rmse {r['rmse']:.4f} ess {r['ess']:.3f} fit {r['fit']:.1f} s",
-                      flush=True)
+                      f"rmse {r['rmse']:.4f} ess {r['ess']:.3f} fit {r['fit']:.1f} s "
+                      f"cpu ({r['wall']:.1f} s wall)", flush=True)
+                if args.results is None:
+                    _RUNS[_key(dname, seed, name, args.n_samples)] = r
+    stored = _load(args.results) if args.results is not None else _RUNS
+    results = {}
+    for dname in datasets:
+        for name in METHODS:
+            rows = [stored[k] for k in (_key(dname, seed, name, args.n_samples)
+                                        for seed in range(args.seeds)) if k in stored]
+            if rows:
+                results[(dname, name)] = [
+                    {k: (np.nan if v is None else v) for k, v in row.items()} for row in rows
+                ]
 
-    print(f"\n{args.n_samples} rows per sample, {args.seeds} seeds (mean ± std), "
-          "test draws\n")
-    header = f"{'data':8s} {'method':20s} {'auc':>16s} {'rmse':>16s} {'ess':>16s} {'fit s':>14s}"
+    print(f"\n{args.n_samples} rows per sample, seeds 0 to {args.seeds - 1} (mean ± std; "
+          "n = seeds run), test draws; fit s = CPU seconds of one thread\n")
+    header = (f"{'data':8s} {'method':20s} {'n':>2s} {'auc':>16s} {'rmse':>16s} "
+              f"{'ess':>16s} {'fit s':>14s}")
     print(header)
     print("-" * len(header))
     for (dname, name), rows in results.items():
         col = {k: [r[k] for r in rows] for k in rows[0]}
-        print(f"{dname:8s} {name:20s} {_fmt(col['auc']):>16s} {_fmt(col['rmse']):>16s} "
+        print(f"{dname:8s} {name:20s} {len(rows):2d} {_fmt(col['auc']):>16s} "
+              f"{_fmt(col['rmse']):>16s} "
               f"{_fmt(col['ess']):>16s} {_fmt(col['fit'], 1):>14s}")
 
     print("\ntargets (ours against GBReweighter, per data set, means over seeds)")
     for dname in datasets:
+        if (dname, "ours") not in results or (dname, "GBReweighter") not in results:
+            print(f"  {dname:8s} (ours or GBReweighter not run)")
+            continue
         ours = {k: np.mean([r[k] for r in results[(dname, "ours")]]) for k in ("auc", "rmse",
                                                                               "ess", "fit")}
         gb = {k: np.mean([r[k] for r in results[(dname, "GBReweighter")]])
@@ -245,11 +323,15 @@ def table(args, datasets):
 
 def bootstrap(args, datasets):
     print(f"\nbootstrap (n_bootstrap={args.n_bootstrap}, seed 0): fraction of test rows "
-          "whose weight is within one std of the true ratio (target 0.68 ± 0.10)")
+          "whose weight is within one std of the true ratio (target 0.68 ± 0.10), within "
+          "two; the mean squared error of the normalised weights split into the bootstrap "
+          "variance (covered) and the rest (bias², not covered)")
     for dname in [d for d in args.datasets if d != "diboson"]:
-        covered, relative = coverage(datasets[dname](0), 0, args.n_bootstrap)
-        met = abs(covered - 0.68) <= 0.10
-        print(f"  {dname:8s} coverage {covered:.3f}  median std/weight {relative:.3f}  "
+        r = coverage(datasets[dname](0), 0, args.n_bootstrap)
+        met = abs(r["covered"] - 0.68) <= 0.10
+        print(f"  {dname:8s} coverage {r['covered']:.3f} (2 std: {r['covered2']:.3f})  "
+              f"median std/weight {r['relative']:.3f}  mse {r['mse']:.4f} = variance "
+              f"{r['variance']:.4f} + bias² {r['mse'] - r['variance']:.4f}  "
               f"{'met' if met else 'NOT met'}", flush=True)
 
 
