@@ -88,9 +88,11 @@ class ClassifierReweighter(BaseEstimator):
         L2 penalty because a density ratio is smooth and one learned from
         fluctuations weights events by noise; early stopping on the
         validation loss as the guard against overtraining, patient (20
-        epochs, any decrease counts) because two samples that differ by a
-        few percent give a validation loss that falls by less than 1e-4 an
-        epoch, in noise, long before the ratio is learned.
+        epochs, any decrease counts) because the validation loss between two
+        samples that differ by a few percent falls slowly and in noise (in
+        many epochs by less than the classifier's default ``tol`` of 1e-4),
+        so that an impatient stop ends the training before the ratio is
+        learned.
     n_folds : int, default=2
         Number of folds, hence of classifiers (at least 2). Each one trains on
         a fraction ``1 - 1 / n_folds`` of the rows.
