@@ -40,6 +40,7 @@ from sklearn.utils.validation import (
 )
 from threadpoolctl import threadpool_limits
 
+from ._fold_rule import integer_folds
 from ._meta import index_params
 
 __all__ = ["FoldingClassifier"]
@@ -308,10 +309,9 @@ class FoldingClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             else:
                 column = column.to_numpy(dtype=object)
         column = np.asarray(column)
-        if column.dtype.kind == "u":
-            return np.mod(column.astype(np.uint64), np.uint64(n_folds)).astype(np.int64)
-        if column.dtype.kind == "i":
-            return np.mod(column.astype(np.int64), np.int64(n_folds))
+        folds = integer_folds(column, n_folds)
+        if folds is not None:
+            return folds
         if column.dtype == object and column.size and all(
             isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
             for v in column

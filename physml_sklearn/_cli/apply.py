@@ -186,9 +186,10 @@ def _apply_with_summary(args, say, start):
             Path(path).suffix.lower() not in _PARQUET for path in paths):
         return False
     scorer = read_scorer(args.model)
-    if scorer is None or SIGNAL not in [str(c) for c in scorer.classes]:
+    classes = [] if scorer is None else [str(c) for c in scorer.classes]
+    if SIGNAL not in classes:
         return False
-    column = [str(c) for c in scorer.classes].index(SIGNAL)
+    column = classes.index(SIGNAL)
     loaded = time.perf_counter()
     tables = _parquet_tables(paths, scorer.features)
     if tables is None:

@@ -88,6 +88,13 @@ SAFETENSORS_DTYPES = {
 }
 
 
+#: the libraries whose versions a model file records and that are compared on
+#: load, by import name, with their distribution names
+LIBRARIES = {"physml_sklearn": "physml-sklearn", "sklearn": "scikit-learn",
+             "numpy": "numpy", "scipy": "scipy", "torch": "torch", "skorch": "skorch",
+             "skops": "skops", "safetensors": "safetensors"}
+
+
 def major_version(version):
     """The part of a version string that changes on incompatible releases."""
     parts = version.split("+")[0].split(".")

@@ -35,6 +35,7 @@ import torch
 from .._core._base import NeuralEstimator
 from .._io_atomic import atomic_path
 from ._audit import (
+    LIBRARIES,
     Archive,
     ModelFileError,
     UntrustedTypeError,
@@ -52,9 +53,6 @@ from ._scoring import scoring_summary
 FORMAT = "physml-sklearn-model"
 #: version of the file layout
 FORMAT_VERSION = 1
-#: the libraries whose versions are recorded and compared on load
-LIBRARIES = ("physml_sklearn", "sklearn", "numpy", "scipy", "torch", "skorch", "skops",
-             "safetensors")
 #: attributes of the estimators that are not saved (rebuilt on load)
 _NET_ATTRIBUTES = ("net_", "history_")
 

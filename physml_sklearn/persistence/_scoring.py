@@ -44,7 +44,9 @@ from pathlib import Path
 
 import numpy as np
 
+from .._fold_rule import integer_folds
 from ._audit import (
+    LIBRARIES,
     Archive,
     ModelFileError,
     UntrustedTypeError,
@@ -74,10 +76,6 @@ _SUMMARY_NAMES = frozenset({
 # the hidden-layer activations numpy computes here, by torch module class name
 _ACTIVATIONS = {"ReLU": "relu", "Tanh": "tanh", "Sigmoid": "sigmoid",
                 "LeakyReLU": "leaky_relu", "ELU": "elu"}
-# the libraries of the manifest's versions, by distribution name
-_DISTRIBUTIONS = {"physml_sklearn": "physml-sklearn", "sklearn": "scikit-learn",
-                  "numpy": "numpy", "scipy": "scipy", "torch": "torch", "skorch": "skorch",
-                  "skops": "skops", "safetensors": "safetensors"}
 
 
 class _Unsupported(Exception):
@@ -240,7 +238,7 @@ def _same_versions(saved):
 
     if not isinstance(saved, dict):
         return False
-    for name, distribution in _DISTRIBUTIONS.items():
+    for name, distribution in LIBRARIES.items():
         if name not in saved:
             continue
         try:
@@ -534,12 +532,8 @@ class _Folding:
                 out[:, positions] += chain.proba(columns)
             out /= len(self.models)
             return out
-        event = columns[self.index]
-        if event.dtype.kind == "u":
-            folds = np.mod(event.astype(np.uint64), np.uint64(self.n_folds)).astype(np.int64)
-        elif event.dtype.kind == "i":
-            folds = np.mod(event.astype(np.int64), np.int64(self.n_folds))
-        else:  # float event numbers: the estimator's own checks decide
+        folds = integer_folds(columns[self.index], self.n_folds)
+        if folds is None:  # float event numbers: the estimator's own checks decide
             raise _Unsupported
         features = columns[:self.index] + columns[self.index + 1:]
         out = np.zeros((n, len(self.classes)))
