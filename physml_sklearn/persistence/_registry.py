@@ -188,7 +188,7 @@ def _all_estimators():
             if cls.__module__.startswith("sklearn.")}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.lru_cache(maxsize=4096)  # bounded: the names come from files
 def sklearn_estimator(name):
     """The scikit-learn estimator class ``"module:qualname"`` names, or None.
 
