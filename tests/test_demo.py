@@ -162,13 +162,21 @@ def test_demo_decorrelation_section(demo):
     # after cuts on each
     _, stdout, _, saved = demo
     header, rows = table(stdout, "Mass sculpting at 50 % W efficiency, 600 test jets")
-    assert header.split() == ["model", "R50", "inverse_JSD", "epochs"]
+    assert header.split() == ["model", "R50", "R50_error", "QCD_passing", "QCD_jets",
+                              "inverse_JSD", "epochs"]
     assert [row.split(",")[0].split()[0] for row in rows] == ["unconstrained", "DisCo"]
     assert "DisCo, strength 30" in rows[1]
     for row in rows:
-        r50, inverse_jsd = numbers(row)[-2:]
+        cells = row.split()
+        r50, r50_error, passing, n_qcd, inverse_jsd, epochs = (
+            float(cells[k]) for k in range(-6, 0))
+        # R50 is the number of QCD jets over those passing, and its
+        # uncertainty the Monte Carlo one of the passing count
+        assert 0 < passing < n_qcd and passing == int(passing)
+        assert r50 == pytest.approx(n_qcd / passing, rel=1e-3)
+        assert r50_error == pytest.approx(r50 / np.sqrt(passing), rel=1e-3)
         assert r50 >= 1 and inverse_jsd >= 1
-        assert row.split()[-1] == "2"
+        assert epochs == 2
     fig = saved["mass_sculpting.png"]
     left, right = fig.axes[:2]
     assert (left.get_title(), right.get_title()) == ("unconstrained", "DisCo, strength 30")
