@@ -4,7 +4,7 @@ Run from the repository root (hep_ml is needed for this benchmark only:
 ``pip install hep-ml``)::
 
     PYTHONPATH=$PWD python benchmarks/bench_reweighting.py [--quick] \
-        [--datasets toy5 toy10 diboson] [--seeds 3] [--methods ...] \
+        [--datasets toy5 toy10 diboson] [--seeds 3] [--first-seed 0] [--methods ...] \
         [--results results.json] [--c2st-rows N] [--c2st-repeats K] \
         [--bootstrap-only | --no-bootstrap]
 
@@ -30,7 +30,8 @@ true ratio itself. ``ours, quantile`` is the default network behind a
 ``StandardScaler``, for skewed features (transverse momenta); ``ours, batch
 512`` the default network with batches of 512 instead of 256; ``ours, 5
 folds`` the defaults with ``n_folds=5``, each fold model trained on 4/5 of
-the rows instead of 1/2. Each is fitted on the training draw and weights the test draw's
+the rows instead of 1/2; ``ours, 3 networks`` the soft vote of three
+default networks of other seeds in each fold. Each is fitted on the training draw and weights the test draw's
 original rows. Figures, averaged over 3 seeds (mean ± std):
 
 - ``auc``: weighted classifier two-sample AUC (``classifier_two_sample_auc``,
@@ -74,6 +75,7 @@ import time
 
 import numpy as np
 import torch
+from sklearn.ensemble import VotingClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import QuantileTransformer, StandardScaler
 from threadpoolctl import threadpool_limits
@@ -90,7 +92,8 @@ _RUNS = {}
 GB_SETTINGS = dict(n_estimators=250, learning_rate=0.1, max_depth=3,
                    min_samples_leaf=1000, gb_args={"subsample": 0.4})
 METHODS = ["none", "histogram", "GBReweighter", "GBReweighter 2-fold", "ours",
-           "ours, batch 512", "ours, 5 folds", "ours, quantile", "true ratio"]
+           "ours, batch 512", "ours, 5 folds", "ours, 3 networks", "ours, quantile",
+           "true ratio"]
 #: powers of our weights that flatten them: AUC and ESS along this path give
 #: the ESS at GBReweighter's AUC
 TEMPERING = (0.8, 0.9)
@@ -166,6 +169,16 @@ def make_method(name, seed):
         return gb
     if name == "ours":
         return ClassifierReweighter(random_state=seed)
+    if name == "ours, 3 networks":
+        # the soft vote of three default networks of other seeds in each fold
+        # (VotingClassifier takes no sample_weight: for unweighted samples)
+        networks = [(f"network{k}", DropoutMLPClassifier(**DEFAULT_NETWORK,
+                                                         random_state=seed + 10 * k))
+                    for k in range(3)]
+        return ClassifierReweighter(
+            make_pipeline(StandardScaler(), VotingClassifier(networks, voting="soft")),
+            random_state=seed,
+        )
     if name == "ours, 5 folds":
         # each fold model trains on 4/5 of the rows instead of 1/2
         return ClassifierReweighter(n_folds=5, random_state=seed)
@@ -293,6 +306,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-samples", type=int, default=50_000)
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--first-seed", type=int, default=0,
+                        help="the first seed (runs of other seeds can so be split)")
     parser.add_argument("--n-bootstrap", type=int, default=10)
     parser.add_argument("--datasets", nargs="+", default=["toy5", "toy10", "diboson"],
                         choices=["toy5", "toy10", "diboson"])
@@ -332,6 +347,22 @@ def main():
         bootstrap(args, datasets)
 
 
+def _seeds(args):
+    return range(args.first_seed, args.first_seed + args.seeds)
+
+
+def _paired(stored, dname, args):
+    """Our AUC minus GBReweighter's, seed by seed: mean ± its standard error."""
+    keys = [(_key(dname, seed, "ours", args), _key(dname, seed, "GBReweighter", args))
+            for seed in _seeds(args)]
+    diff = np.array([stored[a]["auc"] - stored[b]["auc"] for a, b in keys
+                     if a in stored and b in stored])
+    if diff.size < 2:
+        return "-"
+    error = diff.std(ddof=1) / np.sqrt(diff.size)
+    return f"{diff.mean():+.4f} ± {error:.4f} (standard error, {diff.size} seeds)"
+
+
 def _key(dname, seed, name, args):
     repeats = f" x{args.c2st_repeats}" if args.c2st_repeats > 1 else ""
     return f"{dname}|{seed}|{name}|{args.n_samples}|c2st {args.c2st_rows}{repeats}"
@@ -357,7 +388,7 @@ def _store(path, key, row):
 
 def table(args, datasets):
     for dname, make in datasets.items():
-        for seed in range(args.seeds if args.methods else 0):
+        for seed in _seeds(args) if args.methods else []:
             data = make(seed)
             for name in args.methods:
                 r = evaluate(name, data, seed, c2st_rows=args.c2st_rows,
@@ -373,13 +404,14 @@ def table(args, datasets):
     for dname in datasets:
         for name in METHODS:
             rows = [stored[k] for k in (_key(dname, seed, name, args)
-                                        for seed in range(args.seeds)) if k in stored]
+                                        for seed in _seeds(args)) if k in stored]
             if rows:
                 results[(dname, name)] = [
                     {k: (np.nan if v is None else v) for k, v in row.items()} for row in rows
                 ]
 
-    print(f"\n{args.n_samples} rows per sample, seeds 0 to {args.seeds - 1} (mean ± std; "
+    print(f"\n{args.n_samples} rows per sample, seeds {args.first_seed} to "
+          f"{args.first_seed + args.seeds - 1} (mean ± std; "
           f"n = seeds run), test draws ({args.c2st_rows} rows of each in the two-sample "
           f"test, its AUC the mean of {args.c2st_repeats} "
           f"test{'s' if args.c2st_repeats > 1 else ''}); fit s = CPU seconds "
@@ -407,6 +439,7 @@ def table(args, datasets):
             ("auc <= 0.53", f"{ours['auc']:.4f}", ours["auc"] <= 0.53),
             ("auc <= GBReweighter's", f"{ours['auc']:.4f} vs {gb['auc']:.4f}",
              ours["auc"] <= gb["auc"]),
+            ("auc - GBReweighter's, paired", _paired(stored, dname, args), None),
             ("rmse <= 0.8 x GBReweighter's", f"{ours['rmse']:.4f} vs 0.8 x {gb['rmse']:.4f} "
              f"= {0.8 * gb['rmse']:.4f} (ratio {ours['rmse'] / gb['rmse']:.2f})",
              ours["rmse"] <= 0.8 * gb["rmse"]),
