@@ -4,7 +4,7 @@ The names are imported on first use (PEP 562): the command's ``apply``
 reads a model's scoring summary (:mod:`._scoring`) without loading torch.
 """
 
-import importlib
+from .._lazy import lazy_exports
 
 _LAZY = {
     "PACKAGE_ESTIMATORS": "_registry",
@@ -31,13 +31,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name):
-    if name in _LAZY:
-        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-        globals()[name] = value  # later look-ups skip this function
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
