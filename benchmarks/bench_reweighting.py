@@ -184,7 +184,6 @@ def make_method(name, seed):
         return ClassifierReweighter(n_folds=5, random_state=seed)
     if name == "ours, batch 512":
         # the default network with the batches of 512 it had before: more
-        # variance in the tails of the skewed WZ features
         # variance in the tails of the skewed WZ features. Its seed is the
         # one ClassifierReweighter(random_state=seed) gives its default
         # network (the second draw of its generator, after the folds' seed),
