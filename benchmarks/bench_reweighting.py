@@ -6,7 +6,7 @@ Run from the repository root (hep_ml is needed for this benchmark only:
     PYTHONPATH=$PWD python benchmarks/bench_reweighting.py [--quick] \
         [--datasets toy5 toy10 diboson] [--seeds 3] [--first-seed 0] [--methods ...] \
         [--results results.json] [--c2st-rows N] [--c2st-repeats K] \
-        [--bootstrap-only | --no-bootstrap]
+        [--bootstrap-only | --no-bootstrap] [--error-profile]
 
 Three data sets, each with a training draw and a fresh test draw:
 
@@ -66,6 +66,19 @@ the normalised weights split into the mean bootstrap variance (the statistical
 part, which the std estimates) and the rest (the squared bias, which no
 bootstrap covers). The targets are printed beside the figures, with whether
 each is met.
+
+``--error-profile`` (WZ only) looks at where the weights of ours and of
+``GBReweighter`` miss the true ratio: the spread (std) over the test rows of
+the log error ``log(w / true ratio)`` (both normalised to mean 1), and for
+each feature how much of it follows that feature: the spread, over the
+feature's deciles (its values for integer features), of the mean log error
+in each. A feature the ratio does not depend on (``lep1_phi``, ``n_pv``)
+should show none; a reweighting that follows a training sample's
+fluctuations in it does. Then, along ``lep1_pt`` (on which the ratio rises as
+a tanh, from 0.3 below 40 GeV to 0.95 above 120 GeV), the mean log error in
+bins of ``lep1_pt``: a reweighting that rounds off that rise is above the
+ratio below 70 GeV and under it above. With ``--results``, the two-sample AUCs stored
+there for the same seeds are printed beside.
 """
 
 import argparse
@@ -267,6 +280,72 @@ def ess_at_auc(ours, auc):
     return points[-1][1]
 
 
+def _binned_spread(x, error, n_bins=10, min_rows=100):
+    """Spread over the bins of ``x`` of the mean of ``error`` in each bin.
+
+    Bins are the deciles of ``x``, or its values when it takes few (integer
+    features); bins with fewer than ``min_rows`` rows are left out. The
+    spread is the row-weighted RMS of the bin means around their mean.
+    """
+    values = np.unique(x)
+    if len(values) <= n_bins:
+        index = np.searchsorted(values, x)
+    else:
+        edges = np.unique(np.quantile(x, np.linspace(0, 1, n_bins + 1))[1:-1])
+        index = np.searchsorted(edges, x, side="right")
+    counts = np.bincount(index)
+    sums = np.bincount(index, weights=error)
+    kept = counts >= min_rows
+    means, counts = sums[kept] / counts[kept], counts[kept]
+    centre = np.average(means, weights=counts)
+    return float(np.sqrt(np.average((means - centre) ** 2, weights=counts)))
+
+
+def error_profile(args, make):
+    """Where ours and GBReweighter miss the true ratio, feature by feature (WZ)."""
+    names = list(make_diboson(10, processes=("WZ",), random_state=0).feature_names)
+    stored = _load(args.results)
+    methods = ("ours", "GBReweighter")
+    profiles = {name: [] for name in methods}
+    pt_edges = np.array([40.0, 50.0, 60.0, 70.0, 80.0, 90.0, 100.0, 120.0, 150.0])
+    along_pt = {name: [] for name in methods}
+    print("\nerror profile (WZ): std of log(w / true ratio) over the test rows, and "
+          "for each feature the spread over its deciles of the mean log error")
+    for seed in _seeds(args):
+        original, target, test_original, _, truth = make(seed)
+        for name in methods:
+            method = make_method(name, seed)
+            if name.startswith("GBReweighter"):
+                np.random.seed(seed)
+            method.fit(original, target)
+            weights = np.asarray(method.predict_weights(test_original), dtype=np.float64)
+            error = np.log(weights / weights.mean()) - np.log(truth / truth.mean())
+            profile = {"std": float(error.std())}
+            profile.update({feature: _binned_spread(test_original[:, j], error)
+                            for j, feature in enumerate(names)})
+            profiles[name].append(profile)
+            index = np.searchsorted(pt_edges, test_original[:, 0], side="right")
+            along_pt[name].append(np.bincount(index, weights=error, minlength=len(pt_edges) + 1)
+                                  / np.bincount(index, minlength=len(pt_edges) + 1))
+            auc = stored.get(_key("diboson", seed, name, args), {}).get("auc")
+            largest = sorted(names, key=profile.get, reverse=True)[:4]
+            print(f"  seed {seed} {name:14s} std {profile['std']:.4f}  "
+                  f"auc {'-' if auc is None else f'{auc:.4f}'}  largest: "
+                  + ", ".join(f"{f} {profile[f]:.4f}" for f in largest)
+                  + f"; n_pv {profile['n_pv']:.4f}", flush=True)
+    print(f"\n  {'mean over seeds':16s} " + " ".join(f"{name:>14s}" for name in methods))
+    for what in ["std"] + names:
+        print(f"  {what:16s} " + " ".join(
+            f"{np.mean([p[what] for p in profiles[name]]):14.4f}" for name in methods))
+    bins = ([f"<{pt_edges[0]:.0f}"]
+            + [f"{a:.0f}-{b:.0f}" for a, b in zip(pt_edges[:-1], pt_edges[1:])]
+            + [f">{pt_edges[-1]:.0f}"])
+    print("\n  mean log error in bins of lep1_pt [GeV], mean over seeds")
+    print(f"  {'':16s} " + " ".join(f"{b:>7s}" for b in bins))
+    for name in methods:
+        print(f"  {name:16s} " + " ".join(f"{v:+7.3f}" for v in np.mean(along_pt[name], axis=0)))
+
+
 def coverage(data, seed, n_bootstrap):
     """Bootstrap coverage of the true ratio, and what the misses are made of.
 
@@ -325,6 +404,9 @@ def main():
                         help="only the bootstrap coverage (the table's runs skipped)")
     parser.add_argument("--no-bootstrap", action="store_true",
                         help="skip the bootstrap coverage")
+    parser.add_argument("--error-profile", action="store_true",
+                        help="only where ours and GBReweighter miss the true ratio on WZ, "
+                             "feature by feature")
     parser.add_argument("--quick", action="store_true",
                         help="5,000 rows, one seed, 3 replicas: checks the benchmark works")
     args = parser.parse_args()
@@ -340,6 +422,9 @@ def main():
         "toy10": lambda seed: toy(10, args.n_samples, seed),
         "diboson": lambda seed: diboson(args.n_samples, seed),
     }
+    if args.error_profile:
+        error_profile(args, datasets["diboson"])
+        return
     if not args.bootstrap_only:
         table(args, {k: datasets[k] for k in args.datasets})
     if not args.no_bootstrap:
