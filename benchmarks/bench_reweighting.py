@@ -241,8 +241,13 @@ def _figures(weights, test_original, test_target, truth, seed, c2st_rows, c2st_r
     return auc, rmse, ess
 
 
-def evaluate(name, data, seed, c2st_rows, c2st_repeats=1):
-    original, target, test_original, test_target, truth = data
+def fitted_weights(name, data, seed):
+    """Fit a method on the training draw; its test weights and fit times.
+
+    Returns the weights of the test draw's original rows, and the CPU and wall
+    seconds of ``fit`` (NaN for the methods that fit nothing).
+    """
+    original, target, test_original, _, truth = data
     method = make_method(name, seed)
     if name.startswith("GBReweighter"):
         # GBReweighter has no random_state; its subsampling draws from numpy's
@@ -258,10 +263,16 @@ def evaluate(name, data, seed, c2st_rows, c2st_repeats=1):
         weights = np.ones(len(test_original))
     else:
         weights = np.asarray(method.predict_weights(test_original), dtype=np.float64)
-    auc, rmse, ess = _figures(weights, test_original, test_target, truth, seed, c2st_rows,
-                              c2st_repeats)
     if method is None:
         fit_cpu = fit_wall = np.nan
+    return weights, fit_cpu, fit_wall
+
+
+def evaluate(name, data, seed, c2st_rows, c2st_repeats=1):
+    _, _, test_original, test_target, truth = data
+    weights, fit_cpu, fit_wall = fitted_weights(name, data, seed)
+    auc, rmse, ess = _figures(weights, test_original, test_target, truth, seed, c2st_rows,
+                              c2st_repeats)
     row = dict(auc=auc, rmse=rmse, ess=ess, fit=fit_cpu, wall=fit_wall)
     if name == "ours":
         for power in TEMPERING:
@@ -322,13 +333,10 @@ def error_profile(args, make):
     print("\nerror profile (WZ): std of log(w / true ratio) over the test rows, and "
           "for each feature the spread over its deciles of the mean log error")
     for seed in _seeds(args):
-        original, target, test_original, _, truth = make(seed)
+        data = make(seed)
+        test_original, truth = data[2], data[4]
         for name in methods:
-            method = make_method(name, seed)
-            if name.startswith("GBReweighter"):
-                np.random.seed(seed)
-            method.fit(original, target)
-            weights = np.asarray(method.predict_weights(test_original), dtype=np.float64)
+            weights, _, _ = fitted_weights(name, data, seed)
             error = np.log(weights / weights.mean()) - np.log(truth / truth.mean())
             profile = {"std": float(error.std())}
             profile.update({feature: _binned_spread(test_original[:, j], error)
