@@ -365,3 +365,50 @@ def test_fold_column_by_index_on_arrays(data):
         rw.predict_weights(original[[7, 3]])[0], rel=1e-12)
     disp = ReweightingDisplay.from_estimator(rw, original, target)
     assert disp.ax_.shape == (2, 3)
+
+
+def _spelled_out_network(text, start):
+    """The keyword arguments of the ``DropoutMLPClassifier(...)`` at ``start``."""
+    import ast
+    import re
+
+    depth, end = 0, start
+    for end in range(start + len("DropoutMLPClassifier"), len(text)):
+        depth += {"(": 1, ")": -1}.get(text[end], 0)
+        if depth == 0:
+            break
+    # drop code comments, and the indentation and quoting of reST / docstrings
+    call = re.sub(r"#[^\n]*", "", text[start:end + 1]).replace("``", "")
+    return {kw.arg: ast.literal_eval(kw.value)
+            for kw in ast.parse(call, mode="eval").body.keywords}
+
+
+@pytest.mark.parametrize("where", ["docstring", "user guide"])
+def test_default_network_as_spelled_out_matches_the_one_fitted(where):
+    # the default network's settings are written out for the reader in the
+    # class docstring and in the user guide's QuantileTransformer example;
+    # both must say what DEFAULT_NETWORK is, and name every setting that
+    # differs from DropoutMLPClassifier's own defaults
+    from pathlib import Path
+
+    from physml_sklearn.reweighting import DEFAULT_NETWORK
+
+    if where == "docstring":
+        text = ClassifierReweighter.__doc__
+        start = text.index("DropoutMLPClassifier(")
+    else:
+        text = (Path(__file__).parents[1] / "docs" / "user_guide"
+                / "reweighting.rst").read_text(encoding="utf-8")
+        # the call whose comment says it has the default network's settings
+        start = text.rindex("DropoutMLPClassifier(", 0,
+                            text.index("# the default network's settings"))
+    spelled = _spelled_out_network(text, start)
+    spelled.pop("random_state", None)
+    defaults = DropoutMLPClassifier().get_params()
+    for name, value in spelled.items():
+        expected = DEFAULT_NETWORK[name]
+        assert (tuple(value) if isinstance(value, (list, tuple)) else value) == (
+            tuple(expected) if isinstance(expected, (list, tuple)) else expected
+        ), f"{where} says {name}={value!r}, DEFAULT_NETWORK has {expected!r}"
+    differing = {name for name, value in DEFAULT_NETWORK.items() if defaults[name] != value}
+    assert differing <= set(spelled), f"{where} leaves out {differing - set(spelled)}"
