@@ -442,7 +442,7 @@ def read_versions(path):
     >>> import os, tempfile
     >>> from physml_sklearn import SoftmaxMLPClassifier, save
     >>> from physml_sklearn.persistence import read_versions
-    >>> clf = SoftmaxMLPClassifier((4,), max_epochs=1).fit([[0.], [1.]], [0, 1])
+    >>> clf = SoftmaxMLPClassifier((4,), max_epochs=1, random_state=0).fit([[0.], [1.]], [0, 1])
     >>> path = save(clf, os.path.join(tempfile.mkdtemp(), "clf.physml"))
     >>> sorted(read_versions(path))[:3]
     ['numpy', 'physml_sklearn', 'python']
