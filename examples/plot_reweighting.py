@@ -46,9 +46,15 @@ print(f"sum of the new weights: {weights.sum():.1f} "
 # ------------------------------
 # Top: the target (points), the original before (grey) and after (blue)
 # reweighting. Bottom: target over original; after reweighting it should
-# scatter about 1.
+# scatter about 1 within its error bars (the statistical uncertainties of the
+# two histograms, from the sums of squared weights). The χ² of the blue
+# points against 1, for each feature, says whether they do: about one per bin.
 display = ReweightingDisplay.from_estimator(reweighter, test.original, test.target)
 plt.show()
+for j, (ratio, error) in enumerate(zip(display.ratio_after_, display.ratio_after_error_)):
+    filled = np.isfinite(error) & (error > 0)
+    chi2 = np.sum(((ratio[filled] - 1) / error[filled]) ** 2)
+    print(f"x{j}: χ² of the reweighted ratio against 1: {chi2:.1f} for {filled.sum()} bins")
 
 # %%
 # The classifier two-sample test, before and after

@@ -352,6 +352,40 @@ def test_reweighting_display(data):
         ReweightingDisplay.from_predictions(data.original, data.target, [1.0, 2.0])
 
 
+def test_reweighting_display_ratio_errors():
+    # the ratio's error bars are the Poisson errors of the two histograms, from
+    # the sums of squared weights: with unit weights r sqrt(1/n_t + 1/n_o) in a
+    # bin; a weight of 4 on every original row changes nothing (the histograms
+    # are normalised), while a few large weights make the errors larger
+    from physml_sklearn.plotting import ReweightingDisplay
+
+    rng = np.random.default_rng(0)
+    original, target = rng.normal(size=(4000, 1)), rng.normal(0.2, 1.0, size=(2000, 1))
+    disp = ReweightingDisplay.from_predictions(original, target, np.ones(4000), bins=6)
+    edges = disp.bin_edges_[0]
+    n_o = np.histogram(original[:, 0], edges)[0]
+    n_t = np.histogram(target[:, 0], edges)[0]
+    ratio = (n_t / n_t.sum()) / (n_o / n_o.sum())
+    np.testing.assert_allclose(disp.ratio_after_[0], ratio)
+    np.testing.assert_allclose(disp.ratio_after_error_[0], ratio * np.sqrt(1 / n_t + 1 / n_o))
+    np.testing.assert_allclose(disp.ratio_before_error_[0], disp.ratio_after_error_[0])
+    scaled = ReweightingDisplay.from_predictions(original, target, np.full(4000, 4.0), bins=6)
+    np.testing.assert_allclose(scaled.ratio_after_error_[0], disp.ratio_after_error_[0])
+    uneven = np.where(rng.random(4000) < 0.1, 10.0, 1.0)
+    lumpy = ReweightingDisplay.from_predictions(original, target, uneven, bins=6)
+    relative = lumpy.ratio_after_error_[0] / lumpy.ratio_after_[0]
+    assert np.all(relative > disp.ratio_after_error_[0] / disp.ratio_after_[0])
+    # an original bin left empty has neither a ratio nor an error
+    holed = np.where(original < -1.0, 0.0, original)
+    holes = ReweightingDisplay.from_predictions(holed, target, np.ones(4000), bins=30)
+    edges = holes.bin_edges_[0]
+    n_o, n_t = np.histogram(holed[:, 0], edges)[0], np.histogram(target[:, 0], edges)[0]
+    assert np.any(n_o == 0)
+    assert np.all(np.isnan(holes.ratio_after_[0][n_o == 0]))
+    assert np.all(np.isnan(holes.ratio_after_error_[0][n_o == 0]))
+    assert np.all(np.isfinite(holes.ratio_after_error_[0][(n_o > 0) & (n_t > 0)]))
+
+
 def test_fold_column_by_index_on_arrays(data):
     from physml_sklearn.plotting import ReweightingDisplay
 

@@ -55,12 +55,33 @@ def _column_indices(columns, names, n_features):
 
 
 def _histogram(x, weight, edges):
-    """Weighted histogram normalised to unit area (under- and overflow excluded)."""
+    """Weighted histogram normalised to unit area (under- and overflow excluded).
+
+    Returns the density and its statistical uncertainty per bin, the square
+    root of the sum of the squared weights in the bin, normalised the same way.
+    """
     counts, _ = np.histogram(x, bins=edges, weights=weight)
+    squares, _ = np.histogram(x, bins=edges, weights=weight**2)
     total = counts.sum()
     if total <= 0:
-        return np.zeros_like(counts)
-    return counts / (total * np.diff(edges))
+        return np.zeros_like(counts), np.zeros_like(counts)
+    scale = total * np.diff(edges)
+    return counts / scale, np.sqrt(squares) / scale
+
+
+def _ratio(numerator, denominator):
+    """``numerator / denominator`` of two (density, uncertainty) pairs.
+
+    Returns the ratio (NaN where the denominator is not positive) and its
+    uncertainty, the two relative uncertainties added in quadrature (the
+    histograms are of independent samples); NaN where either is not positive.
+    """
+    (n, n_error), (d, d_error) = numerator, denominator
+    positive = (n > 0) & (d > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(d > 0, n / d, np.nan)
+        error = ratio * np.hypot(n_error / n, d_error / d)
+    return ratio, np.where(positive, error, np.nan)
 
 
 class ReweightingDisplay:
@@ -70,7 +91,10 @@ class ReweightingDisplay:
     of the target (black points), of the original before reweighting (grey)
     and after (coloured); below, a ratio panel, target over original before
     and after. A good reweighting brings the coloured ratio to 1 in every
-    feature. The histograms are normalised to unit area, so the panels
+    feature, within its error bars: the statistical uncertainty of each bin
+    (the square root of the sum of the squared weights, so that large
+    weights count as few events), that of the target and that of the
+    original added in quadrature in the ratios. The histograms are normalised to unit area, so the panels
     compare shapes; the bins span the 0.5 to 99.5 % quantiles of both
     samples.
 
@@ -107,6 +131,11 @@ class ReweightingDisplay:
         original is empty).
     ratio_after_ : list of ndarray
         The same after reweighting.
+    ratio_before_error_ : list of ndarray
+        The statistical uncertainty of ``ratio_before_`` per bin (NaN where
+        the ratio is NaN or the target bin is empty).
+    ratio_after_error_ : list of ndarray
+        The same for ``ratio_after_``.
 
     See Also
     --------
@@ -178,6 +207,7 @@ class ReweightingDisplay:
                 )
             fig = axes[0, 0].figure
         self.bin_edges_, self.ratio_before_, self.ratio_after_ = [], [], []
+        self.ratio_before_error_, self.ratio_after_error_ = [], []
         for j in range(n_columns):
             both = np.concatenate([original[:, j], target[:, j]])
             low, high = np.nanquantile(both, [0.005, 0.995])
@@ -189,21 +219,25 @@ class ReweightingDisplay:
             h_before = _histogram(original[:, j], w_before, edges)
             h_after = _histogram(original[:, j], w_after, edges)
             top, bottom = axes[0, j], axes[1, j]
-            top.stairs(h_before, edges, color="0.55", label="original")
-            top.stairs(h_after, edges, color="C0", linewidth=1.6, label="reweighted")
-            top.plot(centres, h_target, "o", color="k", markersize=3, label="target")
+            top.stairs(h_before[0], edges, color="0.55", label="original")
+            top.stairs(h_after[0], edges, color="C0", linewidth=1.6, label="reweighted")
+            top.errorbar(centres, h_target[0], yerr=h_target[1], fmt="o", color="k",
+                         markersize=3, linewidth=1, label="target")
             top.set_ylabel("density" if j == 0 else "")
-            with np.errstate(divide="ignore", invalid="ignore"):
-                before = np.where(h_before > 0, h_target / h_before, np.nan)
-                after = np.where(h_after > 0, h_target / h_after, np.nan)
+            before, before_error = _ratio(h_target, h_before)
+            after, after_error = _ratio(h_target, h_after)
             bottom.axhline(1.0, color="k", linewidth=0.8)
-            bottom.plot(centres, before, "s", color="0.55", markersize=3)
-            bottom.plot(centres, after, "o", color="C0", markersize=3)
+            bottom.errorbar(centres, before, yerr=before_error, fmt="s", color="0.55",
+                            markersize=3, linewidth=1)
+            bottom.errorbar(centres, after, yerr=after_error, fmt="o", color="C0",
+                            markersize=3, linewidth=1)
             bottom.set_xlabel(names[j])
             bottom.set_ylabel("target / original" if j == 0 else "")
             self.bin_edges_.append(edges)
             self.ratio_before_.append(before)
+            self.ratio_before_error_.append(before_error)
             self.ratio_after_.append(after)
+            self.ratio_after_error_.append(after_error)
         axes[0, 0].legend(frameon=False, fontsize="small")
         self.ax_ = axes
         self.figure_ = fig
