@@ -20,7 +20,6 @@ from sklearn.base import (
     clone,
 )
 from sklearn.model_selection import StratifiedKFold
-from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing, check_array, column_or_1d, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.metadata_routing import (
@@ -35,13 +34,12 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import (
     _check_feature_names_in,
     check_is_fitted,
-    has_fit_parameter,
     validate_data,
 )
 from threadpoolctl import threadpool_limits
 
 from ._fold_rule import integer_folds
-from ._meta import index_params
+from ._meta import index_params, no_sample_weight_reason, sample_weight_param
 
 __all__ = ["FoldingClassifier"]
 
@@ -180,7 +178,9 @@ class FoldingClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     ``sample_weight`` goes to every clone, restricted to its training events.
     A :class:`~sklearn.pipeline.Pipeline` receives it at its last step
     (``<last step>__sample_weight``, the usual place for event weights; a
-    scaler before it is not weighted). With metadata routing enabled
+    scaler before it is not weighted); scikit-learn's voting and stacking
+    ensembles pass it on to each of their estimators, which must all take it.
+    With metadata routing enabled
     (``sklearn.set_config(enable_metadata_routing=True)``) the requests of
     the inner estimator decide instead, and other fit parameters are routed
     the same way.
@@ -380,16 +380,13 @@ class FoldingClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         params = dict(fit_params)
         if sample_weight is None:
             return params
-        if has_fit_parameter(self.estimator, "sample_weight"):
-            params["sample_weight"] = sample_weight
-        elif isinstance(self.estimator, Pipeline) and has_fit_parameter(
-            self.estimator.steps[-1][1], "sample_weight"
-        ):
-            params[f"{self.estimator.steps[-1][0]}__sample_weight"] = sample_weight
+        name = sample_weight_param(self.estimator)
+        if name is not None:
+            params[name] = sample_weight
         else:
             raise ValueError(
-                f"sample_weight was given but {type(self.estimator).__name__}.fit "
-                "takes no sample_weight. Use an estimator that does, or enable "
+                f"sample_weight was given but {no_sample_weight_reason(self.estimator)}"
+                ". Use an estimator that does, or enable "
                 "metadata routing and request the weights from the step that "
                 "uses them."
             )

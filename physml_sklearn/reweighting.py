@@ -12,8 +12,9 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_array, check_random_state, column_or_1d, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval
-from sklearn.utils.validation import check_is_fitted, has_fit_parameter, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._meta import no_sample_weight_reason, sample_weight_param
 from .classifier import DropoutMLPClassifier
 from .folding import FoldingClassifier
 
@@ -48,11 +49,7 @@ def _default_estimator(random_state):
 
 
 def _takes_sample_weight(estimator):
-    if has_fit_parameter(estimator, "sample_weight"):
-        return True
-    return isinstance(estimator, Pipeline) and has_fit_parameter(
-        estimator.steps[-1][1], "sample_weight"
-    )
+    return sample_weight_param(estimator) is not None
 
 
 class ClassifierReweighter(BaseEstimator):
@@ -79,7 +76,8 @@ class ClassifierReweighter(BaseEstimator):
         Any scikit-learn classifier with ``predict_proba``, or a
         :class:`~sklearn.pipeline.Pipeline` ending in one; it is cloned, never
         fitted itself. It must take ``sample_weight`` in ``fit`` (at its last
-        step for a pipeline) unless the fit gets no weights. ``None`` uses
+        step for a pipeline; in every member for scikit-learn's voting and
+        stacking ensembles) unless the fit gets no weights. ``None`` uses
         ``StandardScaler`` followed by ``DropoutMLPClassifier(hidden_layer_sizes=(64, 64),
         dropout=0.0, activation="gelu", weight_decay=5e-4, batch_size=256,
         max_epochs=200, early_stopping=True, patience=20, tol=0.0)``: a
@@ -384,16 +382,16 @@ class ClassifierReweighter(BaseEstimator):
             prior = 1.0
         elif weighted:
             raise ValueError(
-                f"{type(template).__name__}.fit takes no sample_weight, so it cannot "
-                "learn from weighted samples (original_weight or target_weight was "
-                "given). Use a classifier that takes sample_weight (or a Pipeline "
-                "whose last step does), or no weights."
+                f"{no_sample_weight_reason(template)}, so it cannot learn from "
+                "weighted samples (original_weight or target_weight was given). Use "
+                "a classifier that takes sample_weight (or a Pipeline whose last "
+                "step does), or no weights."
             )
         elif self.n_bootstrap:
             raise ValueError(
                 f"n_bootstrap={self.n_bootstrap} draws Poisson weights, but "
-                f"{type(template).__name__}.fit takes no sample_weight. Use a "
-                "classifier that takes sample_weight, or n_bootstrap=0."
+                f"{no_sample_weight_reason(template)}. Use a classifier that takes "
+                "sample_weight, or n_bootstrap=0."
             )
         else:
             # unweighted classes: correct p / (1 - p) by the class sizes

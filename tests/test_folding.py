@@ -235,6 +235,27 @@ def test_other_errors_and_failed_fit_keeps_state():
         FoldingClassifier(LogisticRegression()).fit(X, y, sample_weight=np.ones(3))
 
 
+def test_sample_weight_reaches_the_members_of_a_voting_classifier():
+    """VotingClassifier.fit takes **fit_params and hands sample_weight to each member."""
+    from sklearn.ensemble import VotingClassifier
+
+    X, y = _events()
+    w = np.random.default_rng(0).uniform(0.1, 3.0, size=len(y))
+    voting = VotingClassifier([("lr", LogisticRegression())], voting="soft")
+    got = FoldingClassifier(voting, random_state=0).fit(X, y, sample_weight=w)
+    alone = FoldingClassifier(LogisticRegression(), random_state=0).fit(X, y, sample_weight=w)
+    unweighted = FoldingClassifier(voting, random_state=0).fit(X, y)
+    np.testing.assert_allclose(got.predict_proba(X), alone.predict_proba(X), rtol=1e-10)
+    assert not np.allclose(got.predict_proba(X), unweighted.predict_proba(X))
+    # behind a pipeline as well, and refused when a member cannot take weights
+    piped = FoldingClassifier(make_pipeline(StandardScaler(), voting), random_state=0)
+    piped.fit(X, y, sample_weight=w)
+    knn = VotingClassifier([("lr", LogisticRegression()), ("knn", KNeighborsClassifier())],
+                           voting="soft")
+    with pytest.raises(ValueError, match="KNeighborsClassifier.fit takes no sample_weight directly"):
+        FoldingClassifier(knn).fit(X, y, sample_weight=w)
+
+
 def test_caller_data_unchanged_and_clone():
     X, y = _events()
     X_copy = X.copy()

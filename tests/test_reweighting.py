@@ -120,6 +120,32 @@ def test_unequal_sizes_without_sample_weight():
                                                         target_weight=np.ones(300))
 
 
+def test_weighted_samples_with_a_voting_classifier(data):
+    """A soft VotingClassifier whose members take sample_weight learns from weights."""
+    from sklearn.ensemble import VotingClassifier
+
+    def voting(*members):
+        return VotingClassifier([(f"m{k}", m) for k, m in enumerate(members)], voting="soft")
+
+    n = data.original.shape[0]
+    weight = np.random.default_rng(1).uniform(0.2, 2.0, size=n)
+    got = ClassifierReweighter(voting(LogisticRegression()), normalize=False, random_state=0)
+    alone = ClassifierReweighter(LogisticRegression(), normalize=False, random_state=0)
+    got.fit(data.original, data.target, original_weight=weight)
+    alone.fit(data.original, data.target, original_weight=weight)
+    np.testing.assert_allclose(got.original_weights_, alone.original_weights_, rtol=1e-8)
+    with pytest.raises(ValueError, match="KNeighborsClassifier.fit takes no sample_weight directly"):
+        ClassifierReweighter(voting(LogisticRegression(), KNeighborsClassifier())).fit(
+            data.original, data.target, original_weight=weight)
+    # the weighted two-sample test takes it too
+    X, Y = data.original, data.target
+    auc = classifier_two_sample_auc(X, Y, sample_weight_X=weight, cv=3, random_state=0,
+                                    estimator=voting(LogisticRegression()))
+    expected = classifier_two_sample_auc(X, Y, sample_weight_X=weight, cv=3, random_state=0,
+                                         estimator=LogisticRegression())
+    assert auc == pytest.approx(expected, abs=1e-12)
+
+
 # -- folds -----------------------------------------------------------------------
 def test_original_weights_are_out_of_fold(data):
     rw = ClassifierReweighter(quadratic(), normalize=False, clip=None,

@@ -11,9 +11,9 @@ from sklearn.base import clone, is_classifier
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_score
-from sklearn.pipeline import Pipeline
 from sklearn.utils import check_array, column_or_1d
-from sklearn.utils.validation import has_fit_parameter
+
+from .._meta import no_sample_weight_reason, sample_weight_param
 
 __all__ = ["classifier_two_sample_auc", "effective_sample_size", "energy_distance"]
 
@@ -235,16 +235,13 @@ def _check_sample_weight(weight, n_rows, name, sample):
 
 
 def _fit_weighted(estimator, X, y, weight):
-    """``estimator.fit`` with ``sample_weight`` (at the last step of a pipeline)."""
-    if has_fit_parameter(estimator, "sample_weight"):
-        return estimator.fit(X, y, sample_weight=weight)
-    if isinstance(estimator, Pipeline) and has_fit_parameter(
-        estimator.steps[-1][1], "sample_weight"
-    ):
-        return estimator.fit(X, y, **{f"{estimator.steps[-1][0]}__sample_weight": weight})
+    """``estimator.fit`` with ``sample_weight`` (where ``sample_weight_param`` finds it)."""
+    name = sample_weight_param(estimator)
+    if name is not None:
+        return estimator.fit(X, y, **{name: weight})
     raise ValueError(
-        f"sample_weight_X or sample_weight_Y was given but {type(estimator).__name__}"
-        ".fit takes no sample_weight. Pass an estimator that does, such as the "
+        "sample_weight_X or sample_weight_Y was given but "
+        f"{no_sample_weight_reason(estimator)}. Pass an estimator that does, such as the "
         "default (estimator=None)."
     )
 
