@@ -246,10 +246,12 @@ class ClassifierReweighter(BaseEstimator):
                     f"{name}.reshape(-1, 1)."
                 ) from exc
             if "features" in message and not reset:
+                reference = ("original has" if name == "target"
+                             else "the reweighter was fitted on")
                 raise ValueError(
                     f"{name} has {np.shape(X)[1] if np.ndim(X) == 2 else '?'} columns "
-                    f"but the reweighter was fitted on {self.n_features_in_}; pass the "
-                    "same columns, in the same order."
+                    f"but {reference} {self.n_features_in_}; pass the same columns, in "
+                    "the same order."
                 ) from exc
             raise
         if checked.dtype.kind not in "biuf":
@@ -352,6 +354,14 @@ class ClassifierReweighter(BaseEstimator):
             )
         X_original = self._check_sample(original, "original", reset=True)
         X_target = self._check_sample(target, "target", reset=False)
+        if self.fold_column is None:
+            for name, rows in (("original", X_original), ("target", X_target)):
+                if rows.shape[0] < self.n_folds:
+                    raise ValueError(
+                        f"{name} has {rows.shape[0]} row(s), but n_folds="
+                        f"{self.n_folds} needs at least one row of each sample in "
+                        "every fold. Pass more rows, or fewer folds."
+                    )
         w_original = self._check_weight(original_weight, X_original.shape[0],
                                         "original_weight")
         w_target = self._check_weight(target_weight, X_target.shape[0], "target_weight")

@@ -224,8 +224,12 @@ def test_bad_inputs_name_the_parameter(data):
         rw.fit(data.original, data.target, target_weight=-np.ones(1500))
     with pytest.raises(ValueError, match="target must be 2-D"):
         rw.fit(data.original, data.target[:, 0])
-    with pytest.raises(ValueError, match="target has 2 columns but the reweighter was fitted on 3"):
+    with pytest.raises(ValueError, match="target has 2 columns but original has 3"):
         rw.fit(data.original, data.target[:, :2])
+    with pytest.raises(ValueError, match=r"target has 1 row\(s\), but n_folds=2 needs"):
+        rw.fit(data.original, data.target[:1])
+    with pytest.raises(ValueError, match=r"original has 2 row\(s\), but n_folds=3 needs"):
+        clone(rw).set_params(n_folds=3).fit(data.original[:2], data.target)
     with pytest.raises(ValueError, match="different columns"):
         rw.fit(pd.DataFrame(data.original, columns=["a", "b", "c"]),
                pd.DataFrame(data.target, columns=["a", "c", "b"]))
