@@ -20,7 +20,7 @@ from sklearn.base import (
     clone,
 )
 from sklearn.model_selection import StratifiedKFold
-from sklearn.utils import _safe_indexing, check_array, column_or_1d, get_tags
+from sklearn.utils import _safe_indexing, check_array, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
@@ -40,6 +40,7 @@ from threadpoolctl import threadpool_limits
 
 from ._fold_rule import integer_folds
 from ._meta import index_params, no_sample_weight_reason, sample_weight_param
+from ._weights import check_weight_vector
 
 __all__ = ["FoldingClassifier"]
 
@@ -438,10 +439,7 @@ class FoldingClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             )
         n_samples = X_checked.shape[0]
         if sample_weight is not None:
-            sample_weight = column_or_1d(
-                check_array(sample_weight, ensure_2d=False, dtype=np.float64,
-                            input_name="sample_weight")
-            )
+            sample_weight = check_weight_vector(sample_weight, "sample_weight")
             if sample_weight.shape[0] != n_samples:
                 raise ValueError(
                     f"sample_weight has {sample_weight.shape[0]} entries but X has "

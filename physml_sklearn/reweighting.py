@@ -10,11 +10,12 @@ import pandas as pd
 from sklearn.base import BaseEstimator, _fit_context, clone
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils import check_array, check_random_state, column_or_1d, get_tags
+from sklearn.utils import check_array, check_random_state, get_tags
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._meta import no_sample_weight_reason, sample_weight_param
+from ._weights import check_weight_vector
 from .classifier import DropoutMLPClassifier
 from .folding import FoldingClassifier
 
@@ -272,9 +273,7 @@ class ClassifierReweighter(BaseEstimator):
     def _check_weight(weight, n_rows, name):
         if weight is None:
             return np.ones(n_rows)
-        weight = column_or_1d(
-            check_array(weight, ensure_2d=False, dtype=np.float64, input_name=name)
-        ).copy()
+        weight = check_weight_vector(weight, name).copy()
         if weight.shape[0] != n_rows:
             sample = name.replace("_weight", "")
             raise ValueError(

@@ -334,6 +334,21 @@ def test_effective_sample_size():
     assert effective_sample_size([3.0, -1.0]) == pytest.approx(4 / 10)
     assert effective_sample_size([1e200, 1e200]) == pytest.approx(2.0)
     assert effective_sample_size([0.0, 0.0]) == 0.0
+    assert effective_sample_size(np.ones((4, 1))) == 4.0  # a column is flattened
+
+
+@pytest.mark.parametrize("call", [
+    lambda w: effective_sample_size(w),
+    lambda w: classifier_two_sample_auc(np.zeros((8, 2)), np.ones((8, 2)), sample_weight_X=w),
+    lambda w: ClassifierReweighter(LogisticRegression()).fit(
+        np.zeros((4, 2)), np.ones((4, 2)), original_weight=w),
+], ids=["effective_sample_size", "two_sample", "reweighter"])
+def test_weights_of_the_wrong_shape_are_named(call):
+    """scikit-learn's column_or_1d calls every input y; the messages name the weights."""
+    with pytest.raises(ValueError, match=r"(weights|sample_weight_X|original_weight) must "
+                                         r"be 1-D, one weight per row; got an array of "
+                                         r"shape \(2, 2\)"):
+        call(np.ones((2, 2)))
 
 
 def test_weighted_c2st_sees_the_weights():

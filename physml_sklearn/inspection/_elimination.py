@@ -23,9 +23,7 @@ from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
 from sklearn.utils import (
     _safe_indexing,
-    check_array,
     check_random_state,
-    column_or_1d,
     get_tags,
 )
 from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt
@@ -45,6 +43,7 @@ from sklearn.utils.validation import (
 )
 
 from .._meta import index_params
+from .._weights import check_weight_vector
 
 __all__ = ["PermutationFeatureElimination"]
 
@@ -357,13 +356,7 @@ class PermutationFeatureElimination(SelectorMixin, MetaEstimatorMixin, BaseEstim
         X_data = X if self._uses_frames(X) else X_checked
         n_samples, n_features = X_checked.shape
         if sample_weight is not None:
-            sample_weight = column_or_1d(
-                check_array(
-                    sample_weight, ensure_2d=False, dtype=np.float64,
-                    input_name="sample_weight",
-                ),
-                warn=True,
-            )
+            sample_weight = check_weight_vector(sample_weight, "sample_weight")
             if sample_weight.shape[0] != n_samples:
                 raise ValueError(
                     f"sample_weight has {sample_weight.shape[0]} entries but X has "

@@ -11,9 +11,10 @@ from sklearn.base import clone, is_classifier
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_score
-from sklearn.utils import check_array, column_or_1d
+from sklearn.utils import check_array
 
 from .._meta import no_sample_weight_reason, sample_weight_param
+from .._weights import check_weight_vector
 
 __all__ = ["classifier_two_sample_auc", "effective_sample_size", "energy_distance"]
 
@@ -204,9 +205,7 @@ def effective_sample_size(weights):
     >>> round(effective_sample_size([1.0, 1.0, 2.0, 4.0]), 3)  # 8**2 / 22
     2.909
     """
-    weights = column_or_1d(
-        check_array(weights, ensure_2d=False, dtype=np.float64, input_name="weights")
-    )
+    weights = check_weight_vector(weights, "weights")
     # scaled by the largest weight first, so that huge weights do not overflow
     scale = np.max(np.abs(weights), initial=0.0)
     if scale == 0:
@@ -218,9 +217,7 @@ def effective_sample_size(weights):
 def _check_sample_weight(weight, n_rows, name, sample):
     if weight is None:
         return None
-    weight = column_or_1d(
-        check_array(weight, ensure_2d=False, dtype=np.float64, input_name=name)
-    )
+    weight = check_weight_vector(weight, name)
     if weight.shape[0] != n_rows:
         raise ValueError(
             f"{name} has {weight.shape[0]} entries but {sample} has {n_rows} rows; "

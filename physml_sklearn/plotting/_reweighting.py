@@ -6,9 +6,11 @@
 from numbers import Integral
 
 import numpy as np
-from sklearn.utils import check_array, column_or_1d
+from sklearn.utils import check_array
 from sklearn.utils._optional_dependencies import check_matplotlib_support
 from sklearn.utils.validation import check_is_fitted
+
+from .._weights import check_weight_vector
 
 __all__ = ["ReweightingDisplay"]
 
@@ -16,8 +18,7 @@ __all__ = ["ReweightingDisplay"]
 def _weights(weight, n_rows, name):
     if weight is None:
         return np.ones(n_rows)
-    weight = column_or_1d(check_array(weight, ensure_2d=False, dtype=np.float64,
-                                      input_name=name))
+    weight = check_weight_vector(weight, name)
     if weight.shape[0] != n_rows:
         raise ValueError(
             f"{name} has {weight.shape[0]} entries but the sample has {n_rows} rows; "

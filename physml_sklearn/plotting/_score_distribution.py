@@ -10,6 +10,7 @@ from sklearn.utils import check_array, column_or_1d
 from sklearn.utils._optional_dependencies import check_matplotlib_support
 from sklearn.utils.multiclass import unique_labels
 
+from .._weights import check_weight_vector
 from ..metrics import overtraining_test
 from ._legend import legend_below
 
@@ -38,9 +39,7 @@ def _outputs(score, n_classes, name):
 def _weights(sample_weight, n_samples, name):
     if sample_weight is None:
         return np.ones(n_samples)
-    weight = column_or_1d(
-        check_array(sample_weight, ensure_2d=False, dtype=np.float64, input_name=name)
-    )
+    weight = check_weight_vector(sample_weight, name)
     if weight.shape[0] != n_samples:
         raise ValueError(
             f"{name} has {weight.shape[0]} entries for {n_samples} events; pass one "
