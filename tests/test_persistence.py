@@ -20,6 +20,7 @@ from physml_sklearn import (
     AutoEncoder,
     AutoEncoderOutlierDetector,
     DropoutMLPClassifier,
+    FoldingClassifier,
     GANSampler,
     SoftmaxMLPClassifier,
     load,
@@ -450,6 +451,7 @@ def test_cuda_folding_model_loads_on_cpu(tmp_path, monkeypatch):
     lambda m: {**m, "model": {"__kind__": "object", "class": "sklearn.pipeline:Pipeline",
                               "state": []}},
     lambda m: {**m, "format_version": 99},
+    lambda m: {**m, "model": {"__kind__": "bunch", "items": [[1, 2]]}},
 ])
 def test_malformed_manifest_gives_a_clear_error(edit, tmp_path):
     model, _ = _fit("dropout_pipeline")
@@ -457,6 +459,24 @@ def test_malformed_manifest_gives_a_clear_error(edit, tmp_path):
     _rewrite(path, edit)
     with pytest.raises(ModelFileError, match="model file|format version"):
         load(path)
+
+
+def test_voting_ensemble_of_networks_round_trips(tmp_path):
+    """A VotingClassifier keeps its fitted members in a Bunch (named_estimators_)."""
+    from sklearn.ensemble import VotingClassifier
+    from sklearn.utils import Bunch
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(int)
+    networks = [(f"n{k}", DropoutMLPClassifier(hidden_layer_sizes=(4,), max_epochs=2,
+                                               random_state=k)) for k in range(2)]
+    model = FoldingClassifier(VotingClassifier(networks, voting="soft"),
+                              random_state=0).fit(X, y)
+    loaded = load(save(model, tmp_path / "m.physml"))
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    members = loaded.estimators_[0].named_estimators_
+    assert type(members) is Bunch and members.n0 is members["n0"]
 
 
 def test_every_public_estimator_is_registered():

@@ -29,7 +29,7 @@ from ._registry import resolve
 #: the kinds of JSON nodes a model file holds
 NODE_KINDS = frozenset({
     "float", "scalar", "tuple", "dict", "array", "object_array", "type", "object", "neural",
-    "skops", "tensor",
+    "skops", "tensor", "bunch",
 })
 #: the types of the values ``net_state`` may set on a rebuilt net
 _NET_STATE_TYPES = (bool, int, float, str)
@@ -166,6 +166,14 @@ class Reader:
                 raise _invalid("dict key", key)
             out[key] = self.decode(value)
         return out
+
+    def _bunch(self, node):
+        from sklearn.utils import Bunch
+
+        items = self._dict(node)
+        if not all(isinstance(key, str) for key in items):
+            raise _invalid("Bunch key", next(k for k in items if not isinstance(k, str)))
+        return Bunch(**items)
 
     def _array(self, node):
         return read_npy(self.read(node["file"]), f"The array {node['file']!r}")

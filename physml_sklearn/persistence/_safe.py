@@ -4,8 +4,9 @@ The file is a zip archive:
 
 * ``model.json``: the format version, the versions of the package and of its
   libraries, and the model as a tree of JSON nodes: plain values, lists,
-  tuples, dicts, numpy scalars, classes by name, and objects by class name
-  with their attributes (parameters and fitted attributes); for classifiers
+  tuples, dicts (and scikit-learn's ``Bunch``), numpy scalars, classes by
+  name, and objects by class name with their attributes (parameters and
+  fitted attributes); for classifiers
   that are plain chains of array operations, also their scoring summary
   (:mod:`._scoring`), which ``physml-sklearn apply`` scores with numpy;
 * ``arrays/*.npy``: the fitted numpy arrays (``allow_pickle=False``);
@@ -31,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from sklearn.utils import Bunch
 
 from .._core._base import NeuralEstimator
 from .._io_atomic import atomic_path
@@ -124,9 +126,11 @@ class _Writer:
                 "__kind__": "tuple",
                 "items": [self.encode(v, f"{path}[{i}]") for i, v in enumerate(obj)],
             }
-        if type(obj) is dict:
+        if type(obj) is dict or type(obj) is Bunch:
+            # a Bunch (a voting or stacking ensemble's named_estimators_) is a
+            # dict whose keys are also attributes: stored as one, rebuilt as one
             return {
-                "__kind__": "dict",
+                "__kind__": "dict" if type(obj) is dict else "bunch",
                 "items": [
                     [self.encode(k, f"{path} key"), self.encode(v, f"{path}[{k!r}]")]
                     for k, v in obj.items()
