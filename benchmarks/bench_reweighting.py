@@ -70,6 +70,11 @@ each is met, twice: against ``GBReweighter`` alone (each of its models trained
 on all the rows) and against it in ``FoldingReweighter`` with 2 folds (each
 fold model trained on half the rows, as each of ours is).
 
+The test's resolution is printed with the table: the AUC of the true ratio
+raised to the powers 0.99 and 1.01 (weights one per cent off the perfect
+ones) minus its AUC at power 1, seed by seed, and the range of the true
+ratio's own AUC over the seeds.
+
 ``--error-profile`` (WZ only) looks at where the weights of ours and of
 ``GBReweighter`` miss the true ratio: the spread (std) over the test rows of
 the log error ``log(w / true ratio)`` (both normalised to mean 1), and for
@@ -113,6 +118,9 @@ METHODS = ["none", "histogram", "GBReweighter", "GBReweighter 2-fold", "ours",
 #: powers of the weights that flatten them: AUC and ESS along this path give
 #: the ESS of one method at the other's AUC
 TEMPERING = (0.8, 0.9)
+#: powers of the true ratio one per cent off: how far the test's AUC moves for
+#: weightings that differ by as little, its resolution
+RESOLUTION = (0.99, 1.01)
 
 
 # -- data -------------------------------------------------------------------------
@@ -282,6 +290,10 @@ def evaluate(name, data, seed, c2st_rows, c2st_repeats=1):
             auc_t, _, ess_t = _figures(weights**power, test_original, test_target, truth,
                                        seed, c2st_rows, c2st_repeats)
             row[f"auc^{power}"], row[f"ess^{power}"] = auc_t, ess_t
+    if name == "true ratio":
+        for power in RESOLUTION:
+            row[f"auc^{power}"] = _figures(weights**power, test_original, test_target,
+                                           truth, seed, c2st_rows, c2st_repeats)[0]
     return row
 
 
@@ -532,8 +544,26 @@ def table(args, datasets):
               f"{_fmt(col['rmse']):>16s} "
               f"{_fmt(col['ess']):>16s} {_fmt(col['fit'], 1):>14s}")
 
+    _resolution(results, datasets)
     for baseline in ("GBReweighter", "GBReweighter 2-fold"):
         _targets(args, stored, results, datasets, baseline)
+
+
+def _resolution(results, datasets):
+    """How far the test's AUC moves when the true ratio is one per cent off."""
+    print("\nthe test's resolution: the AUC of the true ratio w raised to the powers "
+          f"{' and '.join(map(str, RESOLUTION))}, minus that of w, per seed")
+    for dname in datasets:
+        rows = [r for r in results.get((dname, "true ratio"), [])
+                if all(f"auc^{p}" in r for p in RESOLUTION)]
+        if not rows:
+            print(f"  {dname:8s} (the true ratio was not run with them)")
+            continue
+        shifts = np.array([[r[f"auc^{p}"] - r["auc"] for p in RESOLUTION] for r in rows])
+        aucs = np.array([r["auc"] for r in rows])
+        print(f"  {dname:8s} shifts {' '.join(f'{d:+.4f}' for d in shifts.ravel())}; "
+              f"mean |shift| {np.abs(shifts).mean():.4f}; the true ratio's own AUC "
+              f"{aucs.min():.4f} to {aucs.max():.4f} over {len(rows)} seeds")
 
 
 def _targets(args, stored, results, datasets, baseline):
