@@ -5,17 +5,17 @@ import pandas as pd
 import pytest
 import scipy.stats
 from scipy.spatial.distance import cdist
-from sklearn.model_selection import KFold
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.metrics import roc_auc_score, roc_curve
+from sklearn.model_selection import KFold
 
 from physml_sklearn.metrics import (
+    _two_sample,
     classifier_two_sample_auc,
     energy_distance,
     overtraining_test,
     signal_efficiency_table,
 )
-from physml_sklearn.metrics import _two_sample
 
 
 def _binary_sample(rng, n, shift=0.0):
@@ -517,6 +517,28 @@ def test_classifier_two_sample_auc_same_and_separated():
     assert isinstance(same, float)
     assert abs(same - 0.5) < 0.1
     assert separated > 0.95
+
+
+@pytest.mark.parametrize("n_rows", [4, 10, 19])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_classifier_two_sample_auc_separates_small_samples(n_rows, weighted):
+    # the default trees keep 20 rows in a leaf: on training folds of fewer
+    # than 40 rows they could not split, and samples 10 sigma apart scored 0.5
+    rng = np.random.default_rng(n_rows)
+    X, Y = rng.normal(size=(n_rows, 2)), rng.normal(loc=10.0, size=(n_rows, 2))
+    weights = {"sample_weight_X": np.full(n_rows, 2.0)} if weighted else {}
+    for cv in (2, 3, KFold(2, shuffle=True, random_state=0)):
+        assert classifier_two_sample_auc(X, Y, cv=cv, random_state=0, **weights) > 0.9
+
+
+def test_classifier_two_sample_auc_default_trees_unchanged_on_large_samples():
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    rng = np.random.default_rng(34)
+    X, Y = rng.normal(size=(60, 2)), rng.normal(loc=0.5, size=(60, 2))
+    explicit = HistGradientBoostingClassifier(random_state=0)
+    assert classifier_two_sample_auc(X, Y, cv=3, random_state=0) == (
+        classifier_two_sample_auc(X, Y, estimator=explicit, cv=3, random_state=0))
 
 
 def test_classifier_two_sample_auc_sees_shape_a_linear_model_misses():

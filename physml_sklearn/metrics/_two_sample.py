@@ -249,6 +249,20 @@ def _positive_score(estimator, X):
     return estimator.decision_function(X)
 
 
+def _leaf_size(cv, data, labels, default=20):
+    """``min_samples_leaf`` of the default trees: small enough that they can split.
+
+    ``HistGradientBoostingClassifier`` keeps at least 20 rows in a leaf, so a
+    training fold of fewer than 40 rows cannot be split at all: every row
+    gets the same score and the AUC is 0.5 even for samples that do not
+    overlap. The leaf size is lowered to a quarter of the smallest training
+    fold, which leaves room for splits; from 80 training rows on it is the
+    default 20.
+    """
+    smallest = min(len(train) for train, _ in cv.split(data, labels))
+    return int(min(default, max(1, smallest // 4)))
+
+
 def classifier_two_sample_auc(X, Y, *, sample_weight_X=None, sample_weight_Y=None,
                               estimator=None, cv=5, random_state=None):
     """Classifier two-sample test: the AUC of a classifier separating X from Y.
@@ -311,7 +325,10 @@ def classifier_two_sample_auc(X, Y, *, sample_weight_X=None, sample_weight_Y=Non
     along the curve ``y = x**3`` against a Gaussian blob, a ring against a
     disc) give it nothing to separate, and it would call any such pair of
     samples alike. Trees cut the feature space into boxes and can follow any
-    shape, need no scaling of the features and handle missing values.
+    shape, need no scaling of the features and handle missing values. Their
+    leaves keep at least 20 rows, or a quarter of the smallest training fold
+    when that is fewer (a fold of under 40 rows could not be split at all,
+    and every pair of samples would score 0.5).
 
     With weights, each sample is compared as the weighted distribution its
     weights describe: the classifier trains with the weights of both samples,
@@ -355,7 +372,8 @@ def classifier_two_sample_auc(X, Y, *, sample_weight_X=None, sample_weight_Y=Non
     True
     """
     X, Y = _check_two_samples(X, Y, ensure_all_finite="allow-nan")
-    if estimator is None:
+    default = estimator is None
+    if default:
         estimator = HistGradientBoostingClassifier(random_state=random_state)
     elif not is_classifier(estimator):
         raise ValueError(
@@ -389,6 +407,8 @@ def classifier_two_sample_auc(X, Y, *, sample_weight_X=None, sample_weight_Y=Non
     weight_Y = _check_sample_weight(sample_weight_Y, Y.shape[0], "sample_weight_Y", "Y")
     data = np.vstack([X, Y])
     labels = np.concatenate([np.zeros(X.shape[0], int), np.ones(Y.shape[0], int)])
+    if default:
+        estimator.set_params(min_samples_leaf=_leaf_size(cv, data, labels))
     if weight_X is None and weight_Y is None:
         scores = cross_val_score(
             estimator, data, labels, cv=cv, scoring="roc_auc", error_score="raise"
