@@ -493,6 +493,14 @@ def test_mass_sculpting_matches_scipy_and_counts_weights():
     expected = jensenshannon(p / p.sum(), q / q.sum(), base=2) ** 2
     assert result["jsd"] == pytest.approx(expected, rel=1e-9)
     assert result["inverse_jsd"] == pytest.approx(1 / expected)
+    # the statistics behind R: the passing simulated background and its sum of w^2
+    kept = weight[bkg & passed]
+    assert result["background_events"] == kept.size
+    assert result["background_rejection_uncertainty"] == pytest.approx(
+        result["background_rejection"] * np.sqrt(np.sum(kept**2)) / kept.sum())
+    unweighted = mass_sculpting(y, score, mass, bins=10)
+    assert unweighted["background_rejection_uncertainty"] == pytest.approx(
+        unweighted["background_rejection"] / np.sqrt(unweighted["background_events"]))
     # weights matter: unweighted gives another threshold
     assert mass_sculpting(y, score, mass, bins=10)["threshold"] != result["threshold"]
 

@@ -119,8 +119,13 @@ def mass_sculpting(
         ``threshold`` (the cut on the score), ``signal_efficiency`` (the
         signal fraction kept, at least the one asked for),
         ``background_efficiency``, ``background_rejection`` (R, infinite
-        when no background passes), ``jsd`` and ``inverse_jsd`` (1 / JSD,
-        infinite when the spectra are identical).
+        when the passing background weights do not sum to a positive
+        number), ``background_rejection_uncertainty`` (the statistical
+        uncertainty of R from the simulated background that passes, ``R
+        sqrt(sum w^2) / sum w`` over those events; ``R / sqrt(n)`` without
+        weights), ``background_events`` (the number n of simulated background
+        events that pass: the statistics behind R), ``jsd`` and
+        ``inverse_jsd`` (1 / JSD, infinite when the spectra are identical).
 
     Raises
     ------
@@ -181,11 +186,19 @@ def mass_sculpting(
             "background events or another signal_efficiency."
         )
     jsd = jensen_shannon(p, q)
+    kept = weight[background & passed]
+    if kept.sum() > 0:
+        # the Monte Carlo uncertainty of the passing background, sqrt(sum w^2)
+        uncertainty = rejection * np.sqrt(np.sum(kept**2)) / kept.sum()
+    else:
+        uncertainty = np.inf
     return {
         "threshold": threshold,
         "signal_efficiency": float(kept_signal),
         "background_efficiency": float(background_efficiency),
         "background_rejection": float(rejection),
+        "background_rejection_uncertainty": float(uncertainty),
+        "background_events": int(kept.size),
         "jsd": jsd,
         "inverse_jsd": 1.0 / jsd if jsd > 0 else np.inf,
     }
