@@ -121,7 +121,9 @@ print(check.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
 # %%
 # TMVA's efficiency table: cut on the output so as to keep 1 %, 10 % or 30 %
 # of the WZ background, and read off the fraction of ZZ signal kept, on the
-# training and on the test sample. Compare the two columns.
+# training and on the test sample. Compare the two columns; the last two
+# count the simulated background events above each cut, the statistics
+# behind it.
 table = signal_efficiency_table(y_train, proba["train"], y_test, proba["test"])
 print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
 

@@ -313,8 +313,15 @@ def test_signal_efficiency_table_by_hand():
         "background_efficiency",
         "signal_efficiency_train",
         "signal_efficiency_test",
+        "background_events_train",
+        "background_events_test",
     ]
     assert table["background_efficiency"].tolist() == [0.0, 0.1, 0.25]
+    # the statistics behind each efficiency: at 0 no background event passes;
+    # at 0.1 the cut is read between 0.6 and 0.55, whose tied background event
+    # it may keep; 0.25 of the train sample falls on the cut at 0.55 exactly
+    assert table["background_events_train"].tolist() == [0, 1, 1]
+    assert table["background_events_test"].tolist() == [0, 1, 1]
     # train: from (0, 3/4) to (1/4, 1)
     assert table["signal_efficiency_train"].tolist() == pytest.approx(
         [0.75, 0.75 + 0.25 * 0.1 / 0.25, 1.0]
@@ -350,6 +357,25 @@ def test_signal_efficiency_table_monotone_and_matches_interpolated_roc():
     )
     default = signal_efficiency_table(y_train, s_train, y_test, s_test)
     assert default["background_efficiency"].tolist() == [0.01, 0.1, 0.3]
+
+
+def test_signal_efficiency_table_counts_the_background_behind_each_efficiency():
+    rng = np.random.default_rng(14)
+    y = np.repeat([0, 1], [400, 600])
+    score = y + rng.normal(size=1000)  # no ties
+    weight = rng.uniform(0.5, 1.5, 1000)
+    efficiencies = [0.001, 0.01, 0.0125, 0.3, 1.0]
+    table = signal_efficiency_table(y, score, y, score, background_efficiencies=efficiencies,
+                                    sample_weight_test=weight)
+    # unweighted: b * 400 events, rounded up where the cut is interpolated
+    assert table["background_events_train"].tolist() == [1, 4, 5, 120, 400]
+    # weighted: the fewest highest-scoring background events whose weight
+    # reaches b of the total
+    ordered = weight[y == 0][np.argsort(score[y == 0])[::-1]]
+    reached = np.cumsum(ordered) / ordered.sum()
+    for b, n in zip(efficiencies, table["background_events_test"]):
+        assert reached[n - 1] >= b - 1e-12
+        assert n == 1 or reached[n - 2] < b
 
 
 def test_signal_efficiency_table_pos_label_and_two_columns():

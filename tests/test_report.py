@@ -101,6 +101,7 @@ def test_page_numbers_folds_from_one_and_says_held_out(folded):
     assert "Fold 0" not in page and "fold 0" not in page
     assert "modulo 2 (remainder 0 is Fold 1, ..., 1 is Fold 2)" in page
     assert "AUC held-out" in page and "signal efficiency, held-out" in page
+    assert "background events, held-out" in page
     assert " test" not in re.sub(r"<[^>]+>", " ", page).replace("KS test", "")
 
 

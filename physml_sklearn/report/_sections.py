@@ -153,7 +153,9 @@ def overtraining_section(y01, scores, checks, weight, class_names):
         "(markers) against the events of its held-out fold (filled), per class, on a log "
         "scale. A small Kolmogorov-Smirnov p-value, or a signal efficiency much higher "
         "on the training events than on the held-out ones, means the model learnt "
-        "fluctuations of its training sample."))
+        "fluctuations of its training sample. Beside each efficiency, the number of "
+        "simulated background events above the cut: a difference read from a handful "
+        "of them is a fluctuation, not a sign of overtraining."))
     parts = []
     for i, check in enumerate(checks):
         train, test = check["train"], check["test"]
@@ -177,7 +179,9 @@ def overtraining_section(y01, scores, checks, weight, class_names):
         efficiency = check["efficiency"].rename(columns={
             "background_efficiency": "background efficiency",
             "signal_efficiency_train": "signal efficiency, train",
-            "signal_efficiency_test": "signal efficiency, held-out"})
+            "signal_efficiency_test": "signal efficiency, held-out",
+            "background_events_train": "background events, train",
+            "background_events_test": "background events, held-out"})
         parts.append(
             f"<div><h3>{fold_name(i)}</h3>"
             + figure_html(disp.figure_, f"score distributions {fold_name(i)}")
