@@ -331,7 +331,8 @@ def demo_autoencoder(args, out, progress):
             "ttZ flagged": flagged[is_ttz].mean(),
             "WZ+ZZ flagged": flagged[~is_ttz].mean(),
         })
-    progress.table(pd.DataFrame(rows), "ttZ as an anomaly, detectors trained on WZ + ZZ (test events)")
+    progress.table(pd.DataFrame(rows),
+                   "ttZ as an anomaly, detectors trained on WZ + ZZ (test events)")
 
     digits = load_blurred_digits(sigma=1.0, noise=0.05, random_state=rs)
     Xd_train, Xd_test, Yd_train, Yd_test = train_test_split(
@@ -398,7 +399,6 @@ def demo_gan(args, out, progress):
     import pandas as pd
     from sklearn.model_selection import GridSearchCV
     from sklearn.neighbors import KernelDensity
-
     from threadpoolctl import threadpool_limits
 
     from .. import GANSampler
