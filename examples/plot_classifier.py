@@ -53,7 +53,7 @@ print(f"label 0: {names[0]} (background), label 1: {names[1]} (signal)")
 # repeatable.
 clf = make_pipeline(
     StandardScaler(),
-    DropoutMLPClassifier(early_stopping=True, max_epochs=40, random_state=0),
+    DropoutMLPClassifier(early_stopping=True, max_epochs=100, random_state=0),
 )
 clf.fit(X_train, y_train)
 network = clf[-1]

@@ -45,7 +45,7 @@ print(train.feature_names, train.resolution)
 # ``predict`` answers in GeV.
 direct = make_pipeline(
     StandardScaler(),
-    DropoutMLPRegressor(early_stopping=True, max_epochs=30, random_state=0),
+    DropoutMLPRegressor(early_stopping=True, max_epochs=100, random_state=0),
 )
 direct.fit(X, y)
 print(f"R^2 on the test photons: {direct.score(X_test, y_test):.4f}")
@@ -77,7 +77,7 @@ def features(X):
 
 factor = make_pipeline(
     StandardScaler(),
-    DropoutMLPRegressor(early_stopping=True, max_epochs=30, random_state=0),
+    DropoutMLPRegressor(early_stopping=True, max_epochs=100, random_state=0),
 )
 factor.fit(features(X), (y / X[:, 0] - 1) / nominal(X[:, 0]))
 e_factor = X_test[:, 0] * (1 + nominal(X_test[:, 0]) * factor.predict(features(X_test)))

@@ -6,7 +6,9 @@ made from ``make_diboson``; the bad-input tests call ``main`` in-process,
 which runs the same code without paying for a new interpreter each time.
 """
 
+import html
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -164,6 +166,35 @@ def test_report_is_self_contained(trained):
         assert text in page, text
 
 
+def test_train_says_which_fold_ran_out_of_epochs(trained, tmp_path):
+    # --max-epochs 3 with a patience of 10: no fold can be stopped by early
+    # stopping; the folds whose validation loss still fell in the last epoch
+    # were cut short by the limit, and the progress display and the report say
+    # which, with no raw warning printed beside them
+    from physml_sklearn import load
+    from physml_sklearn._core._base import ended_at_epoch_limit
+
+    model = load(trained["out"] / "model.physml")
+    limited = [i for i, fold in enumerate(model.estimators_) if ended_at_epoch_limit(fold[-1])]
+    assert limited  # three epochs of a new network: the loss still falls
+    stderr = trained["stderr"]
+    assert stderr.count("this fold may be undertrained; raise --max-epochs") == len(limited)
+    assert "ConvergenceWarning" not in stderr and "Warning" not in stderr
+    page = html.unescape((trained["out"] / "report.html").read_text(encoding="utf-8"))
+    assert page.count(", epoch limit)") == len(limited)
+    folds = ", ".join(rf"Fold {i + 1} \(best epoch \d of 3\)" for i in limited)
+    assert re.search(rf"Ended by the epoch limit, not by early stopping: {folds}\. .*the 3 "
+                     "epochs allowed ran out, so th(is model|ese models) may be undertrained",
+                     page)
+    # --quiet prints nothing, the note included
+    result = run_command("train", "--signal", trained["signal"], "--background",
+                         trained["background"], "--weight", "weight", "--max-epochs", "1",
+                         "--fold-column", "event_number", "--quiet", "--out",
+                         tmp_path / "quiet")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "" and result.stdout == ""
+
+
 def test_report_in_chromium(trained, tmp_path):
     """Every image decodes, no console error, every section there, in a real browser."""
     if not Path(CHROMIUM).exists():
@@ -250,7 +281,7 @@ def test_every_option_has_help_and_default(capsys):
                    "--out", "--max-epochs", "--random-state", "--quiet", "--overwrite",
                    "--units"):
         assert option in text
-    for default in ("(default: 2)", "(default: physml_train)", "(default: 100)",
+    for default in ("(default: 2)", "(default: physml_train)", "(default: 200)",
                     "(default: 0)", "(default: every event weighs 1)",
                     "(default: every numeric column common to all files"):
         assert default in text, default

@@ -8,6 +8,7 @@ objects on their way to the disk.
 import contextlib
 import io
 import re
+import warnings
 
 import matplotlib.figure
 import numpy as np
@@ -285,6 +286,27 @@ def test_progress_on_a_terminal_rewrites_one_line():
     assert text.count("\n") == 2  # the step and the end of the fit
     assert text.count("\r\033[K") == 4
     assert text.endswith("\r\033[K    3 epochs (0.0 s)\n")
+
+
+def test_a_network_cut_short_by_max_epochs_is_said_once(tmp_path):
+    # two epochs: the validation loss still falls, so the networks with early
+    # stopping end at the limit; the demo says so under each such fit, and
+    # the estimators' own ConvergenceWarning is not printed beside it
+    buffer = io.StringIO()
+    with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(buffer):
+        warnings.simplefilter("always")
+        assert main(["demo", "--output", str(tmp_path), "--only", "classifiers",
+                     *TINY]) == 0
+    notes = re.findall(r"^    2 epochs.*; the validation loss was still improving at the "
+                       r"last epoch allowed: a larger --max-epochs may train a better "
+                       r"network$", buffer.getvalue(), flags=re.M)
+    assert len(notes) == 2  # the binary and the multiclass classifier
+    assert not [w for w in caught if "Maximum epochs" in str(w.message)]
+    stream = io.StringIO()
+    progress = DemoProgress(stream=stream, interval=2.0, clock=_Clock())
+    progress.begin_fold()
+    progress.end_fold(40, 30, False)
+    assert stream.getvalue() == "    40 epochs, weights of the best epoch 30 kept (0.0 s)\n"
 
 
 def test_progress_is_shared_by_the_copies_of_the_callbacks():

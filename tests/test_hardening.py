@@ -293,7 +293,9 @@ def test_normal_fits_do_not_warn_or_raise(diboson):
         warnings.simplefilter("error", ConvergenceWarning)
         DropoutMLPClassifier(hidden_layer_sizes=(32, 16), max_epochs=5,
                              random_state=0).fit(X, y)
-        SoftmaxMLPClassifier(max_epochs=5, early_stopping=True, random_state=0).fit(X, y)
+        # early stopping that ends the training: no epoch-limit warning either
+        SoftmaxMLPClassifier(max_epochs=100, early_stopping=True, patience=3,
+                             random_state=0).fit(X, y)
         AutoEncoder(max_epochs=5, random_state=0).fit(X)
         det = AutoEncoderOutlierDetector(max_epochs=3, random_state=0).fit(X)
         det.set_params(warm_start=True).fit(X)

@@ -7,18 +7,26 @@ import signal
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
-from skorch.callbacks import Callback, EarlyStopping
 from sklearn.datasets import load_digits, make_classification
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
+from skorch.callbacks import Callback, EarlyStopping
 
-from physml_sklearn import AutoEncoder, DropoutMLPClassifier, SoftmaxMLPClassifier, load, save
+from physml_sklearn import (
+    AutoEncoder,
+    DropoutMLPClassifier,
+    SoftmaxMLPClassifier,
+    load,
+    save,
+)
+from physml_sklearn._core._base import ended_at_epoch_limit
 from physml_sklearn.datasets import make_diboson
 
 SMALL = dict(hidden_layer_sizes=(16, 8), max_epochs=5, batch_size=32, lr=0.01, random_state=0)
@@ -115,6 +123,65 @@ def test_a_skorch_early_stopping_callback_still_just_stops(binary_data):
     stopper = EarlyStopping(monitor="train_loss", patience=1, threshold=10.0, sink=None)
     clf = DropoutMLPClassifier(**dict(SMALL, max_epochs=20), callbacks=[stopper]).fit(X, y)
     assert clf.n_iter_ == 2
+
+
+@pytest.mark.parametrize(
+    "losses, max_epochs, patience, warns",
+    [
+        # epoch 7 improved by more than tol: three more epochs could have helped
+        ([1.0, 0.8, 0.85, 0.6, 0.65, 0.66, 0.3, 0.35], 8, 3, True),
+        # the third epoch in a row without improvement is the last one: early
+        # stopping ends it at the limit, nothing was cut short
+        ([1.0, 0.95, 0.97, 0.99], 4, 3, False),
+        # early stopping ends it before the limit
+        ([1.0, 0.95, 0.97, 0.99, 0.5, 0.4], 8, 3, False),
+        # a patience as long as the training, to watch every epoch: the loss
+        # turned in the first half and rose since, nothing was cut short ...
+        ([1.0, 0.5, 0.6, 0.7, 0.8, 0.9], 6, 6, False),
+        # ... but one still falling in the second half was
+        ([1.0, 0.9, 0.8, 0.7, 0.6, 0.45], 6, 6, True),
+    ],
+)
+def test_running_out_of_epochs_before_early_stopping_warns(binary_data, losses, max_epochs,
+                                                           patience, warns, tmp_path):
+    # as MLPClassifier's "Maximum iterations reached and the optimization
+    # hasn't converged yet": the kept epoch is only the best of too few
+    X, y = binary_data
+    clf = DropoutMLPClassifier(
+        **dict(SMALL, max_epochs=max_epochs), early_stopping=True, patience=patience,
+        tol=0.1, callbacks=[("script", ScriptedValidationLoss(losses))],
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        clf.fit(X, y)
+    limit = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert ended_at_epoch_limit(clf) is warns
+    if warns:
+        (warning,) = limit
+        message = str(warning.message)
+        assert f"max_epochs={max_epochs}" in message and "Raise max_epochs" in message
+        assert f"best epoch {clf.best_epoch_} of {max_epochs}" in message
+        assert warning.filename == __file__  # points at the caller's fit
+    else:
+        assert not limit
+    # the rule is read off the fitted attributes, so a loaded model tells the same
+    loaded = load(save(clf.set_params(callbacks=None), tmp_path / "model.physml"))
+    assert ended_at_epoch_limit(loaded) is warns
+
+
+def test_no_epoch_limit_warning_without_early_stopping(binary_data):
+    # without a validation set every fit runs max_epochs: that is the setting,
+    # not a sign of an unfinished training
+    X, y = binary_data
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        clf = DropoutMLPClassifier(**SMALL).fit(X, y)
+        clf.partial_fit(X, y)
+    assert not ended_at_epoch_limit(clf)
+    for est in (SoftmaxMLPClassifier(max_epochs=2, early_stopping=True, random_state=0),
+                AutoEncoder(max_epochs=2, early_stopping=True, random_state=0)):
+        with pytest.warns(ConvergenceWarning, match="Maximum epochs"):
+            est.fit(*((X,) if isinstance(est, AutoEncoder) else (X, y)))
 
 
 # -- 2. no false DivergedError in streaming training ---------------------------

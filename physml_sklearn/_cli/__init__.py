@@ -102,7 +102,7 @@ def _add_demo(sub):
     demo.add_argument("--output", default="physml_demo", help="folder for the figures")
     demo.add_argument("--n-events", type=int, default=20_000, dest="n_events",
                       help="generated events per data set")
-    demo.add_argument("--max-epochs", type=int, default=60, dest="max_epochs",
+    demo.add_argument("--max-epochs", type=int, default=100, dest="max_epochs",
                       help="upper bound on the training epochs")
     demo.add_argument("--gan-epochs", type=int, default=125, dest="gan_epochs",
                       help="training epochs of the GAN")
@@ -166,7 +166,7 @@ def _add_train(sub):
                        help="units of the inputs for the report's axes, e.g. "
                        "'met=GeV,lep1_eta=' (default: the units in the ROOT branch "
                        "titles, if any)")
-    train.add_argument("--max-epochs", type=int, default=100, dest="max_epochs",
+    train.add_argument("--max-epochs", type=int, default=200, dest="max_epochs",
                        metavar="N",
                        help="upper bound on the training epochs of each fold (early "
                        "stopping usually ends the training before)")

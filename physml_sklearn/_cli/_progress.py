@@ -57,9 +57,12 @@ class Progress:
         if self.tty:
             self._print("\r" + text, end="")
 
-    def end_fold(self, n_epochs, best_epoch):
+    def end_fold(self, n_epochs, best_epoch, at_limit=False):
         text = (f"      fold {self.fold}/{self.n_folds}: {n_epochs} epochs, best "
                 f"(restored) epoch {best_epoch}, {time.perf_counter() - self.step_start:.0f} s")
+        if at_limit:
+            text += ("\n      the validation loss was still improving at the last epoch "
+                     "allowed: this fold may be undertrained; raise --max-epochs")
         self._print(("\r\033[K" if self.tty else "") + text)
         self.step_start = time.perf_counter()
 
@@ -91,5 +94,10 @@ class EpochProgress(Callback):
         n_epochs = len(net.history)
         stopper = dict(net.callbacks_).get("early_stopping")
         best = getattr(stopper, "best_epoch_", 0) or n_epochs
-        self.progress.end_fold(n_epochs, best)
+        # the epoch limit, not early stopping, ended the training
+        # (the rule of physml_sklearn._core._base.ended_at_epoch_limit)
+        at_limit = (stopper is not None and n_epochs >= net.max_epochs
+                    and stopper.n_without_improvement_
+                    < min(stopper.patience, max(1, n_epochs // 2)))
+        self.progress.end_fold(n_epochs, best, at_limit)
         self.progress = None

@@ -11,6 +11,7 @@ tables and returns the paths of the figures it wrote. The options are parsed in
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 
 #: seconds between two epoch lines of one fit when the output is not a terminal
@@ -83,11 +84,14 @@ class DemoProgress:
             self._print(text)
             self.last_line = now
 
-    def end_fold(self, n_epochs, best_epoch):
+    def end_fold(self, n_epochs, best_epoch, at_limit=False):
         text = f"    {n_epochs} epochs"
         if best_epoch != n_epochs:
             text += f", weights of the best epoch {best_epoch} kept"
         text += f" ({self.clock() - self.fit_start:.1f} s)"
+        if at_limit:
+            text += ("; the validation loss was still improving at the last epoch "
+                     "allowed: a larger --max-epochs may train a better network")
         self._print(("\r\033[K" if self.tty else "") + text)
 
 
@@ -556,13 +560,19 @@ def run(args):
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     progress = DemoProgress()
+    from sklearn.exceptions import ConvergenceWarning
+
     for name, section in SECTIONS.items():
         if args.only and name not in args.only:
             continue
         t0 = time.perf_counter()
         progress.section(name)
-        for path in section(args, out, progress):
-            print(f"wrote {path}")
+        with warnings.catch_warnings():
+            # the progress display says which network ran out of epochs
+            warnings.filterwarnings("ignore", message="Maximum epochs",
+                                    category=ConvergenceWarning)
+            for path in section(args, out, progress):
+                print(f"wrote {path}")
         print(f"({name}: {time.perf_counter() - t0:.1f} s)")
     print(f"\ndemo finished in {time.perf_counter() - start:.1f} s; figures in {out}/")
     return 0

@@ -13,6 +13,7 @@ import json
 import os
 import platform
 import time
+import warnings
 from pathlib import Path
 
 from .._io_atomic import atomic_folder, atomic_path, write_text
@@ -411,7 +412,13 @@ def run(args):
                   f"{args.folds} folds, early stopping, classes balanced)")
     model = make_model(args, progress)
     progress.n_folds = args.folds
-    model.fit(X, y, sample_weight=training_weights(y, weight))
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings():
+        # the progress display and the report say which fold ran out of epochs
+        warnings.filterwarnings("ignore", message="Maximum epochs",
+                                category=ConvergenceWarning)
+        model.fit(X, y, sample_weight=training_weights(y, weight))
     _drop_progress(model)
 
     column = list(model.classes_).index(SIGNAL)

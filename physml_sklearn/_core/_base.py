@@ -49,6 +49,33 @@ OPTIMIZERS = {
 #: :class:`DivergedError` (see ``NeuralEstimator._check_trained_net``)
 LOSS_GROWTH_LIMIT = 100.0
 
+def ended_at_epoch_limit(estimator):
+    """Whether the last fit of ``estimator`` ran out of epochs before early stopping.
+
+    True when the fit held out validation rows (``early_stopping=True``), ran
+    all ``max_epochs`` epochs, and early stopping would not have stopped it
+    there: the validation loss had improved by more than ``tol`` within the
+    last ``patience`` epochs, so more epochs could still have lowered it.
+    A patience longer than half the epochs (set so as to watch every epoch,
+    as when looking for overtraining) counts as half the epochs: a loss that
+    turned in the first half and did not improve in the second is not a
+    training cut short. Read off the fitted attributes (``n_iter_``,
+    ``validation_loss_curve_``), by the rule of the early stopping itself, so
+    that it also holds for a loaded model.
+    """
+    n_iter = getattr(estimator, "n_iter_", None)
+    if not getattr(estimator, "early_stopping", False) or n_iter is None:
+        return False
+    curve = list(getattr(estimator, "validation_loss_curve_", []))[-n_iter:]
+    if n_iter < estimator.max_epochs or len(curve) < n_iter:
+        return False
+    best, without_improvement = math.inf, 0
+    for loss in curve:
+        without_improvement = without_improvement + 1 if loss > best - estimator.tol else 0
+        best = min(best, loss)
+    return without_improvement < min(estimator.patience, max(1, n_iter // 2))
+
+
 #: the parameter constraints every neural estimator shares
 SHARED_CONSTRAINTS = {
     "activation": [StrOptions(set(ACTIVATIONS))],
@@ -329,6 +356,19 @@ class NeuralEstimator(BaseEstimator):
         # as in scikit-learn: the epochs of this call (history_ holds them all)
         self.n_iter_ = len(self.net_.history) - n_done
         self._after_training(X)
+        if use_validation and ended_at_epoch_limit(self):
+            # as MLPClassifier's "Maximum iterations reached": the kept epoch
+            # is the best of too few
+            warnings.warn(
+                f"Maximum epochs (max_epochs={self.max_epochs}) reached and early "
+                f"stopping had not stopped the training: the validation loss still "
+                f"improved by more than tol={self.tol:g} within the last "
+                f"{min(self.patience, max(1, self.n_iter_ // 2))} epochs (best epoch "
+                f"{self.best_epoch_} of {self.n_iter_}), so the network may be "
+                "undertrained. Raise max_epochs.",
+                ConvergenceWarning,
+                stacklevel=5,
+            )
         return self
 
     def _check_trained_net(self, data, loss_before, X):

@@ -110,6 +110,7 @@ def training_section(networks, names):
     """Loss curves of each trained network (fold models or the one model)."""
     import matplotlib.pyplot as plt
 
+    from .._core._base import ended_at_epoch_limit
     from ..plotting import LossCurveDisplay
     from ..plotting._loss_curve import _model_with_loss_curve
 
@@ -136,7 +137,20 @@ def training_section(networks, names):
                 "epoch has the lowest validation loss; its weights are the ones kept.")
     else:
         text = "Loss per epoch on the training events."
-    return section.add(paragraph(text), figure_html(fig, "loss curves"))
+    section.add(paragraph(text))
+    limited = [(network, name.split(":")[0]) for network, name in curves
+               if ended_at_epoch_limit(network)]
+    if limited:
+        which = ", ".join(f"{name} (best epoch {network.best_epoch_} of {network.n_iter_})"
+                          for network, name in limited)
+        section.add(paragraph(
+            f"Ended by the epoch limit, not by early stopping: {which}. The validation "
+            "loss was still improving (within the patience of the early stopping) "
+            f"when the {limited[0][0].max_epochs} epochs allowed ran out, so "
+            f"{'this model' if len(limited) == 1 else 'these models'} may be "
+            "undertrained: train again with more epochs (max_epochs; --max-epochs of "
+            "physml-sklearn train).", css="warning"))
+    return section.add(figure_html(fig, "loss curves"))
 
 
 def overtraining_section(y01, scores, checks, weight, class_names):

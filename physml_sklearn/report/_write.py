@@ -304,11 +304,14 @@ def write_report(path, model, X, y, *, sample_weight=None, scores=None, folds=No
                  for i in range(n_folds)]
     else:
         folds_text, networks, names = None, [model], [type(model).__name__]
+    from .._core._base import ended_at_epoch_limit
+
     epochs = []
     for network in networks:
         last = network[-1] if hasattr(network, "steps") else network
         if hasattr(last, "n_iter_") and hasattr(last, "best_epoch_"):
-            epochs.append(f"{last.n_iter_} ({last.best_epoch_})")
+            limit = ", epoch limit" if ended_at_epoch_limit(last) else ""
+            epochs.append(f"{last.n_iter_} ({last.best_epoch_}{limit})")
     epochs_text = ", ".join(epochs) if len(epochs) == len(networks) and folding else None
 
     if balanced_training is None:
