@@ -388,6 +388,29 @@ def test_apply_errors(capsys, trained, small_sources, tmp_path):
     assert not list(tmp_path.iterdir())
 
 
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_apply_names_the_column_and_event_a_nan_stops(capsys, trained, tmp_path, suffix):
+    # an event the model cannot score is neither dropped nor given a score:
+    # the whole file is refused, and the message says where to look
+    frame = trained["frame"].iloc[:30].copy()
+    frame.loc[frame.index[6], "met"] = np.nan
+    frame.loc[frame.index[9], "met"] = np.inf
+    frame.loc[frame.index[12], "lep2_pt"] = -np.inf
+    source = tmp_path / f"data{suffix}"
+    if suffix == ".csv":
+        frame.to_csv(source, index=False)
+    else:
+        frame.to_parquet(source, index=False)
+    out = tmp_path / "scored.parquet"
+    assert main(["apply", str(trained["out"] / "model.physml"), str(source), "--out",
+                 str(out), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert (f"{source}: column 'met': 2 events with a NaN or infinite value (the first is "
+            "event 7 of the file, counting from 1)") in err, err
+    assert "np.isfinite(frame['met'])" in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
+
+
 def test_scores_parquet_column_types(trained):
     """scores.parquet is plain columns, readable without this package."""
     import pyarrow.parquet as pq

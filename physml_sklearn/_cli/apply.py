@@ -54,7 +54,38 @@ def score_frame(model, frame, column, source):
             f"{source}: no column {missing[0]!r}, an input of the model"
             f"{close_matches(missing[0], frame.columns)}"
         )
+    _check_finite(model, frame[names], source)
     return model.predict_proba(frame[names])[:, column]
+
+
+def _check_finite(model, inputs, source):
+    """Refuse NaN or infinite inputs, naming the column, the count and the first row.
+
+    Every event of the file gets a score or none does: an event the model
+    cannot score is not dropped. (The model's own check would only say that
+    some input holds NaN.)
+    """
+    import numpy as np
+    from sklearn.utils import get_tags
+
+    if get_tags(model).input_tags.allow_nan:
+        return
+    try:
+        values = inputs.to_numpy(dtype=np.float64)
+    except (TypeError, ValueError):  # text and the like: the model's message says it
+        return
+    bad = ~np.isfinite(values)
+    if not bad.any():
+        return
+    row, col = np.argwhere(bad)[0]
+    count = int(bad[:, col].sum())
+    name = inputs.columns[col]
+    raise CommandError(
+        f"{source}: column {name!r}: {count} event{'s' if count > 1 else ''} with a NaN or "
+        f"infinite value (the first is event {row + 1} of the file, counting from 1), "
+        "which the model cannot score; every event is scored or none is, so remove or "
+        f"fill them first (e.g. keep frame[np.isfinite(frame[{name!r}])] with pandas)"
+    )
 
 
 def run(args):
