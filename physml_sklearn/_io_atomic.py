@@ -16,6 +16,7 @@ Only the standard library is imported, so that any module can use it.
 # SPDX-License-Identifier: BSD-3-Clause
 
 import contextlib
+import errno
 import os
 import shutil
 import signal
@@ -127,6 +128,15 @@ def atomic_path(path):
     ['table.csv']
     """
     path = Path(path)
+    # said before anything is written, and without the temporary file's name
+    if path.is_dir():
+        raise IsADirectoryError(
+            errno.EISDIR, f"cannot write {path}: it is a folder; pass the path of a file "
+            "to write, in that folder or elsewhere")
+    if not path.parent.is_dir():
+        raise FileNotFoundError(
+            errno.ENOENT, f"cannot write {path}: the folder {path.parent} does not exist; "
+            "create it first")
     try:
         fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.",
                                     suffix=f".tmp{path.suffix}")

@@ -215,6 +215,28 @@ def test_atomic_path_keeps_the_old_file_on_any_failure(tmp_path):
     assert str(target) in str(info.value) and info.value.errno == errno.ENOSPC
 
 
+def test_atomic_path_to_a_folder_or_into_a_missing_folder(tmp_path):
+    # said before anything is written, naming the path given, not a temporary file
+    (tmp_path / "model.physml").mkdir()
+    with pytest.raises(IsADirectoryError, match=r"cannot write .*model\.physml: it is a "
+                                                r"folder; pass the path of a file"):
+        with atomic_path(tmp_path / "model.physml"):
+            raise AssertionError("the block must not run")
+    with pytest.raises(FileNotFoundError, match=r"cannot write .*m\.physml: the folder "
+                                                r".*no[/\\]such does not exist; create it"):
+        with atomic_path(tmp_path / "no" / "such" / "m.physml"):
+            raise AssertionError("the block must not run")
+    from physml_sklearn import DropoutMLPClassifier, save
+
+    X, y = make_diboson(200, random_state=0, return_X_y=True)
+    model = DropoutMLPClassifier(max_epochs=1, random_state=0).fit(X, y)
+    with pytest.raises(IsADirectoryError, match="it is a folder") as info:
+        save(model, tmp_path / "model.physml")
+    assert ".tmp" not in str(info.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.physml"]
+    assert not list((tmp_path / "model.physml").iterdir())
+
+
 def test_atomic_folder_removes_the_partial_folder(tmp_path):
     with pytest.raises(RuntimeError), atomic_folder(tmp_path / "run") as folder:
         (folder / "model.physml").write_text("half")
