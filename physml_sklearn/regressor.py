@@ -33,6 +33,24 @@ class QuantileLoss(nn.Module):
         return torch.maximum(self.quantile * diff, (self.quantile - 1.0) * diff)
 
 
+def _mean_and_scale(y):
+    """The mean and standard deviation of each column of ``y``; 1 for a constant one.
+
+    A column of values beyond 1e150 (or below 1e-150) in magnitude is divided by
+    its largest value first: its squares would overflow (or underflow to 0),
+    and a standard deviation of inf (or 0) would make the network learn
+    nothing and predict inf (or noise) in the units of ``y``.
+    """
+    peak = np.abs(y).max(axis=0)
+    extreme = (peak > 1e150) | ((peak > 0) & (peak < 1e-150))
+    unit = np.where(extreme, peak, 1.0)
+    scaled = y / unit
+    mean = scaled.mean(axis=0) * unit
+    scale = scaled.std(axis=0) * unit
+    constant = np.ptp(y, axis=0) == 0
+    return mean, np.where(constant | ~(scale > 0), 1.0, scale)
+
+
 class DropoutMLPRegressor(RegressorMixin, NeuralEstimator):
     """MLP regressor with dropout: energy calibration, TMVA's Regression.
 
@@ -247,9 +265,7 @@ default="squared_error"
         if reset:
             self.n_outputs_ = y2.shape[1]
             if self.target_scaling:
-                self.y_mean_ = y2.mean(axis=0)
-                scale = y2.std(axis=0)
-                self.y_scale_ = np.where(scale > 0, scale, 1.0)
+                self.y_mean_, self.y_scale_ = _mean_and_scale(y2)
             else:
                 self.y_mean_ = np.zeros(y2.shape[1])
                 self.y_scale_ = np.ones(y2.shape[1])
@@ -381,7 +397,25 @@ default="squared_error"
         score : float
             R² of the predictions.
         """
-        return super().score(X, y, sample_weight=sample_weight)
+        from sklearn.metrics import r2_score
+
+        predicted = self.predict(X)
+        if hasattr(y, "to_numpy"):
+            y = y.to_numpy()
+        y = np.asarray(y, dtype=np.float64)
+        # R² does not change when a column and its predictions are divided by
+        # one number: values beyond 1e150 (or below 1e-150) are, so that the
+        # sums of squares neither overflow (R² NaN) nor underflow (R² 1)
+        rows = y.reshape(len(y), -1) if y.ndim else y
+        if rows.ndim == 2 and rows.size and np.isfinite(rows).all():
+            peak = np.maximum(np.abs(rows).max(axis=0),
+                              np.abs(predicted.reshape(len(predicted), -1)).max(axis=0))
+            extreme = (peak > 1e150) | ((peak > 0) & (peak < 1e-150))
+            if extreme.any() and predicted.reshape(len(predicted), -1).shape == rows.shape:
+                unit = np.where(extreme, peak, 1.0)
+                y = (rows / unit).reshape(y.shape)
+                predicted = (predicted.reshape(rows.shape) / unit).reshape(predicted.shape)
+        return float(r2_score(y, predicted, sample_weight=sample_weight))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

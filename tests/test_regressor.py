@@ -54,6 +54,26 @@ def test_target_scaling_trains_energies_in_large_units_at_the_default_lr():
     np.testing.assert_array_equal(raw.y_scale_, [1.0])
 
 
+@pytest.mark.parametrize("unit", [1e200, 1e300, 1e-300, 1e-320])
+def test_targets_in_extreme_units_fit_predict_and_score_as_in_plain_ones(unit):
+    # the squares of 1e200 overflow and those of 1e-300 underflow: the spread
+    # of y was inf (the network learned nothing, predict gave +-inf and score
+    # NaN) or 0 (predict gave noise of order 0.01, score 1.0)
+    X, y = _line(300)
+    plain = DropoutMLPRegressor(**FAST).fit(X, y)
+    extreme = DropoutMLPRegressor(**FAST).fit(X, y * unit)
+    rtol = 1e-3 if unit < 1e-310 else 1e-6  # 1e-320 is a subnormal: few digits left
+    np.testing.assert_allclose(extreme.y_scale_ / unit, plain.y_scale_, rtol=rtol)
+    predicted = extreme.predict(X)
+    assert np.isfinite(predicted).all()
+    np.testing.assert_allclose(predicted / unit, plain.predict(X), rtol=rtol, atol=rtol)
+    assert extreme.score(X, y * unit) == pytest.approx(plain.score(X, y), abs=rtol)
+    assert plain.score(X, y) > 0.9
+    weights = np.linspace(0.5, 2.0, len(y))
+    assert extreme.score(X, y * unit, sample_weight=weights) == pytest.approx(
+        plain.score(X, y, sample_weight=weights), abs=rtol)
+
+
 def test_quantile_loss_predicts_the_quantile():
     rng = np.random.default_rng(1)
     X = rng.uniform(-1, 1, size=(3000, 1))
