@@ -242,6 +242,22 @@ def test_learns_the_shape_of_the_cubic(params, limit):
 
 
 # -- errors -------------------------------------------------------------------------
+
+def test_a_sample_larger_than_the_memory_is_refused_up_front(fitted, monkeypatch):
+    # sample(10**12) failed deep inside torch ("DefaultCPUAllocator: can't
+    # allocate memory: you tried to allocate 64000000000000 bytes")
+    from physml_sklearn.gan import _sampler
+
+    monkeypatch.setattr(_sampler, "available_memory", lambda: 10**6)
+    with pytest.raises(MemoryError, match=r"sample\(100,000\) needs about 0\.0\d+ GB, more "
+                                          r"than the 0\.001 GB of memory available; draw "
+                                          r"fewer rows"):
+        fitted.sample(100_000)
+    assert fitted.sample(100).shape == (100, 2)
+    monkeypatch.setattr(_sampler, "available_memory", lambda: None)  # unknown: no check
+    assert fitted.sample(100).shape == (100, 2)
+
+
 @pytest.mark.parametrize("n_samples", [0, -1, 2.5, "3", True])
 def test_sample_needs_a_positive_integer(fitted, n_samples):
     with pytest.raises(ValueError, match="n_samples must be a positive integer"):

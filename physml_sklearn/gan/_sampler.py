@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._core._base import NeuralEstimator, resolve_device, resolve_optimizer
 from .._core._modules import make_mlp, seed_from, torch_generator
 from .._core._validation import check_features, check_sample_weight
+from .._memory import available_memory
 from ..metrics import energy_distance
 from ._losses import BCEGANLoss, WassersteinGPLoss
 from ._net import GENERATED_PER_REAL, GANNet, HoldThenAnneal, SampleSnapshots
@@ -764,6 +765,17 @@ or (n_conditions,), default=None
                 f"generate); got {n_samples!r}."
             )
         n_samples = int(n_samples)
+        check_is_fitted(self, "net_")
+        # the rows, the generator's noise and its float32 output: said before
+        # the allocation fails deep inside torch
+        need = n_samples * (self.n_features_in_ * 3 + self.latent_dim) * 8
+        free = available_memory()
+        if free is not None and need > free:
+            raise MemoryError(
+                f"sample({n_samples:,}) needs about {need / 1e9:.3g} GB, more than the "
+                f"{free / 1e9:.3g} GB of memory available; draw fewer rows per call (e.g. "
+                "in a loop of smaller samples with their own random_state)."
+            )
         conditions = self._sample_conditions(y, n_samples)
         X = self._to_original(self._generate(n_samples, random_state, conditions), conditions)
         if hasattr(self, "feature_names_in_"):
