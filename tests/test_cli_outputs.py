@@ -110,6 +110,10 @@ def test_run_json_records_the_run(run):
     assert "weight" not in record["features"] and "event_number" not in record["features"]
     assert record["feature_units"] == {"met": "GeV", "m_ll": "GeV"}
     assert record["onnx"]["written"] == (out / "model.onnx").exists()
+    # --max-epochs 1: one epoch per fold, kept, and cut short by the limit (the
+    # validation loss improved in the only epoch there was)
+    assert record["fold_training"] == [
+        {"epochs": 1, "best_epoch": 1, "ended_at_epoch_limit": True}] * 2
     assert set(record["files"]) == {p.name for p in out.iterdir()}
     # written last
     newest = max(p.stat().st_mtime_ns for p in out.iterdir() if p.name != "run.json")

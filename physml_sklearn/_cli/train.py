@@ -260,7 +260,16 @@ def _versions():
     return versions
 
 
-def run_record(args, *, inputs, features, units, y, weight, summary, files):
+def _fold_training(model):
+    """Per fold model: its epochs, the epoch kept, and whether the limit ended it."""
+    from .._core._base import ended_at_epoch_limit
+
+    return [{"epochs": int(fold[-1].n_iter_), "best_epoch": int(fold[-1].best_epoch_),
+             "ended_at_epoch_limit": bool(ended_at_epoch_limit(fold[-1]))}
+            for fold in model.estimators_]
+
+
+def run_record(args, *, inputs, features, units, y, weight, summary, files, model=None):
     """The content of run.json: what ran, on what, and what it found."""
     import numpy as np
 
@@ -286,6 +295,7 @@ def run_record(args, *, inputs, features, units, y, weight, summary, files):
         "selection": args.selection,
         "random_state": args.random_state,
         "max_epochs": args.max_epochs,
+        "fold_training": [] if model is None else _fold_training(model),
         "training_weights": "each class scaled to the number of signal events "
                             "(TMVA's EqualNumEvents); the report and scores.parquet use "
                             "the physics weights",
@@ -458,7 +468,7 @@ def run(args):
             random_state=args.random_state, progress=progress.step,
         )
         record = run_record(args, inputs=inputs, features=features, units=units, y=y,
-                            weight=weight, summary=best, files=files)
+                            weight=weight, summary=best, files=files, model=model)
         write_text(folder / "run.json", json.dumps(record, indent=2, allow_nan=False) + "\n")
     progress.done(
         f"done: ROC AUC {best['roc_auc']:.4f}, best cut score >= "
