@@ -169,6 +169,23 @@ def test_write_report_floor_moves_the_best_cut_off_one_event(tmp_path):
     assert summary["n_background"] >= 200
 
 
+def test_a_cut_that_keeps_every_signal_event_has_an_efficiency_of_exactly_one(tmp_path):
+    # the yields at the cut and the totals were summed in different orders:
+    # run.json quoted a signal efficiency of 1.0000000000000002
+    rng = np.random.default_rng(0)
+    n = 200
+    y = np.r_[np.ones(n), np.zeros(n)].astype(int)
+    score = np.r_[rng.uniform(0.5, 1, n), rng.uniform(0, 1, n)]
+    w = np.r_[rng.uniform(0, 30, n), rng.uniform(0, 3, n)]
+    assert np.sum(w[:n]) != np.cumsum(w[np.argsort(-score)][y[np.argsort(-score)] == 1])[-1]
+    X = pd.DataFrame({"x": score})
+    model = LogisticRegression().fit(X, y)
+    summary = write_report(tmp_path / "r.html", model, X, y, sample_weight=w, scores=score)
+    assert summary["n_signal"] == n  # the best cut keeps every signal event ...
+    assert summary["signal_efficiency"] == 1.0  # ... all of it, not a rounding more
+    assert 0 < summary["background_efficiency"] < 1
+
+
 def test_model_without_folds_says_its_scores_are_not_out_of_fold(tmp_path):
     X, y, w = _events(1500, random_state=2)
     features = X[FEW]

@@ -287,8 +287,12 @@ def write_report(path, model, X, y, *, sample_weight=None, scores=None, folds=No
         "n_signal": int(best["n_signal"]),
         "n_background": int(best["n_background"]),
         "significance": float(best["significance"]),
-        "signal_efficiency": float(best["signal"]) / signal_total,
-        "background_efficiency": float(best["background"]) / background_total,
+        # over the scan's own loosest cut (every event), summed in the same order
+        # as the yields at the cut: a cut that keeps every signal event has an
+        # efficiency of exactly 1, not 1.0000000000000002
+        "signal_efficiency": float(best["signal"]) / float(scan["signal"].iloc[0]),
+        "background_efficiency": (float(best["background"])
+                                  / float(scan["background"].iloc[0])),
         "min_background_events": int(min_background_events),
     }
 
