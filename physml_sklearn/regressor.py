@@ -33,17 +33,25 @@ class QuantileLoss(nn.Module):
         return torch.maximum(self.quantile * diff, (self.quantile - 1.0) * diff)
 
 
+def _extreme_unit(peak):
+    """Per column, the number to divide values of largest magnitude ``peak`` by.
+
+    The peak itself where it lies beyond 1e150 or below 1e-150, whose
+    squares would overflow (or underflow to 0); else 1, so that ordinary
+    values are computed as they are.
+    """
+    extreme = (peak > 1e150) | ((peak > 0) & (peak < 1e-150))
+    return np.where(extreme, peak, 1.0)
+
+
 def _mean_and_scale(y):
     """The mean and standard deviation of each column of ``y``; 1 for a constant one.
 
-    A column of values beyond 1e150 (or below 1e-150) in magnitude is divided by
-    its largest value first: its squares would overflow (or underflow to 0),
-    and a standard deviation of inf (or 0) would make the network learn
-    nothing and predict inf (or noise) in the units of ``y``.
+    Computed from the values divided by :func:`_extreme_unit`: a standard
+    deviation of inf (or 0) would make the network learn nothing and
+    predict inf (or noise) in the units of ``y``.
     """
-    peak = np.abs(y).max(axis=0)
-    extreme = (peak > 1e150) | ((peak > 0) & (peak < 1e-150))
-    unit = np.where(extreme, peak, 1.0)
+    unit = _extreme_unit(np.abs(y).max(axis=0))
     scaled = y / unit
     mean = scaled.mean(axis=0) * unit
     scale = scaled.std(axis=0) * unit
@@ -407,14 +415,14 @@ default="squared_error"
         # one number: values beyond 1e150 (or below 1e-150) are, so that the
         # sums of squares neither overflow (R² NaN) nor underflow (R² 1)
         rows = y.reshape(len(y), -1) if y.ndim else y
-        if rows.ndim == 2 and rows.size and np.isfinite(rows).all():
-            peak = np.maximum(np.abs(rows).max(axis=0),
-                              np.abs(predicted.reshape(len(predicted), -1)).max(axis=0))
-            extreme = (peak > 1e150) | ((peak > 0) & (peak < 1e-150))
-            if extreme.any() and predicted.reshape(len(predicted), -1).shape == rows.shape:
-                unit = np.where(extreme, peak, 1.0)
+        predicted_rows = predicted.reshape(len(predicted), -1)
+        # (other shapes, or values that are not finite: r2_score says what is wrong)
+        if rows.shape == predicted_rows.shape and rows.size and np.isfinite(rows).all():
+            unit = _extreme_unit(np.maximum(np.abs(rows).max(axis=0),
+                                            np.abs(predicted_rows).max(axis=0)))
+            if (unit != 1.0).any():
                 y = (rows / unit).reshape(y.shape)
-                predicted = (predicted.reshape(rows.shape) / unit).reshape(predicted.shape)
+                predicted = (predicted_rows / unit).reshape(predicted.shape)
         return float(r2_score(y, predicted, sample_weight=sample_weight))
 
     def __sklearn_tags__(self):

@@ -3,10 +3,14 @@
 # Authors: The physml_sklearn developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+import contextlib
 import sys
 import time
+import warnings
 
 from skorch.callbacks import Callback
+
+from .._core._base import EPOCH_LIMIT_WARNING, cut_short
 
 
 class Progress:
@@ -70,6 +74,21 @@ class Progress:
         self._print(f"{text} ({time.perf_counter() - self.start:.0f} s)")
 
 
+@contextlib.contextmanager
+def epoch_limit_said_by_progress():
+    """Silence the networks' warning of a training that ran out of epochs.
+
+    For the fits of a command whose progress display (:class:`EpochProgress`)
+    says it under the fit's line, and prints nothing with ``--quiet``.
+    """
+    from sklearn.exceptions import ConvergenceWarning
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=EPOCH_LIMIT_WARNING,
+                                category=ConvergenceWarning)
+        yield
+
+
 class EpochProgress(Callback):
     """A skorch callback that reports each epoch of a fit to a :class:`Progress`.
 
@@ -95,9 +114,8 @@ class EpochProgress(Callback):
         stopper = dict(net.callbacks_).get("early_stopping")
         best = getattr(stopper, "best_epoch_", 0) or n_epochs
         # the epoch limit, not early stopping, ended the training
-        # (the rule of physml_sklearn._core._base.ended_at_epoch_limit)
-        at_limit = (stopper is not None and n_epochs >= net.max_epochs
-                    and stopper.n_without_improvement_
-                    < min(stopper.patience, max(1, n_epochs // 2)))
+        at_limit = stopper is not None and cut_short(
+            [row["valid_loss"] for row in net.history if "valid_loss" in row],
+            tol=stopper.tol, patience=stopper.patience, max_epochs=net.max_epochs)
         self.progress.end_fold(n_epochs, best, at_limit)
         self.progress = None

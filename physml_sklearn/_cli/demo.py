@@ -11,7 +11,6 @@ tables and returns the paths of the figures it wrote. The options are parsed in
 import os
 import sys
 import time
-import warnings
 from pathlib import Path
 
 #: seconds between two epoch lines of one fit when the output is not a terminal
@@ -560,17 +559,14 @@ def run(args):
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     progress = DemoProgress()
-    from sklearn.exceptions import ConvergenceWarning
+    from ._progress import epoch_limit_said_by_progress
 
     for name, section in SECTIONS.items():
         if args.only and name not in args.only:
             continue
         t0 = time.perf_counter()
         progress.section(name)
-        with warnings.catch_warnings():
-            # the progress display says which network ran out of epochs
-            warnings.filterwarnings("ignore", message="Maximum epochs",
-                                    category=ConvergenceWarning)
+        with epoch_limit_said_by_progress():
             for path in section(args, out, progress):
                 print(f"wrote {path}")
         print(f"({name}: {time.perf_counter() - t0:.1f} s)")

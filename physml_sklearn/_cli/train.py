@@ -13,14 +13,13 @@ import json
 import os
 import platform
 import time
-import warnings
 from pathlib import Path
 
 from .._io_atomic import atomic_folder, atomic_path, write_text
 from . import CommandError
 from ._io import check_sources, close_matches, common_numeric_columns, split_source
 from ._labels import BACKGROUND, SIGNAL
-from ._progress import EpochProgress, Progress
+from ._progress import EpochProgress, Progress, epoch_limit_said_by_progress
 
 N_STEPS = 6
 #: what ``train`` writes into --out; a folder of these names only holds a run
@@ -422,12 +421,7 @@ def run(args):
                   f"{args.folds} folds, early stopping, classes balanced)")
     model = make_model(args, progress)
     progress.n_folds = args.folds
-    from sklearn.exceptions import ConvergenceWarning
-
-    with warnings.catch_warnings():
-        # the progress display and the report say which fold ran out of epochs
-        warnings.filterwarnings("ignore", message="Maximum epochs",
-                                category=ConvergenceWarning)
+    with epoch_limit_said_by_progress():  # and the report says it too
         model.fit(X, y, sample_weight=training_weights(y, weight))
     _drop_progress(model)
 

@@ -49,31 +49,57 @@ OPTIMIZERS = {
 #: :class:`DivergedError` (see ``NeuralEstimator._check_trained_net``)
 LOSS_GROWTH_LIMIT = 100.0
 
+#: how the warning of a training that ran out of epochs begins (the command
+#: line filters it where its progress display says the same)
+EPOCH_LIMIT_WARNING = "Maximum epochs"
+
+
+def epoch_limit_window(patience, n_epochs):
+    """The last epochs in which an improvement means the limit cut the training short.
+
+    ``patience``, or half the epochs when the patience is longer than that
+    (set so as to watch every epoch, as when looking for overtraining): a
+    loss that turned in the first half and did not improve in the second is
+    not a training cut short.
+    """
+    return min(patience, max(1, n_epochs // 2))
+
+
+def cut_short(validation_losses, *, tol, patience, max_epochs):
+    """Whether a fit with these validation losses, one per epoch, ran out of epochs.
+
+    True when it ran all ``max_epochs`` epochs and early stopping would not
+    have stopped it there: by the rule of the early stopping itself, the loss
+    improved by more than ``tol`` within the last
+    :func:`epoch_limit_window` epochs, so more epochs could still have
+    lowered it.
+    """
+    n_epochs = len(validation_losses)
+    if n_epochs < max_epochs:
+        return False
+    best, without_improvement = math.inf, 0
+    for loss in validation_losses:
+        without_improvement = without_improvement + 1 if loss > best - tol else 0
+        best = min(best, loss)
+    return without_improvement < epoch_limit_window(patience, n_epochs)
+
+
 def ended_at_epoch_limit(estimator):
     """Whether the last fit of ``estimator`` ran out of epochs before early stopping.
 
-    True when the fit held out validation rows (``early_stopping=True``), ran
-    all ``max_epochs`` epochs, and early stopping would not have stopped it
-    there: the validation loss had improved by more than ``tol`` within the
-    last ``patience`` epochs, so more epochs could still have lowered it.
-    A patience longer than half the epochs (set so as to watch every epoch,
-    as when looking for overtraining) counts as half the epochs: a loss that
-    turned in the first half and did not improve in the second is not a
-    training cut short. Read off the fitted attributes (``n_iter_``,
-    ``validation_loss_curve_``), by the rule of the early stopping itself, so
-    that it also holds for a loaded model.
+    :func:`cut_short` of the fit's validation losses, for a fit that held
+    out validation rows (``early_stopping=True``). Read off the fitted
+    attributes (``n_iter_``, ``validation_loss_curve_``), so that it also
+    holds for a loaded model.
     """
     n_iter = getattr(estimator, "n_iter_", None)
     if not getattr(estimator, "early_stopping", False) or n_iter is None:
         return False
     curve = list(getattr(estimator, "validation_loss_curve_", []))[-n_iter:]
-    if n_iter < estimator.max_epochs or len(curve) < n_iter:
+    if len(curve) < n_iter:
         return False
-    best, without_improvement = math.inf, 0
-    for loss in curve:
-        without_improvement = without_improvement + 1 if loss > best - estimator.tol else 0
-        best = min(best, loss)
-    return without_improvement < min(estimator.patience, max(1, n_iter // 2))
+    return cut_short(curve, tol=estimator.tol, patience=estimator.patience,
+                     max_epochs=estimator.max_epochs)
 
 
 #: the parameter constraints every neural estimator shares
@@ -360,10 +386,10 @@ class NeuralEstimator(BaseEstimator):
             # as MLPClassifier's "Maximum iterations reached": the kept epoch
             # is the best of too few
             warnings.warn(
-                f"Maximum epochs (max_epochs={self.max_epochs}) reached and early "
+                f"{EPOCH_LIMIT_WARNING} (max_epochs={self.max_epochs}) reached and early "
                 f"stopping had not stopped the training: the validation loss still "
                 f"improved by more than tol={self.tol:g} within the last "
-                f"{min(self.patience, max(1, self.n_iter_ // 2))} epochs (best epoch "
+                f"{epoch_limit_window(self.patience, self.n_iter_)} epochs (best epoch "
                 f"{self.best_epoch_} of {self.n_iter_}), so the network may be "
                 "undertrained. Raise max_epochs.",
                 ConvergenceWarning,

@@ -765,7 +765,6 @@ or (n_conditions,), default=None
                 f"generate); got {n_samples!r}."
             )
         n_samples = int(n_samples)
-        check_is_fitted(self, "net_")
         # the rows, the generator's noise and its float32 output: said before
         # the allocation fails deep inside torch
         need = n_samples * (self.n_features_in_ * 3 + self.latent_dim) * 8
