@@ -174,6 +174,12 @@ def response_resolution(y_true, y_pred, *, bins=10, sample_weight=None):
                 f"sample_weight has {weight.size} entries but y_true has {y_true.size}; "
                 "pass one weight per event."
             )
+        if not weight.sum() > 0:
+            raise ValueError(
+                f"sample_weight sums to {weight.sum():g}; the events need a positive "
+                "total weight (negative weights are allowed, a non-positive total is "
+                "not). Check the sign of the weights."
+            )
     if isinstance(bins, Integral) and not isinstance(bins, bool):
         if bins < 1:
             raise ValueError(f"bins={bins} must be at least 1 (or an array of edges).")
