@@ -517,6 +517,9 @@ def test_mass_sculpting_errors():
         mass_sculpting(y, [0.1, 0.2, 0.3, 0.4], [50, 60, 70, 80])
     with pytest.raises(ValueError, match="bins must be"):
         mass_sculpting(y, [0.1, 0.5, 0.3, 0.4], [50, 60, 70, 80], bins=[3, 2])
+    with pytest.raises(ValueError, match="background events sums to -2"):
+        mass_sculpting(y, [0.1, 0.5, 0.3, 0.4], [50, 60, 70, 80],
+                       sample_weight=[-1.0, -1.0, 1.0, 1.0])
 
 
 # -- the display ----------------------------------------------------------------------------

@@ -192,6 +192,8 @@ def _overlap(fig, legend, ax):
     return box.overlaps(frame)
 
 
+# a 4-epoch network is cut short on purpose: only its loss curve's legend is looked at
+@pytest.mark.filterwarnings("ignore:Maximum epochs:sklearn.exceptions.ConvergenceWarning")
 def test_legends_do_not_cover_the_data():
     from physml_sklearn import DropoutMLPClassifier
     from physml_sklearn.plotting import LossCurveDisplay, ScoreDistributionDisplay

@@ -128,6 +128,12 @@ def test_negative_weights_give_finite_scan():
         (dict(y_true=[0, 1], y_score=[[0.9, 0.1], [0.2, 0.8]]), r"predict_proba\(X\)\[:, 1\]"),
         (dict(y_true=[0, 1], y_score=[0.1, np.nan]), "finite score"),
         (dict(y_true=[0, 1], y_score=[0.1, 0.2, 0.3]), "inconsistent numbers of events"),
+        # a class whose weights sum to zero or less has no efficiency: the curve
+        # came back empty, the scan quoted significances of 0 for any cut
+        (dict(y_true=[0, 1, 1], y_score=[0.1, 0.2, 0.3], sample_weight=[-1.0, 1.0, 1.0]),
+         "background events sums to -1"),
+        (dict(y_true=[0, 0, 1], y_score=[0.1, 0.2, 0.3], sample_weight=[1.0, 1.0, 0.0]),
+         "signal events sums to 0"),
     ],
 )
 @pytest.mark.parametrize("function", [background_rejection_curve, significance_scan])

@@ -18,6 +18,11 @@ __all__ = ["overtraining_test", "signal_efficiency_table"]
 # ---------------------------------------------------------------------------
 
 
+def _label(c):
+    """A class label as the user wrote it: ``0.0``, not ``np.float64(0.0)``."""
+    return repr(c.item() if isinstance(c, np.generic) else c)
+
+
 def _check_labels(y, name):
     """Return ``y`` as a 1-D array of class labels, or raise a ValueError."""
     try:
@@ -146,7 +151,7 @@ def _validate_samples(
             total = w[y == c].sum()
             if not total > 0:
                 raise ValueError(
-                    f"The {name} of the events of class {c!r} sum to {total:.6g}; the "
+                    f"The {name} of the events of class {_label(c)} sum to {total:.6g}; the "
                     "weights of every class must have a positive sum."
                 )
     return classes, y_train, score_train, w_train, y_test, score_test, w_test

@@ -162,15 +162,11 @@ def mass_sculpting(
     mass = _check_mass(mass, len(y_score))
     signal_efficiency = _check_efficiency(signal_efficiency)
     signal_total = weight[is_signal].sum()
-    if not signal_total > 0:
-        raise ValueError("the signal weights must have a positive sum.")
     background = ~is_signal
     threshold = _threshold(y_score[is_signal], weight[is_signal], signal_efficiency)
     passed = y_score >= threshold
     kept_signal = weight[is_signal & passed].sum() / signal_total
     background_total = weight[background].sum()
-    if not background_total > 0:
-        raise ValueError("the background weights must have a positive sum.")
     background_efficiency = weight[background & passed].sum() / background_total
     rejection = 1.0 / background_efficiency if background_efficiency > 0 else np.inf
 

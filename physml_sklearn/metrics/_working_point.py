@@ -58,6 +58,14 @@ def _check_binary(y_true, y_score, sample_weight, pos_label):
         )
     if is_signal.all():
         raise ValueError("y_true holds no background event; both classes are needed.")
+    for name, events in (("signal", is_signal), ("background", ~is_signal)):
+        total = weight[events].sum()
+        if not total > 0:
+            raise ValueError(
+                f"sample_weight of the {name} events sums to {total:.6g}; each class "
+                "needs a positive total weight (negative weights are allowed, a "
+                "non-positive total is not). Check the sign of the weights."
+            )
     return is_signal, y_score, weight, pos_label
 
 

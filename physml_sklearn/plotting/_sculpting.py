@@ -220,8 +220,6 @@ class SculptingDisplay:
                         for e in np.atleast_1d(np.asarray(signal_efficiencies, dtype=object))]
         if not efficiencies:
             raise ValueError("signal_efficiencies is empty; give at least one efficiency.")
-        if not weight[is_signal].sum() > 0:
-            raise ValueError("the signal weights must have a positive sum.")
         background = ~is_signal
         edges = _mass_edges(bins, mass[background])
         densities, divergences = [], []
