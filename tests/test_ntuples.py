@@ -209,6 +209,35 @@ def test_selection_errors(files):
         load_ntuples({"b": f"{d}/bkg.root:events"}, features=["m_ll"], selection="metx > 1")
 
 
+@pytest.mark.parametrize("selection, match", [
+    # DataFrame.query would call the method and write the file
+    ("met.to_csv('{out}') == ''", r"uses the call 'met\.to_csv"),
+    ("met.__class__ == 1", r"uses attribute access"),
+    ("met[0] > 1", r"uses indexing"),
+    ("met > @limit", r"refers to a Python variable with '@'"),
+    ("__import__('os').getcwd() == ''", r"uses the call '__import__"),
+    ("met > (lambda: 1)", r"uses .lambda: 1."),
+    ("met > None", r"uses the constant None"),
+    ("met >", r"is not an expression"),
+])
+def test_a_selection_is_a_cut_and_nothing_more(files, selection, match):
+    d = files["dir"]
+    out = d / "written.csv"
+    with pytest.raises(ValueError, match=match):
+        load_ntuples({"b": f"{d}/bkg.csv"}, selection=selection.format(out=out))
+    assert not out.exists()
+
+
+def test_a_selection_may_use_functions_lists_and_backticks(files):
+    d = files["dir"]
+    bkg = files["bkg"]
+    events = load_ntuples({"b": f"{d}/bkg.csv"}, features=["met"],
+                          selection="sqrt(`met`) > 4 & ~(n_jets in [0, 1]) | abs(m_ll - 91) < 1")
+    expected = bkg.query("sqrt(met) > 4 & ~(n_jets in [0, 1]) | abs(m_ll - 91) < 1")
+    assert len(events.data) == len(expected) > 0
+    np.testing.assert_allclose(events.data["met"].to_numpy(), expected["met"].to_numpy())
+
+
 def test_sources_with_different_columns(files, tmp_path):
     d = files["dir"]
     files["bkg"].drop(columns="m_ll").to_parquet(tmp_path / "short.parquet")

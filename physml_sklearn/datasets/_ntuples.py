@@ -20,6 +20,79 @@ from ._validation import check_bool
 __all__ = ["load_ntuples"]
 
 
+#: the functions pandas' expression evaluator offers, and the only calls a selection may make
+SELECTION_FUNCTIONS = frozenset({
+    "abs", "sqrt", "exp", "expm1", "log", "log1p", "log10", "sin", "cos", "tan",
+    "arcsin", "arccos", "arctan", "arctan2", "sinh", "cosh", "tanh", "arcsinh",
+    "arccosh", "arctanh",
+})
+_SELECTION_NODES = (
+    ast.Expression, ast.BoolOp, ast.BinOp, ast.UnaryOp, ast.Compare, ast.Name,
+    ast.Load, ast.Constant, ast.List, ast.Tuple, ast.Call,
+    ast.And, ast.Or, ast.Not, ast.Invert, ast.USub, ast.UAdd,
+    ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow,
+    ast.BitAnd, ast.BitOr, ast.BitXor,
+    ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn,
+)
+
+
+def _check_selection(selection):
+    """Refuse a selection that is more than a cut on columns.
+
+    ``DataFrame.query`` evaluates attribute access and method calls
+    (``"x.to_csv('f.csv') == ''"`` writes a file), so a selection is parsed
+    first and may hold only column names (bare or in backticks), numbers and
+    strings, comparisons, ``and``/``or``/``not`` (and ``&``, ``|``, ``~``),
+    arithmetic, lists for ``in``, and calls of :data:`SELECTION_FUNCTIONS`.
+    """
+    if selection is None:
+        return None
+    if not isinstance(selection, str):
+        raise ValueError(
+            f"selection must be a DataFrame.query string such as 'n_jets >= 2', or "
+            f"None; got {selection!r}."
+        )
+    allowed = (
+        "column names (in backticks when they are not identifiers), numbers, "
+        "comparisons, and/or/not, arithmetic and the functions "
+        f"{', '.join(sorted(SELECTION_FUNCTIONS))}"
+    )
+    text = re.sub(r"`[^`]*`", "_column", selection)
+    if "@" in text:
+        raise ValueError(
+            f"the selection {selection!r} refers to a Python variable with '@'; a "
+            f"selection may use only {allowed}. Write the value itself."
+        )
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise ValueError(
+            f"the selection {selection!r} is not an expression ({exc.msg}); pass a "
+            "pandas DataFrame.query expression such as 'n_jets >= 2 and met > 30'."
+        ) from None
+    for node in ast.walk(tree):
+        bad = None
+        if not isinstance(node, _SELECTION_NODES):
+            bad = {ast.Attribute: "attribute access ('.')", ast.Subscript: "indexing ('[]')",
+                   }.get(type(node), f"'{ast.unparse(node)}'" if isinstance(node, ast.expr)
+                         else type(node).__name__)
+        elif isinstance(node, ast.Call) and not (
+            isinstance(node.func, ast.Name) and node.func.id in SELECTION_FUNCTIONS
+            and not node.keywords
+        ):
+            bad = f"the call '{ast.unparse(node)}'"
+        elif isinstance(node, ast.Constant) and not isinstance(
+            node.value, (bool, int, float, str)
+        ):
+            bad = f"the constant {node.value!r}"
+        if bad is not None:
+            raise ValueError(
+                f"the selection {selection!r} uses {bad}; a selection may use only "
+                f"{allowed}."
+            )
+    return selection
+
+
 def _selection_names(selection, available):
     """The column names a ``DataFrame.query`` string refers to."""
     names = set(re.findall(r"`([^`]+)`", selection))
@@ -251,7 +324,8 @@ def load_ntuples(
 
     The events of each class are read from ROOT files (through uproot), Parquet,
     CSV or HDF5 files (none of them unpickled or evaluated), the columns
-    selected, the selection applied per file, and everything concatenated into the same :class:`~sklearn.utils.Bunch` as
+    selected, the selection applied per file, and everything concatenated
+    into the same :class:`~sklearn.utils.Bunch` as
     :func:`make_diboson`, ready for a classifier. ROOT trees are streamed in
     chunks (``TTree.iterate``) and only the requested branches are read, so a
     large file never sits in memory whole: the memory peaks near the size of
@@ -283,7 +357,10 @@ def load_ntuples(
     selection : str or None, default=None
         A :meth:`pandas.DataFrame.query` expression applied to every file,
         e.g. ``"n_jets >= 2 and met > 30"``; it may use columns that are not
-        features.
+        features. Only a cut is accepted: column names, numbers, comparisons,
+        ``and``/``or``/``not``, arithmetic, ``in [...]`` and the functions
+        of ``SELECTION_FUNCTIONS`` (``abs``, ``sqrt``, ``log``, ...); no
+        attribute access, method call, indexing or ``@variable``.
     as_frame : bool, default=True
         If True, ``data`` is a DataFrame (the columns keep their types) and
         ``target`` a Series; otherwise float64 and int arrays.
@@ -375,11 +452,7 @@ def load_ntuples(
     return_X_y = check_bool(return_X_y, "return_X_y")
     weight = _check_weight(weight)
     features = _check_features(features, weight)
-    if selection is not None and not isinstance(selection, str):
-        raise ValueError(
-            f"selection must be a DataFrame.query string such as 'n_jets >= 2', or "
-            f"None; got {selection!r}."
-        )
+    selection = _check_selection(selection)
     sources = _check_sources(sources)
     schemas = [source.schema() for source in sources]
     features = _resolve_columns(sources, schemas, features, weight)
