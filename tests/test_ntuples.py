@@ -555,6 +555,26 @@ def test_a_file_claiming_more_rows_than_memory_is_refused(files, monkeypatch):
             load_ntuples({"s": f"{d}/sig.h5"}, features=["met", "m_ll"])
 
 
+def test_a_small_csv_that_parses_into_a_huge_table_is_refused(files, tmp_path, monkeypatch):
+    # pandas fills a short line with NaN: 20,000 lines of "," under a header of
+    # 2,000 columns (50 kB on disk) parse into 320 MB of float64
+    path = tmp_path / "wide.csv"
+    path.write_text(",".join(f"c{i}" for i in range(2000)) + "\n" + ",\n" * 20_000)
+    assert path.stat().st_size < 60_000
+    monkeypatch.setattr(_sources._memory, "available_memory", lambda: 100_000_000)
+    with pytest.raises(MemoryError, match=r"wide\.csv \(class 's'\): reading 2000 column\(s\) "
+                                          r"of the 20,001 lines the file holds takes 0\.32 GB"):
+        load_ntuples({"s": path})
+    # an ordinary file is read under the same limit
+    assert len(load_ntuples({"s": files["dir"] / "sig.csv"}).data) == 300
+
+
+def test_csv_lines_are_counted_with_or_without_a_last_newline(tmp_path):
+    for text, n in [("a\n1\n2\n", 3), ("a\n1\n2", 3), ("", 0), ("a", 1)]:
+        (tmp_path / "f.csv").write_text(text)
+        assert _sources._count_lines(tmp_path / "f.csv", chunk_bytes=2) == n
+
+
 # -- units ------------------------------------------------------------------------
 
 def _retitle(path, old, new):

@@ -102,6 +102,16 @@ def _rntuple_schema(ntuple):
     return out
 
 
+def _count_lines(path, chunk_bytes=1 << 20):
+    """The number of lines of a text file (newlines, plus a last unterminated line)."""
+    n, last = 0, b"\n"
+    with open(path, "rb") as file:
+        while chunk := file.read(chunk_bytes):
+            n += chunk.count(b"\n")
+            last = chunk[-1:]
+    return n + (last != b"\n")
+
+
 class _Source:
     """One file (or tree) of one class: knows its columns and reads them."""
 
@@ -273,6 +283,13 @@ class _Source:
 
     def _read_csv(self):
         if self._frame is None:
+            # a short line becomes a whole row (pandas fills the missing cells
+            # with NaN), so a small file of commas under a wide header could
+            # ask for far more memory than its size: bound the rows by the
+            # lines and the cells by the header before parsing
+            n_columns = len(pd.read_csv(self.path, nrows=0).columns)
+            self._check_memory(_count_lines(self.path), range(n_columns), 8 * n_columns,
+                               declared="lines the file holds")
             self._frame = pd.read_csv(self.path)
         return self._frame
 
@@ -306,14 +323,15 @@ class _Source:
                 )
         return out
 
-    def _check_memory(self, n_rows, columns, row_bytes):
+    def _check_memory(self, n_rows, columns, row_bytes, *,
+                      declared="events the file declares"):
         """Refuse a read larger than the free memory (a damaged or hostile file)."""
         need = int(n_rows) * int(row_bytes)
         free = _memory.available_memory()
         if free is not None and need > free:
             raise MemoryError(
                 f"{self.name} (class {self.label!r}): reading {len(columns)} column(s) "
-                f"of the {int(n_rows):,} events the file declares takes "
+                f"of the {int(n_rows):,} {declared} takes "
                 f"{need / 1e9:.3g} GB, more than the {free / 1e9:.3g} GB of memory "
                 "available. Read fewer columns, split the file, or check that it is "
                 "not damaged."
