@@ -208,6 +208,19 @@ def test_model_without_folds_says_its_scores_are_not_out_of_fold(tmp_path):
     assert summary["threshold"] == scan.loc[scan.significance.idxmax()].threshold
 
 
+@pytest.mark.filterwarnings("ignore:Maximum epochs:sklearn.exceptions.ConvergenceWarning")
+def test_names_and_units_that_are_not_mathtext_are_drawn_as_typed(tmp_path):
+    # matplotlib raised at savefig on such a name, and train lost its run
+    X, y, w = _events(1500, random_state=3)
+    bad = r"a$\frac{b$"
+    features = X[FEW].rename(columns={"met": bad})
+    model = make_pipeline(StandardScaler(), _network(max_epochs=3)).fit(features, y)
+    write_report(tmp_path / "r.html", model, features, y, sample_weight=w,
+                 feature_units={bad: "GeV", "mt_w": "Ge$V^{$"})
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert r"a$\frac{b$" in page  # the ranking table names the column as it is
+
+
 def test_random_folds_use_the_out_of_fold_scores(tmp_path):
     from sklearn.metrics import roc_auc_score
 

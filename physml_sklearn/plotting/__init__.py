@@ -4,11 +4,11 @@ from ._feature_importance import FeatureImportanceDisplay
 from ._gan_samples import GANSamplesDisplay
 from ._loss_curve import LossCurveDisplay
 from ._reconstruction import ReconstructionDisplay
-from ._resolution import ResolutionDisplay
 from ._rejection_curve import RejectionCurveDisplay
+from ._resolution import ResolutionDisplay
 from ._reweighting import ReweightingDisplay
-from ._sculpting import SculptingDisplay
 from ._score_distribution import ScoreDistributionDisplay
+from ._sculpting import SculptingDisplay
 from ._significance import SignificanceDisplay
 
 __all__ = [

@@ -9,6 +9,7 @@ import numpy as np
 from sklearn.utils._optional_dependencies import check_matplotlib_support
 
 from ..inspection import rank_features
+from ._text import plain_label
 
 __all__ = ["FeatureImportanceDisplay"]
 
@@ -129,7 +130,7 @@ class FeatureImportanceDisplay:
         )
         self.errorbars_ = self.bars_.errorbar
         self.features_ = names[order].tolist()
-        ax.set_yticks(positions, self.features_)
+        ax.set_yticks(positions, [plain_label(name) for name in self.features_])
         ax.axvline(0.0, color="black", linewidth=0.8)
         score = self.score_name or "score"
         ax.set_xlabel(f"decrease in {score} when the variable is permuted")

@@ -11,6 +11,8 @@ from sklearn.utils import check_array
 from sklearn.utils._optional_dependencies import check_matplotlib_support
 from sklearn.utils.validation import check_is_fitted
 
+from ._text import plain_label
+
 __all__ = ["GANSamplesDisplay"]
 
 #: generated rows drawn for the final panel when the GAN kept no snapshots
@@ -218,7 +220,7 @@ class GANSamplesDisplay:
                            **(generated_kw or {})}
         from matplotlib.ticker import MaxNLocator
 
-        xlabel, ylabel = self.feature_names or ("x", "y")
+        xlabel, ylabel = (plain_label(name) for name in self.feature_names or ("x", "y"))
 
         self.real_scatters_, self.generated_scatters_ = [], []
         self.outside_texts_ = []

@@ -7,6 +7,7 @@ import numpy as np
 from sklearn.utils._optional_dependencies import check_matplotlib_support
 
 from ..metrics import response_resolution
+from ._text import plain_label
 
 __all__ = ["ResolutionDisplay"]
 
@@ -134,7 +135,7 @@ class ResolutionDisplay:
             unit._physml_unit = True
         ax[0].set_ylabel("response (median E_pred / E_true)")
         ax[1].set_ylabel("resolution (half 16-84 % width)")
-        ax[1].set_xlabel(self.target_name)
+        ax[1].set_xlabel(plain_label(self.target_name))
         for a in ax:
             a.grid(True, alpha=0.3)
         if any(c.get_label() and not str(c.get_label()).startswith("_")

@@ -11,6 +11,7 @@ from sklearn.utils._optional_dependencies import check_matplotlib_support
 from sklearn.utils.validation import check_is_fitted
 
 from .._weights import check_weight_vector
+from ._text import plain_label
 
 __all__ = ["ReweightingDisplay"]
 
@@ -95,9 +96,9 @@ class ReweightingDisplay:
     feature, within its error bars: the statistical uncertainty of each bin
     (the square root of the sum of the squared weights, so that large
     weights count as few events), that of the target and that of the
-    original added in quadrature in the ratios. The histograms are normalised to unit area, so the panels
-    compare shapes; the bins span the 0.5 to 99.5 % quantiles of both
-    samples.
+    original added in quadrature in the ratios. The histograms are
+    normalised to unit area, so the panels compare shapes; the bins span the
+    0.5 to 99.5 % quantiles of both samples.
 
     It is recommended to create a display with :meth:`from_estimator` or
     :meth:`from_predictions`. All parameters are stored as attributes.
@@ -232,7 +233,7 @@ class ReweightingDisplay:
                             markersize=3, linewidth=1)
             bottom.errorbar(centres, after, yerr=after_error, fmt="o", color="C0",
                             markersize=3, linewidth=1)
-            bottom.set_xlabel(names[j])
+            bottom.set_xlabel(plain_label(names[j]))
             bottom.set_ylabel("target / original" if j == 0 else "")
             self.bin_edges_.append(edges)
             self.ratio_before_.append(before)

@@ -13,6 +13,7 @@ from sklearn.utils.multiclass import unique_labels
 from .._weights import check_weight_vector
 from ..metrics import overtraining_test
 from ._legend import legend_below
+from ._text import plain_label
 
 __all__ = ["ScoreDistributionDisplay"]
 
@@ -241,15 +242,15 @@ class ScoreDistributionDisplay:
             for c, class_name in enumerate(self.class_names):
                 color = f"C{c % 10}"
                 self.test_hists_[k, c] = panel.stairs(
-                    hist_test[k, c], edges[k], color=color, label=f"{class_name} test",
+                    hist_test[k, c], edges[k], color=color, label=plain_label(f"{class_name} test"),
                     **test_style,
                 )
                 self.train_errorbars_[k, c] = panel.errorbar(
                     centres, hist_train[k, c], yerr=err_train[k, c], fmt="o",
                     markersize=3, linewidth=1, color=color,
-                    label=f"{class_name} train, KS p = {pvalues[k, c]:.3g}",
+                    label=plain_label(f"{class_name} train, KS p = {pvalues[k, c]:.3g}"),
                 )
-            panel.set_xlabel(self.output_names[k])
+            panel.set_xlabel(plain_label(self.output_names[k]))
             panel.set_ylabel("normalised events / bin width")
             if log:
                 panel.set_yscale("log")
@@ -268,7 +269,8 @@ class ScoreDistributionDisplay:
             legend_below(panel, handles, [h.get_label() for h in handles],
                          ncol=max(n_classes, 2))
             if title:
-                panel.set_title(title if n_outputs == 1 else f"{title}: {self.output_names[k]}")
+                panel.set_title(plain_label(
+                    title if n_outputs == 1 else f"{title}: {self.output_names[k]}"))
 
         self.axes_ = axes
         self.ax_ = axes[0] if n_outputs == 1 else axes

@@ -5,6 +5,8 @@
 
 import numpy as np
 
+from ..plotting._text import plain_label
+
 SIGNAL_COLOR, BACKGROUND_COLOR = "#1f5fa8", "#c0392b"
 #: correlations below this (in percent) are left blank in the matrices
 MIN_CORRELATION_SHOWN = 5
@@ -13,7 +15,7 @@ MIN_CORRELATION_SHOWN = 5
 def axis_label(name, units=None):
     """``met [GeV]`` when the unit of ``met`` is known, else ``met``."""
     unit = (units or {}).get(name)
-    return f"{name} [{unit}]" if unit else str(name)
+    return plain_label(f"{name} [{unit}]" if unit else name)
 
 
 def bin_edges(values, n_bins=40):
@@ -119,8 +121,9 @@ def correlation_matrices(X, is_signal, weight):
         fig, ax = plt.subplots(figsize=(size + 1.3, size), layout="constrained")
         corr = 100 * weighted_correlation(X[mask], weight[mask])
         image = ax.imshow(corr, cmap="RdBu_r", vmin=-100, vmax=100)
-        ax.set_xticks(range(n), names, rotation=90, fontsize=fontsize + 1)
-        ax.set_yticks(range(n), names, fontsize=fontsize + 1)
+        labels = [plain_label(name) for name in names]
+        ax.set_xticks(range(n), labels, rotation=90, fontsize=fontsize + 1)
+        ax.set_yticks(range(n), labels, fontsize=fontsize + 1)
         if n <= 40:
             for i in range(n):
                 for j in range(n):
