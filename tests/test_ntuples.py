@@ -238,6 +238,27 @@ def test_a_selection_may_use_functions_lists_and_backticks(files):
     np.testing.assert_allclose(events.data["met"].to_numpy(), expected["met"].to_numpy())
 
 
+def test_a_file_appears_once_under_one_class(files):
+    d = files["dir"]
+    # the same events as signal and background: a classifier of nothing, whose
+    # report quoted a significance of 11.7 for the command line's own run
+    with pytest.raises(ValueError, match=r"bkg\.csv is given for both class 's' and class "
+                                         r"'b'; each file must appear once"):
+        load_ntuples({"s": f"{d}/bkg.csv", "b": f"{d}/bkg.csv"})
+    with pytest.raises(ValueError, match=r"given twice for class 'b' \(as .*bkg\.parquet\)"):
+        load_ntuples({"s": f"{d}/sig.parquet",
+                      "b": [f"{d}/bkg.parquet", f"{d}/../{d.name}/bkg.parquet"]})
+    with pytest.raises(ValueError, match=r"bkg\.root:events is given for both"):
+        load_ntuples({"s": f"{d}/bkg.root:events", "b": f"{d}/bkg.root:events"})
+    # two trees of one ROOT file are two sources
+    d_trees = files["dir"] / "two_trees.root"
+    with uproot.recreate(d_trees) as out:
+        out["sig"] = {"met": np.array([1.0, 2.0])}
+        out["bkg"] = {"met": np.array([3.0, 4.0, 5.0])}
+    events = load_ntuples({"s": f"{d_trees}:sig", "b": f"{d_trees}:bkg"})
+    assert events.target.tolist() == [0, 0, 1, 1, 1]
+
+
 def test_sources_with_different_columns(files, tmp_path):
     d = files["dir"]
     files["bkg"].drop(columns="m_ll").to_parquet(tmp_path / "short.parquet")

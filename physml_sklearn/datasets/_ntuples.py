@@ -120,6 +120,23 @@ def _check_sources(sources):
         if not paths:
             raise ValueError(f"sources[{label!r}] is empty; give at least one file.")
         out.extend(_Source(path, label) for path in paths)
+    # the same events under two labels train a classifier on contradictory
+    # targets (and its report quotes a significance of nothing); twice under
+    # one label they count double
+    seen = {}
+    for source in out:
+        where = (Path(source.path).resolve(), source.key)
+        if where in seen:
+            first = seen[where]
+            twice = (f"given for both class {first.label!r} and class {source.label!r}"
+                     if first.label != source.label else
+                     f"given twice for class {source.label!r}")
+            raise ValueError(
+                f"{source.name} is {twice}"
+                + (f" (as {first.name})" if first.name != source.name else "")
+                + "; each file must appear once, under one class."
+            )
+        seen[where] = source
     return out
 
 
