@@ -246,6 +246,20 @@ class ClassifierReweighter(BaseEstimator):
                     f"feature; got a 1-D array. Reshape a single feature with "
                     f"{name}.reshape(-1, 1)."
                 ) from exc
+            if "contains NaN" in message or "contains infinity" in message:
+                # (an estimator that takes NaN gets the rows unchecked)
+                try:
+                    finite = np.isfinite(np.asarray(X, dtype=np.float64))
+                except (TypeError, ValueError):  # text among the numbers
+                    raise exc from None
+                rows = np.flatnonzero(~finite.all(axis=1))
+                user = "the estimator" if self.estimator is not None else "the default network"
+                raise ValueError(
+                    f"{name} holds NaN or infinite values in {rows.size} row(s), the first "
+                    f"at row {rows[0]} (counting from 0), which {user} cannot use. Remove "
+                    "or fill those rows, or pass an estimator that accepts NaN (e.g. "
+                    "HistGradientBoostingClassifier)."
+                ) from exc
             if "features" in message and not reset:
                 reference = ("original has" if name == "target"
                              else "the reweighter was fitted on")

@@ -134,7 +134,8 @@ def test_weighted_samples_with_a_voting_classifier(data):
     got.fit(data.original, data.target, original_weight=weight)
     alone.fit(data.original, data.target, original_weight=weight)
     np.testing.assert_allclose(got.original_weights_, alone.original_weights_, rtol=1e-8)
-    with pytest.raises(ValueError, match="KNeighborsClassifier.fit takes no sample_weight directly"):
+    with pytest.raises(ValueError,
+                       match="KNeighborsClassifier.fit takes no sample_weight directly"):
         ClassifierReweighter(voting(LogisticRegression(), KNeighborsClassifier())).fit(
             data.original, data.target, original_weight=weight)
     # the weighted two-sample test takes it too
@@ -241,8 +242,17 @@ def test_bad_inputs_name_the_parameter(data):
         rw.fit(data.original, None)
     with pytest.raises(NotFittedError):
         rw.predict_weights(data.original)
-    with pytest.raises(ValueError, match="NaN"):
-        rw.fit(np.where(data.original > 2, np.nan, data.original), data.target)
+    holes = np.where(data.original > 2, np.nan, data.original)
+    first = int(np.flatnonzero(np.isnan(holes).any(axis=1))[0])
+    with pytest.raises(ValueError, match=rf"original holds NaN or infinite values in "
+                                         rf"\d+ row\(s\), the first at row {first} "
+                                         r".*the estimator cannot use.*accepts NaN"):
+        rw.fit(holes, data.target)
+    target = data.target.copy()
+    target[7, 1] = -np.inf
+    with pytest.raises(ValueError, match=r"target holds NaN or infinite values in 1 row\(s\), "
+                                         r"the first at row 7 .*the default network"):
+        ClassifierReweighter().fit(data.original, target)
 
 
 def test_failed_fit_leaves_the_reweighter_and_the_data_alone(data):
