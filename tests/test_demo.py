@@ -403,3 +403,30 @@ def test_demo_two_sample_test_takes_only_the_free_cores(tmp_path, monkeypatch):
             contextlib.redirect_stdout(io.StringIO()):
         assert main(["demo", "--output", str(tmp_path), "--only", "gan", *TINY]) == 0
     assert seen == [{1}] * 3  # one thread for each of the three samplers
+
+
+def test_a_figure_interrupted_while_saved_leaves_the_previous_one(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from physml_sklearn._cli.demo import _save
+
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [0, 1])
+    path = _save(fig, tmp_path, "figure.png")
+    before = path.read_bytes()
+    assert before.startswith(b"\x89PNG")
+
+    def interrupted(target, **kwargs):
+        with open(target, "wb") as f:
+            f.write(b"\x89PNG half")
+        raise KeyboardInterrupt
+
+    fig.savefig = interrupted
+    with pytest.raises(KeyboardInterrupt):
+        _save(fig, tmp_path, "figure.png")
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["figure.png"]
+    plt.close(fig)

@@ -97,8 +97,13 @@ class DemoProgress:
 
 
 def _save(fig, out, name):
+    from .._io_atomic import atomic_path
+
     path = Path(out) / name
-    fig.savefig(path, dpi=110, bbox_inches="tight")
+    # complete or not there: a demo stopped while saving leaves no half image
+    # where the previous run's was
+    with atomic_path(path) as temporary:
+        fig.savefig(temporary, format="png", dpi=110, bbox_inches="tight")
     return path
 
 
