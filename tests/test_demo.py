@@ -10,7 +10,6 @@ import io
 import re
 import warnings
 
-import matplotlib.figure
 import numpy as np
 import pytest
 
@@ -34,14 +33,14 @@ FIGURES = {
 def demo(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
     saved = {}
-    original = matplotlib.figure.Figure.savefig
+    original = demo_module._save
 
-    def record(fig, path, *args, **kwargs):
-        saved[str(path).rsplit("/", 1)[-1]] = fig
-        return original(fig, path, *args, **kwargs)
+    def record(fig, out, name):
+        saved[name] = fig
+        return original(fig, out, name)
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(matplotlib.figure.Figure, "savefig", record)
+        mp.setattr(demo_module, "_save", record)
         # a line for every epoch, not every 2 s: the count does not depend on the clock
         mp.setattr(demo_module, "PROGRESS_INTERVAL", 0.0)
         buffer = io.StringIO()
