@@ -110,7 +110,9 @@ class LossCurveDisplay:
     >>> from physml_sklearn.plotting import LossCurveDisplay
     >>> X, y = make_diboson(1000, random_state=0, return_X_y=True)
     >>> clf = DropoutMLPClassifier(hidden_layer_sizes=(16,), early_stopping=True,
-    ...                            max_epochs=15, random_state=0).fit(X, y)
+    ...                            lr=1e-2, random_state=0).fit(X, y)
+    >>> bool(clf.best_epoch_ < clf.n_iter_)  # stopped by early stopping
+    True
     >>> disp = LossCurveDisplay.from_estimator(clf)
     >>> len(disp.line_.get_xdata()) == clf.n_iter_
     True
