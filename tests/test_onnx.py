@@ -226,6 +226,12 @@ def test_bad_sample_is_refused():
     model = DropoutMLPClassifier((8,), **SMALL).fit(X, y)
     with pytest.raises(ValueError, match="X_sample must be 2-D"):
         to_onnx(model, X[0])
+    # ONNX Runtime's shape-inference error, reported as "cannot export"
+    for fitted in (model, make_pipeline(StandardScaler(), DropoutMLPClassifier((8,), **SMALL))
+                   .fit(X, y)):
+        with pytest.raises(ValueError, match=rf"X_sample has 3 columns but the model was "
+                                             rf"fitted on {X.shape[1]}"):
+            to_onnx(fitted, X[:5, :3])
 
 
 def test_dataframe_inputs(rows):

@@ -730,8 +730,8 @@ def to_onnx(model, X_sample, path=None, *, target_opset=None):
         raise ImportError(
             "to_onnx needs onnx and skl2onnx: pip install 'physml-sklearn[onnx]'."
         ) from exc
-    from ..gan import GANSampler
     from .._io_atomic import write_bytes
+    from ..gan import GANSampler
     from ._onnx_check import _check_graph, _convert
     from ._onnx_folding import _as_event_numbers, _event_number_type
 
@@ -782,6 +782,12 @@ def to_onnx(model, X_sample, path=None, *, target_opset=None):
                 f"{np.shape(X_sample)}."
             )
         n_columns = np.shape(X_sample)[1]
+        expected = getattr(model, "n_features_in_", None)
+        if expected is not None and n_columns != expected:
+            raise ValueError(
+                f"X_sample has {n_columns} columns but the model was fitted on "
+                f"{expected}; pass rows of the training data, e.g. X[:5]."
+            )
         event_type = _event_number_type(model, X_sample) if _has_fold_column(model) else None
         if event_type is not None:
             # the features as float32, the event numbers as integers: exact
