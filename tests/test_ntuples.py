@@ -259,6 +259,22 @@ def test_a_file_appears_once_under_one_class(files):
     assert events.target.tolist() == [0, 0, 1, 1, 1]
 
 
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_a_weight_that_is_not_a_number_is_refused(files, tmp_path, bad):
+    frame = files["bkg"].copy()
+    frame.loc[[3, 8], "w"] = bad
+    frame.to_parquet(tmp_path / "holes.parquet")
+    with pytest.raises(ValueError, match=r"holes\.parquet \(class 'b'\): the weight column "
+                                         r"'w' holds 2 NaN or infinite value\(s\), the first "
+                                         r"at event 3 .*selection='abs\(`w`\) < 1e30'"):
+        load_ntuples({"b": tmp_path / "holes.parquet"}, weight="w")
+    # the suggested selection drops exactly those events
+    kept = load_ntuples({"b": tmp_path / "holes.parquet"}, weight="w",
+                        selection="abs(`w`) < 1e30")
+    assert len(kept.data) == len(frame) - 2
+    assert np.isfinite(kept.sample_weight).all()
+
+
 def test_sources_with_different_columns(files, tmp_path):
     d = files["dir"]
     files["bkg"].drop(columns="m_ll").to_parquet(tmp_path / "short.parquet")

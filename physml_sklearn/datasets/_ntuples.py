@@ -497,6 +497,17 @@ def load_ntuples(
             collect[name].extend(part.pop(name))
         if isinstance(weight, str):
             w = np.concatenate(part.pop(weight)).astype(np.float64)
+            bad = ~np.isfinite(w)
+            if bad.any():
+                # an event of unknown weight: every sum over events would be NaN
+                raise ValueError(
+                    f"{source.name} (class {source.label!r}): the weight column "
+                    f"{weight!r} holds {int(bad.sum())} NaN or infinite value(s), the "
+                    f"first at event {int(np.argmax(bad))} (counting from 0"
+                    + (" after the selection" if selection is not None else "")
+                    + "). Fix the file, or drop those events with "
+                    f"selection='abs(`{weight}`) < 1e30'."
+                )
         else:
             w = np.full(n_kept, 1.0 if weight is None else weight)
         del part
