@@ -98,7 +98,9 @@ for name, disp in curves.items():
 # For the dropout network, the Asimov significance
 # ``Z = sqrt(2((s+b) ln(1+s/b) - s))`` of each cut, with the yields above the
 # cut on the right axis. Without uncertainty on the background, a tight cut
-# costs little: as ``b`` falls, ``Z`` keeps growing until the signal runs out.
+# costs little: as ``b`` falls, ``Z`` keeps growing until the signal runs out,
+# or, as here, until the cut keeps fewer than 10 simulated background events
+# (the scan's default floor, shaded: below it the yield is no estimate).
 # With a 10 % uncertainty on the background (the profile-likelihood form of
 # G. Cowan), a large background is penalised, so the best cut moves.
 fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), layout="constrained")

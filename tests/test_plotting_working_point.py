@@ -67,8 +67,9 @@ def test_multiclass_estimator_needs_pos_label():
 def test_significance_display_marks_the_best_cut():
     X, y, w = _sample()
     score = X.sum(axis=1)
-    disp = SignificanceDisplay.from_predictions(y, score, sample_weight=w, name="sum")
-    scan = significance_scan(y, score, sample_weight=w)
+    disp = SignificanceDisplay.from_predictions(y, score, sample_weight=w, name="sum",
+                                                min_background_events=0)
+    scan = significance_scan(y, score, sample_weight=w, min_background_events=0)
     np.testing.assert_array_equal(disp.line_.get_xdata(), scan.threshold)
     np.testing.assert_array_equal(disp.line_.get_ydata(), scan.significance)
     best = scan.loc[scan.significance.idxmax()]
@@ -90,15 +91,16 @@ def test_significance_display_marks_the_best_cut():
 def test_significance_display_with_uncertainty_from_estimator():
     X, y, w = _sample()
     clf = LogisticRegression().fit(X, y)
-    plain = SignificanceDisplay.from_estimator(clf, X, y, sample_weight=w)
+    plain = SignificanceDisplay.from_estimator(clf, X, y, sample_weight=w, min_background_events=0)
     syst = SignificanceDisplay.from_estimator(clf, X, y, sample_weight=w,
-                                              background_uncertainty=0.1)
+                                              background_uncertainty=0.1, min_background_events=0)
     assert syst.best_significance_ <= plain.best_significance_
     scan = significance_scan(y, clf.predict_proba(X)[:, 1], sample_weight=w,
-                             background_uncertainty=0.1)
+                             background_uncertainty=0.1, min_background_events=0)
     np.testing.assert_allclose(syst.line_.get_ydata(), scan.significance)
     assert "10 % bkg. uncertainty" in syst.line_.get_label()
-    root = SignificanceDisplay.from_estimator(clf, X, y, sample_weight=w, method="s_sqrt_b")
+    root = SignificanceDisplay.from_estimator(clf, X, y, sample_weight=w, method="s_sqrt_b",
+                                              min_background_events=0)
     assert "sqrt" in root.ax_.get_ylabel()
 
 
@@ -123,7 +125,7 @@ def _tail_sample(seed=0):
 
 def test_significance_display_min_background_events():
     y, score, w = _tail_sample()
-    loose = SignificanceDisplay.from_predictions(y, score, sample_weight=w)
+    loose = SignificanceDisplay.from_predictions(y, score, sample_weight=w, min_background_events=0)
     assert loose.excluded_span_ is None
     disp = SignificanceDisplay.from_predictions(y, score, sample_weight=w,
                                                 background_uncertainty="mc",

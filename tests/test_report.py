@@ -159,7 +159,8 @@ def test_write_report_floor_moves_the_best_cut_off_one_event(tmp_path):
     score = np.where(y == "signal", rng.uniform(0.5, 1.0, len(y)),
                      rng.uniform(0.0, 0.6, len(y)))
     score[np.flatnonzero(y == "background")[0]] = 0.999  # one signal-like background event
-    plain = significance_scan(y, score, sample_weight=w, pos_label="signal")
+    plain = significance_scan(y, score, sample_weight=w, pos_label="signal",
+                              min_background_events=0)
     assert plain.loc[plain.significance.idxmax()].n_background == 1
     summary = write_report(tmp_path / "r.html", model, features, y, sample_weight=w,
                            scores=score)

@@ -1,6 +1,7 @@
 """background_rejection_curve and significance_scan."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.metrics import roc_curve
 
@@ -50,7 +51,7 @@ def test_significance_matches_the_asimov_formula_by_hand():
     y = np.array([1, 1, 1, 0, 0, 0, 0])
     score = np.array([0.9, 0.8, 0.4, 0.7, 0.3, 0.2, 0.1])
     w = np.array([2.0, 2.0, 2.0, 1.5, 1.5, 1.5, 1.5])
-    scan = significance_scan(y, score, sample_weight=w)
+    scan = significance_scan(y, score, sample_weight=w, min_background_events=0)
     assert scan.threshold.tolist() == [0.1, 0.2, 0.3, 0.4, 0.7, 0.8, 0.9]
     np.testing.assert_allclose(scan.signal, [6, 6, 6, 6, 4, 4, 2])
     np.testing.assert_allclose(scan.background, [6, 4.5, 3, 1.5, 1.5, 0, 0])
@@ -60,7 +61,7 @@ def test_significance_matches_the_asimov_formula_by_hand():
                 _asimov(4, 1.5), 0, 0]  # no background left: undefined, set to 0
     np.testing.assert_allclose(scan.significance, expected)
     assert scan.loc[scan.significance.idxmax()].threshold == 0.4
-    root = significance_scan(y, score, sample_weight=w, method="s_sqrt_b")
+    root = significance_scan(y, score, sample_weight=w, method="s_sqrt_b", min_background_events=0)
     np.testing.assert_allclose(root.significance[:5], [6 / np.sqrt(6), 6 / np.sqrt(4.5),
                                                        6 / np.sqrt(3), 6 / np.sqrt(1.5),
                                                        4 / np.sqrt(1.5)])
@@ -75,8 +76,9 @@ def _cowan(s, b, sigma):
 
 def test_significance_with_background_uncertainty():
     y, score, weight = _sample()
-    plain = significance_scan(y, score, sample_weight=weight)
-    syst = significance_scan(y, score, sample_weight=weight, background_uncertainty=0.1)
+    plain = significance_scan(y, score, sample_weight=weight, min_background_events=0)
+    syst = significance_scan(y, score, sample_weight=weight, background_uncertainty=0.1,
+                             min_background_events=0)
     np.testing.assert_array_equal(plain.threshold, syst.threshold)
     assert np.all(syst.significance <= plain.significance + 1e-12)
     assert np.all(np.isfinite(syst.significance))
@@ -89,11 +91,12 @@ def test_significance_with_background_uncertainty():
     # a 10 % uncertainty on a large background costs a lot at loose cuts
     assert syst.significance.iloc[0] < 0.5 * plain.significance.iloc[0]
     # and it tends to the plain formula for a tiny uncertainty
-    tiny = significance_scan(y, score, sample_weight=weight, background_uncertainty=1e-6)
+    tiny = significance_scan(y, score, sample_weight=weight, background_uncertainty=1e-6,
+                             min_background_events=0)
     np.testing.assert_allclose(tiny.significance, plain.significance, rtol=1e-4)
     # s / sqrt(b + sigma_b^2)
     root = significance_scan(y, score, sample_weight=weight, method="s_sqrt_b",
-                             background_uncertainty=0.1)
+                             background_uncertainty=0.1, min_background_events=0)
     b = root.background[ok]
     np.testing.assert_allclose(root.significance[ok],
                                root.signal[ok] / np.sqrt(b + (0.1 * b) ** 2))
@@ -189,7 +192,7 @@ def test_counts_and_mc_error_by_hand():
 
 def test_min_background_events_moves_the_best_cut_off_one_event():
     y, score, weight = _one_event_tail()
-    plain = significance_scan(y, score, sample_weight=weight)
+    plain = significance_scan(y, score, sample_weight=weight, min_background_events=0)
     best = plain.loc[plain.significance.idxmax()]
     assert best.n_background == 1  # the failure this option exists for
     for n_min in (10, 50):
@@ -201,18 +204,24 @@ def test_min_background_events_moves_the_best_cut_off_one_event():
         np.testing.assert_array_equal(floor.significance[kept], plain.significance[kept])
     unweighted = significance_scan(y, score, min_background_events=10)
     assert unweighted.loc[unweighted.significance.idxmax()].n_background >= 10
+    # the default floor is 10: the documented idiom never picks the one-event cut
+    default = significance_scan(y, score, sample_weight=weight)
+    pd.testing.assert_frame_equal(
+        default, significance_scan(y, score, sample_weight=weight, min_background_events=10))
+    assert default.loc[default.significance.idxmax()].n_background >= 10
 
 
 @pytest.mark.parametrize("method", ["asimov", "s_sqrt_b"])
 def test_mc_uncertainty_is_the_sum_of_squared_weights(method):
     y, score, weight = _one_event_tail()
     mc = significance_scan(y, score, sample_weight=weight, background_uncertainty="mc",
-                           method=method)
+                           method=method, min_background_events=0)
     ok = (mc.signal > 0) & (mc.background > 0)
     s, b, sigma = mc.signal[ok], mc.background[ok], mc.background_error[ok]
     expected = _cowan(s, b, sigma) if method == "asimov" else s / np.sqrt(b + sigma**2)
     np.testing.assert_allclose(mc.significance[ok], expected, rtol=1e-9)
-    plain = significance_scan(y, score, sample_weight=weight, method=method)
+    plain = significance_scan(y, score, sample_weight=weight, method=method,
+                              min_background_events=0)
     assert np.all(mc.significance <= plain.significance + 1e-12)
     # one simulated event of weight w: sigma_b = w = b, a 100 % uncertainty
     one = mc[ok & (mc.n_background == 1)].iloc[0]

@@ -168,7 +168,7 @@ def significance_scan(
     pos_label=None,
     method="asimov",
     background_uncertainty=0.0,
-    min_background_events=0,
+    min_background_events=10,
 ):
     """Expected significance of a cut on the classifier score, at every threshold.
 
@@ -201,9 +201,11 @@ def significance_scan(
     known to be uncertain, and the significance says so.
 
     The tightest cuts keep only a handful of simulated background events, and
-    a yield from one event is no estimate: ``min_background_events`` sets the
-    significance of a cut with fewer raw (unweighted) background events above
-    it to 0, so that such a cut is never the best one.
+    a yield from one event is no estimate: ``min_background_events`` (10 by
+    default, a background known to about 30 %) sets the significance of a
+    cut with fewer raw (unweighted) background events above it to 0, so that
+    such a cut is never the best one. ``min_background_events=0`` gives the
+    bare curve, every cut with its significance.
 
     The best working point is ``scan.loc[scan.significance.idxmax()]``.
 
@@ -225,10 +227,10 @@ def significance_scan(
         Relative uncertainty on the background yield (0.1 for 10 %), or
         ``"mc"`` for the Monte Carlo statistical uncertainty
         ``sqrt(sum of w^2)`` of the background events above each cut.
-    min_background_events : int, default=0
+    min_background_events : int, default=10
         Fewest raw (unweighted) background events above a cut for its
-        significance to count; cuts with fewer get 0. ``physml-sklearn
-        train`` and :func:`physml_sklearn.report.write_report` use 10.
+        significance to count; cuts with fewer get 0. A sample with fewer
+        background events in all is refused. 0 keeps every cut.
 
     Returns
     -------

@@ -94,7 +94,13 @@ class SignificanceDisplay:
     >>> y = np.array([1, 1, 1, 0, 0, 0, 0])
     >>> score = np.array([0.9, 0.8, 0.4, 0.7, 0.3, 0.2, 0.1])
     >>> weight = np.array([2.0, 2.0, 2.0, 1.5, 1.5, 1.5, 1.5])
-    >>> disp = SignificanceDisplay.from_predictions(y, score, sample_weight=weight)
+
+    Seven events are far too few for the default floor of 10 simulated
+    background events; the bare curve (every cut) is drawn with
+    ``min_background_events=0``:
+
+    >>> disp = SignificanceDisplay.from_predictions(y, score, sample_weight=weight,
+    ...                                             min_background_events=0)
     >>> float(disp.best_threshold_), round(float(disp.best_significance_), 3)
     (0.4, 3.484)
     >>> disp.best_marker_.get_xdata().tolist()
@@ -230,7 +236,7 @@ class SignificanceDisplay:
 
     @classmethod
     def from_estimator(cls, estimator, X, y, *, sample_weight=None, method="asimov",
-                       background_uncertainty=0.0, min_background_events=0, pos_label=None,
+                       background_uncertainty=0.0, min_background_events=10, pos_label=None,
                        name=None, ax=None, **kwargs):
         """Scan the cuts on the output of a fitted classifier.
 
@@ -251,9 +257,9 @@ class SignificanceDisplay:
         background_uncertainty : float or "mc", default=0.0
             Relative uncertainty on the background yield, or ``"mc"`` for the
             Monte Carlo statistical uncertainty ``sqrt(sum of w^2)``.
-        min_background_events : int, default=0
+        min_background_events : int, default=10
             Fewest raw background events a cut may keep to be the best one;
-            the cuts with fewer are shaded (10 is a common floor).
+            the cuts with fewer are shaded. 0 draws the bare curve.
         pos_label : int, float, bool or str, default=None
             The signal class: ``classes_[1]`` for a binary classifier when
             None; required for a multiclassifier.
@@ -279,7 +285,7 @@ class SignificanceDisplay:
 
     @classmethod
     def from_predictions(cls, y_true, y_score, *, sample_weight=None, method="asimov",
-                         background_uncertainty=0.0, min_background_events=0,
+                         background_uncertainty=0.0, min_background_events=10,
                          pos_label=None, name=None, ax=None, **kwargs):
         """Scan the cuts on given scores.
 
@@ -296,9 +302,9 @@ class SignificanceDisplay:
         background_uncertainty : float or "mc", default=0.0
             Relative uncertainty on the background yield, or ``"mc"`` for the
             Monte Carlo statistical uncertainty ``sqrt(sum of w^2)``.
-        min_background_events : int, default=0
+        min_background_events : int, default=10
             Fewest raw background events a cut may keep to be the best one;
-            the cuts with fewer are shaded (10 is a common floor).
+            the cuts with fewer are shaded. 0 draws the bare curve.
         pos_label : int, float, bool or str, default=None
             The signal label; None takes 1 for labels {0, 1} or {-1, 1}.
         name : str, default=None
