@@ -106,6 +106,8 @@ def test_run_json_records_the_run(run):
     assert set(best) >= {"threshold", "signal", "background", "significance"}
     assert np.isfinite(list(best.values())).all()
     assert 0 < record["roc_auc"] <= 1
+    assert 0 < record["roc_auc_error"] < 0.2  # the headline AUC comes with its error
+    assert "roc_auc" not in best and "roc_auc_error" not in best
     # default inputs leave out the weight and the fold column
     assert "weight" not in record["features"] and "event_number" not in record["features"]
     assert record["feature_units"] == {"met": "GeV", "m_ll": "GeV"}

@@ -81,6 +81,47 @@ def test_summary_is_the_scan_with_mc_uncertainty_and_the_floor(folded):
         assert isinstance(value, (bool, int, float)), key
 
 
+def _placement_mean(is_signal, score, w):
+    """The weighted AUC by brute force: every signal-background pair."""
+    s, b = score[is_signal], score[~is_signal]
+    ws, wb = w[is_signal], w[~is_signal]
+    pairs = (s[:, None] > b[None, :]) + 0.5 * (s[:, None] == b[None, :])
+    return float(ws @ pairs @ wb / (ws.sum() * wb.sum()))
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_roc_auc_error_is_the_spread_over_independent_samples(weighted):
+    # DeLong's estimate against the spread of the AUC over 400 independent
+    # samples of the same size (and weights)
+    from physml_sklearn.metrics._overtraining import _weighted_auc
+    from physml_sklearn.report._analysis import auc_error
+
+    rng = np.random.default_rng(0)
+    n1, n0 = 150, 1200
+    aucs, errors = [], []
+    for _ in range(400):
+        y = np.r_[np.ones(n1), np.zeros(n0)].astype(int)
+        score = np.r_[rng.normal(1.0, 1.0, n1), rng.normal(0.0, 1.0, n0)]
+        w = rng.uniform(0.2, 3.0, n1 + n0) if weighted else np.ones(n1 + n0)
+        auc = _weighted_auc(y, score, w)
+        aucs.append(auc)
+        errors.append(auc_error(y == 1, score, w))
+        assert auc == pytest.approx(_placement_mean(y == 1, score, w), rel=1e-12)
+    assert np.mean(errors) == pytest.approx(np.std(aucs, ddof=1), rel=0.15)
+
+
+def test_summary_quotes_the_roc_auc_with_its_error(folded):
+    from physml_sklearn.report._analysis import auc_error
+
+    summary, y, w = folded["summary"], folded["y"], folded["w"]
+    signal = y == "signal"
+    score = folded["model"].out_of_fold_proba_[:, list(folded["model"].classes_).index("signal")]
+    assert summary["roc_auc_error"] == pytest.approx(auc_error(signal, score, w))
+    assert 0 < summary["roc_auc_error"] < 0.05
+    assert re.search(r"ROC AUC \(out-of-fold, weighted\)</td>\s*<td>0\.\d+ ± 0\.\d+</td>",
+                     folded["page"])
+
+
 def test_page_shows_s_b_sigma_b_and_the_simulated_counts(folded):
     page, summary = folded["page"], folded["summary"]
     value = _cell(page, "background B ± σB above the cut (simulated events)")

@@ -135,14 +135,7 @@ def load_events(args):
             f"--selection '{X.columns[col]} == {X.columns[col]}', or leave the column "
             "out with --features"
         )
-    weight = np.asarray(data.sample_weight, dtype=float)
-    if not np.isfinite(weight).all():
-        row = int(np.argmax(~np.isfinite(weight)))
-        raise CommandError(
-            f"--weight {args.weight!r}: {_events(int((~np.isfinite(weight)).sum()))} "
-            f"with a NaN or infinite weight (first in {source[row]}); remove them with "
-            f"--selection '{args.weight} == {args.weight}'"
-        )
+    weight = np.asarray(data.sample_weight, dtype=float)  # finite: load_ntuples checks
     labels = np.asarray(data.target_names, dtype=object)[np.asarray(data.target)]
     for name in (SIGNAL, BACKGROUND):
         total = weight[labels == name].sum()
@@ -272,7 +265,8 @@ def run_record(args, *, inputs, features, units, y, weight, summary, files, mode
     """The content of run.json: what ran, on what, and what it found."""
     import numpy as np
 
-    best = {key: value for key, value in summary.items() if key != "roc_auc"}
+    best = {key: value for key, value in summary.items()
+            if key not in ("roc_auc", "roc_auc_error")}
     is_signal = y == SIGNAL
     notes = dict(files)
     onnx = notes.get("model.onnx", "")
@@ -299,6 +293,7 @@ def run_record(args, *, inputs, features, units, y, weight, summary, files, mode
                             "(TMVA's EqualNumEvents); the report and scores.parquet use "
                             "the physics weights",
         "roc_auc": summary["roc_auc"],
+        "roc_auc_error": summary["roc_auc_error"],
         "best_working_point": best,
         "onnx": {"written": not onnx.startswith("not written"), "note": onnx},
         "files": {name: "the report" if name == "report.html" else note
@@ -465,7 +460,8 @@ def run(args):
                             weight=weight, summary=best, files=files, model=model)
         write_text(folder / "run.json", json.dumps(record, indent=2, allow_nan=False) + "\n")
     progress.done(
-        f"done: ROC AUC {best['roc_auc']:.4f}, best cut score >= "
+        f"done: ROC AUC {value_error(best['roc_auc'], best['roc_auc_error'])}, "
+        f"best cut score >= "
         f"{format_cut(best['threshold'])} (S = {best['signal']:.4g}, "
         f"B = {value_error(best['background'], best['background_error'])} from "
         f"{best['n_background']} simulated events, Z = {best['significance']:.2f}); "

@@ -42,7 +42,7 @@ def summary_section(summary, *, n_signal, n_background, signal_total, background
     """The headline numbers: ROC AUC and the best working point."""
     rows = [
         (f"ROC AUC ({score_origin}{', weighted' if weighted else ''})",
-         f"{summary['roc_auc']:.4f}"),
+         value_error(summary["roc_auc"], summary["roc_auc_error"])),
         ("best cut on the signal probability",
          f"score >= {format_cut(summary['threshold'])}"),
         ("signal S above the cut (simulated events)",

@@ -214,8 +214,10 @@ def write_report(path, model, X, y, *, sample_weight=None, scores=None, folds=No
     Returns
     -------
     summary : dict
-        The headline numbers, as Python floats and ints: ``roc_auc``,
-        ``out_of_fold`` (bool), ``threshold``, ``signal``, ``background``,
+        The headline numbers, as Python floats and ints: ``roc_auc`` and
+        ``roc_auc_error`` (its statistical uncertainty, DeLong's estimate
+        with the effective numbers of events), ``out_of_fold``
+        (bool), ``threshold``, ``signal``, ``background``,
         ``background_error`` (σB), ``n_signal`` and ``n_background``
         (simulated events above the cut), ``significance``,
         ``signal_efficiency``, ``background_efficiency``,
@@ -277,8 +279,10 @@ def write_report(path, model, X, y, *, sample_weight=None, scores=None, folds=No
     say("overtraining checks, permutation ranking, working point")
     scan, best = _analysis.working_point(y01, score, weight,
                                          min_background_events=min_background_events)
+    roc_auc = _weighted_auc(y01, score, weight)
     summary = {
-        "roc_auc": _weighted_auc(y01, score, weight),
+        "roc_auc": roc_auc,
+        "roc_auc_error": _analysis.auc_error(is_signal, score, weight),
         "out_of_fold": bool(out_of_fold),
         "threshold": float(best["threshold"]),
         "signal": float(best["signal"]),
@@ -370,7 +374,8 @@ def write_report(path, model, X, y, *, sample_weight=None, scores=None, folds=No
         subtitle=(f"{n_sig} {_role('signal', class_names[1])} and "
                   f"{n_bkg} {_role('background', class_names[0])} events, "
                   f"{features.shape[1]} inputs{folds_note}; {origin} ROC AUC "
-                  f"{summary['roc_auc']:.4f}, best Z = {summary['significance']:.2f} "
+                  f"{_sections.value_error(summary['roc_auc'], summary['roc_auc_error'])}, "
+                  f"best Z = {summary['significance']:.2f} "
                   f"with B resting on {summary['n_background']} simulated events"),
         sections=sections,
         footer=(f"physml-sklearn {__version__}, {time.strftime('%Y-%m-%d %H:%M:%S')}, "
