@@ -358,9 +358,34 @@ class FoldingClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             ensure_all_finite=not self._allow_nan(),
             reset=reset,
         )
-        if y is None:
-            return validate_data(self, X, **kwargs), None
-        return validate_data(self, X, y, **kwargs)
+        try:
+            if y is None:
+                return validate_data(self, X, **kwargs), None
+            return validate_data(self, X, y, **kwargs)
+        except ValueError as exc:
+            if self.fold_column is not None and (
+                    "contains NaN" in str(exc) or "contains infinity" in str(exc)):
+                self._refuse_missing_event_numbers(X, exc)
+            raise
+
+    def _refuse_missing_event_numbers(self, X, exc):
+        """Name the fold column when it is the column holding NaN or infinity."""
+        column = self.fold_column
+        try:
+            if hasattr(X, "iloc"):
+                values = (X[column] if isinstance(column, str) else X.iloc[:, column])
+                values = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
+            else:
+                values = np.asarray(X, dtype=np.float64)[:, column]
+        except (KeyError, IndexError, TypeError, ValueError):
+            return  # not a column of X: the usual message follows
+        bad = ~np.isfinite(values)
+        if bad.any():
+            raise ValueError(
+                f"fold_column={column!r} has missing or infinite event numbers "
+                f"({int(bad.sum())} row(s), the first row {int(np.flatnonzero(bad)[0])}); "
+                "every event needs one to be given a fold."
+            ) from exc
 
     # -- fitting ---------------------------------------------------------------
     def _make_folds(self, X, y, folds):

@@ -252,7 +252,8 @@ def test_sample_weight_reaches_the_members_of_a_voting_classifier():
     piped.fit(X, y, sample_weight=w)
     knn = VotingClassifier([("lr", LogisticRegression()), ("knn", KNeighborsClassifier())],
                            voting="soft")
-    with pytest.raises(ValueError, match="KNeighborsClassifier.fit takes no sample_weight directly"):
+    with pytest.raises(ValueError,
+                       match="KNeighborsClassifier.fit takes no sample_weight directly"):
         FoldingClassifier(knn).fit(X, y, sample_weight=w)
 
 
@@ -389,6 +390,18 @@ def test_missing_or_boolean_event_numbers_are_refused():
     with pytest.raises(ValueError, match="fold_column='event' must hold integer event numbers; "
                                          "it holds booleans"):
         FoldingClassifier(LogisticRegression(), fold_column="event").fit(X, y)
+    # an estimator that takes no NaN: scikit-learn's message said "Input X contains
+    # NaN" and suggested HistGradientBoosting, not which column or why
+    X["event"] = np.r_[np.arange(len(X) - 2.0), np.nan, np.inf]
+    with pytest.raises(ValueError, match=r"fold_column='event' has missing or infinite event "
+                                         r"numbers \(2 row\(s\), the first row 298\)"):
+        FoldingClassifier(LogisticRegression(), fold_column="event").fit(X, y)
+    with pytest.raises(ValueError, match=r"fold_column=2 has missing or infinite"):
+        FoldingClassifier(LogisticRegression(), fold_column=2).fit(X.to_numpy(), y)
+    fitted = FoldingClassifier(LogisticRegression(), fold_column="event").fit(
+        X.assign(event=np.arange(len(X))), y)
+    with pytest.raises(ValueError, match=r"fold_column='event' has missing or infinite"):
+        fitted.predict_proba(X)
 
 
 # -- one space for predict_proba and decision_function ---------------------------------
