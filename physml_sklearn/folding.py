@@ -392,6 +392,15 @@ class FoldingClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         n_samples = X.shape[0]
         if folds is not None:  # from the event numbers
             return folds
+        labels, counts = np.unique(y, return_counts=True)
+        if counts.min() < self.n_folds:
+            label = labels[np.argmin(counts)]
+            label = label.item() if isinstance(label, np.generic) else label
+            raise ValueError(
+                f"n_folds={self.n_folds} stratified folds need at least {self.n_folds} "
+                f"events of each class, but class {label!r} has "
+                f"{counts.min()}. Use fewer folds, or more events."
+            )
         folds = np.empty(n_samples, dtype=np.int64)
         cv = StratifiedKFold(self.n_folds, shuffle=True, random_state=self.random_state)
         for k, (_, test) in enumerate(cv.split(np.zeros((n_samples, 1)), y)):

@@ -377,6 +377,17 @@ def test_negative_event_numbers_follow_python_modulo():
     assert set(folding.folds_) == {0, 1, 2}
 
 
+def test_more_folds_than_events_of_a_class_is_refused_by_name():
+    X, y = _events(60)
+    labels = np.where(y == 1, "signal", "background")
+    labels[np.flatnonzero(labels == "signal")[3:]] = "background"  # 3 signal events
+    with pytest.raises(ValueError, match=r"n_folds=5 stratified folds need at least 5 events "
+                                         r"of each class, but class 'signal' has 3"):
+        FoldingClassifier(LogisticRegression(), n_folds=5).fit(X.drop(columns="event"), labels)
+    # by event number, any number of folds is a rule, not a split to stratify
+    FoldingClassifier(LogisticRegression(), n_folds=2, fold_column="event").fit(X, labels)
+
+
 def test_missing_or_boolean_event_numbers_are_refused():
     X, y = _events()
     X["event"] = pd.array([None] + list(range(1, len(X))), dtype="Int64")
