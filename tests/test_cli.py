@@ -366,6 +366,12 @@ def test_bad_options(capsys, small_sources):
     assert "--weight 'weight' is also listed in --features" in line
     line = _train_error(capsys, sources, "--fold-column", "event_numbr")
     assert "event_numbr" in line
+    # a feature named twice was read once and trained on silently
+    line = _train_error(capsys, sources, "--features", "met", "m_ll", "met")
+    assert "--features lists 'met' more than once" in line
+    # the same file as signal and background
+    line = _train_error(capsys, [sources[0], sources[0]])
+    assert "is given for both class 'signal' and class 'background'" in line
 
 
 def test_apply_errors(capsys, trained, small_sources, tmp_path):

@@ -76,6 +76,12 @@ def _check_options(args):
         raise CommandError(f"--max-epochs must be at least 1, got {args.max_epochs}")
     _parse_units(args.units)
     if args.features is not None:
+        repeated = sorted({f for f in args.features if args.features.count(f) > 1})
+        if repeated:
+            raise CommandError(
+                f"--features lists {', '.join(map(repr, repeated))} more than once; "
+                "name each input once"
+            )
         for option, column in (("--weight", args.weight), ("--fold-column", args.fold_column)):
             if column is not None and column in args.features:
                 raise CommandError(
