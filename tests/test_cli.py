@@ -374,6 +374,30 @@ def test_bad_options(capsys, small_sources):
     assert "is given for both class 'signal' and class 'background'" in line
 
 
+def test_outputs_never_replace_the_inputs(capsys, trained, small_sources, tmp_path):
+    import shutil
+
+    model = str(trained["out"] / "model.physml")
+    data = tmp_path / "data.parquet"
+    shutil.copy(small_sources["signal"], data)
+    before = data.read_bytes()
+    # apply wrote the scored table over its own input
+    assert main(["apply", model, str(data), "--out", str(tmp_path / ".." / tmp_path.name /
+                                                         "data.parquet")]) == 1
+    err = capsys.readouterr().err
+    assert "is the input" in err and "never replace the inputs" in err
+    assert data.read_bytes() == before
+    # a run folder replaced with --overwrite would take an input inside it along
+    run = tmp_path / "run"
+    run.mkdir()
+    shutil.copy(small_sources["background"], run / "scores.parquet")
+    assert main(["train", "--signal", small_sources["signal"], "--background",
+                 str(run / "scores.parquet"), "--out", str(run), "--overwrite", "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "holds the input" in err and "never replace the inputs" in err
+    assert sorted(p.name for p in run.iterdir()) == ["scores.parquet"]
+
+
 def test_apply_errors(capsys, trained, small_sources, tmp_path):
     model = str(trained["out"] / "model.physml")
     cases = [

@@ -35,6 +35,24 @@ def check_sources(sources, option):
             raise CommandError(f"{option}: no such file: {path}")
 
 
+def check_not_an_input(out, sources, option, *, folder=False):
+    """Refuse an output that would replace (or, for a folder, hold) an input file.
+
+    Written whole and renamed over the old one, it would replace the user's
+    data with the scores, or a run folder replaced with ``--overwrite``
+    would take the input files inside it along.
+    """
+    target = Path(out).resolve()
+    for source in sources:
+        path = Path(split_source(source)[0]).resolve()
+        if path == target or (folder and target in path.parents):
+            where = "is" if path == target else "holds"
+            raise CommandError(
+                f"{option} {out}: {where} the input {source}; the outputs never replace "
+                "the inputs, name another " + ("folder" if folder else "file")
+            )
+
+
 def common_numeric_columns(sources):
     """The one-number-per-event numeric columns every source holds, in the first's order.
 

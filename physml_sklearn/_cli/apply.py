@@ -8,7 +8,14 @@ import time
 from pathlib import Path
 
 from . import CommandError
-from ._io import check_sources, close_matches, read_table, split_source, write_table
+from ._io import (
+    check_not_an_input,
+    check_sources,
+    close_matches,
+    read_table,
+    split_source,
+    write_table,
+)
 from ._labels import SIGNAL
 
 _PARQUET = (".parquet", ".pq")
@@ -102,6 +109,7 @@ def run(args):
             f"--out: cannot write {str(out)!r}: the output must end in .parquet or .csv"
         )
     check_sources(args.sources, "SRC")
+    check_not_an_input(out, args.sources, "--out")
     if not args.trust and _apply_with_summary(args, say, start):
         return 0
     import numpy as np

@@ -17,7 +17,13 @@ from pathlib import Path
 
 from .._io_atomic import atomic_folder, atomic_path, write_text
 from . import CommandError
-from ._io import check_sources, close_matches, common_numeric_columns, split_source
+from ._io import (
+    check_not_an_input,
+    check_sources,
+    close_matches,
+    common_numeric_columns,
+    split_source,
+)
 from ._labels import BACKGROUND, SIGNAL
 from ._progress import EpochProgress, Progress, epoch_limit_said_by_progress
 
@@ -90,6 +96,7 @@ def _check_options(args):
                 )
     check_sources(args.signal, "--signal")
     check_sources(args.background, "--background")
+    check_not_an_input(args.out, args.signal + args.background, "--out", folder=True)
     _check_out(args)
 
 
