@@ -13,6 +13,8 @@ from physml_sklearn.datasets import (
     make_cubic,
     make_diboson,
     make_ellipse,
+    make_reweighting,
+    make_wtagging,
 )
 from physml_sklearn.datasets._calorimeter import resolution_curve
 from physml_sklearn.datasets._kinematics import boost, two_body_decay
@@ -481,3 +483,19 @@ def test_calorimeter_as_frame_return_X_y_and_random_state():
 def test_calorimeter_bad_parameters(kwargs, match):
     with pytest.raises(ValueError, match=match):
         make_calorimeter(**kwargs)
+
+
+@pytest.mark.parametrize("make, kwargs", [
+    (make_diboson, {}), (make_calorimeter, {}), (make_wtagging, {}),
+    (make_reweighting, {"n_features": 10}), (make_cubic, {}), (make_ellipse, {}),
+])
+def test_a_sample_larger_than_the_free_memory_is_refused_up_front(monkeypatch, make, kwargs):
+    # numpy handed out the first arrays of make_diboson(300_000_000) and the
+    # machine swapped before any error; now the size is checked before a draw
+    from physml_sklearn import _memory
+
+    monkeypatch.setattr(_memory, "available_memory", lambda: 10_000_000)  # 10 MB
+    with pytest.raises(MemoryError, match=r"`n_samples`=1,000,000 takes about .* GB while it "
+                                          r"is generated, more than the 0\.01 GB"):
+        make(1_000_000, **kwargs)
+    make(2_000, **kwargs)  # a sample that fits is drawn as before

@@ -170,7 +170,7 @@ def make_calorimeter(
     >>> bool(abs(measured / expected - 1) < 0.02)
     True
     """
-    n_samples = check_n_samples(n_samples)
+    n_samples = check_n_samples(n_samples, row_bytes=240)
     low, high = check_pair(energy_range, "energy_range")
     if not 0 < low <= high:
         raise ValueError(

@@ -486,6 +486,7 @@ def make_diboson(
         n_samples,
         minimum=len(processes),
         reason=f" (at least one event for each of the {len(processes)} processes)",
+        row_bytes=560,
     )
     as_frame = check_bool(as_frame, "as_frame")
     return_X_y = check_bool(return_X_y, "return_X_y")

@@ -133,6 +133,7 @@ def make_reweighting(n_samples=10_000, *, n_features=5, random_state=None):
             f"`n_features` must be an integer >= 1; got {n_features!r}."
         )
     n_features = int(n_features)
+    check_n_samples(n_samples, row_bytes=32 * n_features + 16)
     rng = check_random_state(random_state)
     original = rng.standard_normal((n_samples, n_features))
     means, covariances = _target_components(n_features)

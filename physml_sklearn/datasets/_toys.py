@@ -47,7 +47,7 @@ def make_cubic(n_samples=1000, *, x_range=(-0.5, 0.5), noise=0.0, random_state=N
     >>> bool(np.allclose(X[:, 1], X[:, 0] ** 3))
     True
     """
-    n_samples = check_n_samples(n_samples)
+    n_samples = check_n_samples(n_samples, row_bytes=32)
     low, high = check_pair(x_range, "x_range")
     if not low < high:
         raise ValueError(
@@ -124,7 +124,7 @@ def make_ellipse(
     >>> bool(np.allclose((X[:, 0] / 2.0) ** 2 + X[:, 1] ** 2, 1.0))
     True
     """
-    n_samples = check_n_samples(n_samples)
+    n_samples = check_n_samples(n_samples, row_bytes=64)
     a = check_real(a, "a", low=0.0, strict=True)
     b = check_real(b, "b", low=0.0, strict=True)
     cx, cy = check_pair(center, "center")

@@ -9,8 +9,15 @@ import numbers
 import numpy as np
 
 
-def check_n_samples(n_samples, *, minimum=1, reason=""):
-    """Return `n_samples` as an int, or raise if it is not an integer >= `minimum`."""
+def check_n_samples(n_samples, *, minimum=1, reason="", row_bytes=None):
+    """Return `n_samples` as an int, or raise if it is not an integer >= `minimum`.
+
+    With ``row_bytes`` (the memory a generator takes per row at its peak,
+    measured), a sample larger than the free memory raises ``MemoryError``
+    before anything is drawn: numpy would hand out the first arrays of a
+    too-large sample and the machine would start swapping before the
+    failure.
+    """
     if isinstance(n_samples, bool) or not isinstance(n_samples, numbers.Integral):
         raise ValueError(
             f"`n_samples` must be an integer >= {minimum}{reason}; "
@@ -20,6 +27,18 @@ def check_n_samples(n_samples, *, minimum=1, reason=""):
         raise ValueError(
             f"`n_samples` must be an integer >= {minimum}{reason}; got {n_samples!r}."
         )
+    if row_bytes is not None:
+        from .._memory import available_memory
+
+        free = available_memory()
+        need = int(n_samples) * int(row_bytes)
+        if free is not None and need > free:
+            raise MemoryError(
+                f"`n_samples`={int(n_samples):,} takes about {need / 1e9:.3g} GB while it "
+                f"is generated, more than the {free / 1e9:.3g} GB of memory available; "
+                f"generate at most about {free // int(row_bytes):,} rows at a time (with "
+                "other random_state values for more)."
+            )
     return int(n_samples)
 
 

@@ -136,7 +136,8 @@ def make_wtagging(
     >>> bool(np.median(jets.mass[jets.target == 0]) < 80)
     True
     """
-    n_samples = check_n_samples(n_samples, minimum=2, reason=" (one W and one QCD jet)")
+    n_samples = check_n_samples(n_samples, minimum=2, reason=" (one W and one QCD jet)",
+                                row_bytes=112)
     signal_fraction = check_real(signal_fraction, "signal_fraction", low=0.0, strict=True)
     if not signal_fraction < 1:
         raise ValueError(
