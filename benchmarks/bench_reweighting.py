@@ -85,8 +85,11 @@ should show none; a reweighting that follows a training sample's
 fluctuations in it does. Then, along ``lep1_pt`` (on which the ratio rises as
 a tanh, from 0.3 below 40 GeV to 0.95 above 120 GeV), the mean log error in
 bins of ``lep1_pt``: a reweighting that rounds off that rise is above the
-ratio below 70 GeV and under it above. With ``--results``, the two-sample AUCs stored
-there for the same seeds are printed beside.
+ratio below 70 GeV and under it above; and for each number of jets (the
+ratio is the same for 3 jets and for 4 or more, so a reweighting that
+extrapolates its rise in ``n_jets`` is above it at 4 or more). With
+``--results``, the two-sample AUCs stored there for the same seeds are
+printed beside.
 """
 
 import argparse
@@ -346,6 +349,10 @@ def error_profile(args, make):
     profiles = {name: [] for name in methods}
     pt_edges = np.array([40.0, 50.0, 60.0, 70.0, 80.0, 90.0, 100.0, 120.0, 150.0])
     along_pt = {name: [] for name in methods}
+    # the ratio saturates at 3 jets: a reweighting that extrapolates its rise
+    # overweights the rows with 4 jets or more
+    by_jets = {name: [] for name in methods}
+    jet_share = []
     print("\nerror profile (WZ): std of log(w / true ratio) over the test rows, and "
           "for each feature the spread over its deciles of the mean log error")
     for seed in _seeds(args):
@@ -358,6 +365,11 @@ def error_profile(args, make):
             profile.update({feature: _binned_spread(test_original[:, j], error)
                             for j, feature in enumerate(names)})
             profiles[name].append(profile)
+            jets = np.minimum(test_original[:, 11], 4).astype(int)
+            by_jets[name].append(np.bincount(jets, weights=error, minlength=5)
+                                 / np.maximum(np.bincount(jets, minlength=5), 1))
+            if name == methods[0]:
+                jet_share.append(np.bincount(jets, minlength=5) / len(jets))
             index = np.searchsorted(pt_edges, test_original[:, 0], side="right")
             along_pt[name].append(np.bincount(index, weights=error, minlength=len(pt_edges) + 1)
                                   / np.bincount(index, minlength=len(pt_edges) + 1))
@@ -378,6 +390,12 @@ def error_profile(args, make):
     print(f"  {'':16s} " + " ".join(f"{b:>7s}" for b in bins))
     for name in methods:
         print(f"  {name:16s} " + " ".join(f"{v:+7.3f}" for v in np.mean(along_pt[name], axis=0)))
+    print("\n  mean log error by n_jets (the true ratio is the same for 3 and for 4 or "
+          "more), mean over seeds")
+    print(f"  {'':16s} " + " ".join(f"{b:>7s}" for b in ("0", "1", "2", "3", ">=4")))
+    print(f"  {'share of rows':16s} " + " ".join(f"{v:7.3f}" for v in np.mean(jet_share, axis=0)))
+    for name in methods:
+        print(f"  {name:16s} " + " ".join(f"{v:+7.3f}" for v in np.mean(by_jets[name], axis=0)))
 
 
 def coverage(data, seed, n_bootstrap):
