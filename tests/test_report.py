@@ -297,6 +297,9 @@ def test_random_folds_use_the_out_of_fold_scores(tmp_path):
         (dict(sample_weight=np.array([1.0, -1.0, 1.0, 0.5])),
          "the background events have a total sample_weight of -0.5"),
         (dict(scores=np.zeros((4, 2))), "scores must hold one signal score per event"),
+        # a decision function was drawn and quoted as a signal probability
+        (dict(scores=np.linspace(-2.0, 3.0, 4)),
+         r"scores must be signal probabilities in \[0, 1\].*from -2 to 3.*expit"),
         (dict(feature_units={"mett": "GeV"}), r"feature_units names \['mett'\]"),
         (dict(feature_units={"met": 1}), "feature_units must map feature names"),
         (dict(folds=np.zeros(4, dtype=int)), "folds= needs a FoldingClassifier"),

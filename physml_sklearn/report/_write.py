@@ -79,6 +79,12 @@ def _check_inputs(model, X, y, sample_weight, scores, folds, feature_units, pos_
                 f"{scores.shape}. For predict_proba output pass the signal column.")
         if not np.isfinite(scores).all():
             raise ValueError("scores holds NaN or infinity; every event needs a finite score.")
+        if scores.min() < 0 or scores.max() > 1:
+            # the page calls them the signal probability, on axes from 0 to 1
+            raise ValueError(
+                f"scores must be signal probabilities in [0, 1], as predict_proba gives; "
+                f"got values from {scores.min():.4g} to {scores.max():.4g}. Map a decision "
+                "function to [0, 1] first, e.g. with scipy.special.expit.")
     if folds is not None:
         if not _analysis.is_folding(model):
             raise ValueError(
@@ -177,8 +183,9 @@ def write_report(path, model, X, y, *, sample_weight=None, scores=None, folds=No
         for every figure and number; negative weights allowed. None: every
         event counts 1.
     scores : array-like of shape (n_samples,), default=None
-        The signal score of each event. None computes it: the out-of-fold
-        scores of a ``FoldingClassifier``, else ``predict_proba``.
+        The signal probability of each event, in [0, 1]. None computes it:
+        the out-of-fold scores of a ``FoldingClassifier``, else
+        ``predict_proba``.
     folds : array-like of int of shape (n_samples,), default=None
         For a ``FoldingClassifier``: the index of the fold model that did not
         train on each event. None takes it from the fold column, or from the
