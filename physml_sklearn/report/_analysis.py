@@ -10,6 +10,8 @@ the figures and the page are built from them in ``_sections``.
 import numpy as np
 import pandas as pd
 
+from ..metrics._overtraining import _effective_size
+
 #: background efficiencies of the TMVA efficiency table
 BACKGROUND_EFFICIENCIES = (0.01, 0.10, 0.30)
 #: signal efficiencies of the rejection table
@@ -132,12 +134,8 @@ def auc_error(is_signal, score, weight):
         w = weight[mine]
         mean = np.sum(w * placement) / w.sum()
         spread = np.sum(w * (placement - mean) ** 2) / w.sum()
-        terms.append(spread / _effective(w))
+        terms.append(spread / _effective_size(w))
     return float(np.sqrt(sum(terms)))
-
-
-def _effective(weight):
-    return float(weight.sum() ** 2 / np.sum(weight**2))
 
 
 def working_point(y01, score, weight, *, min_background_events):
