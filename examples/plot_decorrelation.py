@@ -48,14 +48,19 @@ def tagger(**decorrelation):
 # R50 is the background rejection at 50 % signal efficiency; 1/JSD the
 # inverse Jensen-Shannon divergence between the QCD mass spectra that pass
 # and that fail that cut (higher is flatter). R50 comes with its Monte Carlo
-# uncertainty, from the simulated QCD jets that pass the cut.
+# uncertainty, from the simulated QCD jets that pass the cut. The JSD has a
+# statistical floor: two histograms of a finite number of jets differ by
+# chance, so even a cut that does not sculpt at all shows a JSD of about
+# ``jsd_floor``, and 1/JSD cannot reliably exceed 1/``jsd_floor`` (the
+# limit, which falls as the cut passes fewer QCD jets).
 plain = tagger().fit(X_train, train.target)
 plain_score = plain.predict_proba(X_test)[:, 1]
 plain_result = mass_sculpting(test.target, plain_score, test.mass, bins=50)
 print(f"unconstrained: R50 = {plain_result['background_rejection']:.1f} "
       f"± {plain_result['background_rejection_uncertainty']:.1f} "
       f"({plain_result['background_events']} QCD jets pass), "
-      f"1/JSD = {plain_result['inverse_jsd']:.1f}")
+      f"1/JSD = {plain_result['inverse_jsd']:.1f} "
+      f"(statistical limit {1 / plain_result['jsd_floor']:.0f})")
 
 # %%
 # The trade-off curve
@@ -74,11 +79,12 @@ for name, strengths in (("disco", (3.0, 10.0, 30.0, 100.0)),
         score = clf.predict_proba(X_test)[:, 1]
         result = mass_sculpting(test.target, score, test.mass, bins=50)
         curves[name].append((strength, result["background_rejection"],
-                             result["inverse_jsd"]))
+                             result["inverse_jsd"], 1 / result["jsd_floor"]))
         scores[name, strength] = score
         print(f"{name} strength {strength:g}: R50 = {result['background_rejection']:.1f} "
               f"± {result['background_rejection_uncertainty']:.1f}, "
-              f"1/JSD = {result['inverse_jsd']:.1f}")
+              f"1/JSD = {result['inverse_jsd']:.1f} "
+              f"(statistical limit {1 / result['jsd_floor']:.0f})")
 
 fig, ax = plt.subplots()
 ax.plot([plain_result["inverse_jsd"]], [plain_result["background_rejection"]], "k*",
@@ -86,9 +92,15 @@ ax.plot([plain_result["inverse_jsd"]], [plain_result["background_rejection"]], "
 for name, label in (("disco", "DisCo"), ("mode", "MoDe[0]")):
     points = np.array(curves[name])
     ax.plot(points[:, 2], points[:, 1], "o-", label=label)
-    for strength, r50, inverse_jsd in points:
+    for strength, r50, inverse_jsd, _ in points:
         ax.annotate(f"{strength:g}", (inverse_jsd, r50), textcoords="offset points",
                     xytext=(4, 4), fontsize="small")
+# the statistical limit of each point: the 1/JSD of a cut that passes as many
+# QCD jets and does not sculpt
+limits = np.concatenate([np.array(curves[name]) for name in curves])
+limits = limits[np.argsort(limits[:, 1])]
+ax.plot(limits[:, 3], limits[:, 1], ":", color="gray",
+        label="statistical limit (a cut that does not sculpt)")
 ax.set_xscale("log")
 ax.set_yscale("log")
 ax.set_xlabel("1 / JSD at 50 % signal efficiency (flatter →)")

@@ -505,6 +505,42 @@ def test_mass_sculpting_matches_scipy_and_counts_weights():
     assert mass_sculpting(y, score, mass, bins=10)["threshold"] != result["threshold"]
 
 
+@pytest.mark.parametrize("weighted", [False, True])
+def test_mass_sculpting_jsd_floor_is_the_jsd_of_a_cut_that_does_not_sculpt(weighted):
+    # a score blind to the mass: every JSD is statistics alone, and its mean over
+    # independent samples is the floor the metric quotes
+    jsd, floor = [], []
+    for seed in range(200):
+        rng = np.random.default_rng(seed)
+        y = np.repeat([0, 1], 3000)
+        mass = rng.uniform(30, 300, y.size)
+        weight = rng.exponential(1.0, y.size) if weighted else None
+        result = mass_sculpting(y, rng.random(y.size), mass, signal_efficiency=0.3, bins=25,
+                                sample_weight=weight)
+        jsd.append(result["jsd"])
+        floor.append(result["jsd_floor"])
+    assert np.mean(floor) == pytest.approx(np.mean(jsd), rel=0.05)
+    # a sculpting cut stands far above it
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1], 3000)
+    mass = rng.uniform(30, 300, y.size)
+    window = y + rng.normal(size=y.size) - np.abs(mass - 80) / 30
+    sculpted = mass_sculpting(y, window, mass, bins=25)
+    assert sculpted["jsd"] > 10 * sculpted["jsd_floor"]
+
+
+def test_mass_sculpting_refuses_spectra_thinner_than_the_bins():
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1], 20)
+    score, mass = rng.random(40), rng.uniform(30, 300, 40)
+    # 20 background events split by the cut into 50 bins: a JSD of the binning
+    with pytest.raises(ValueError, match=r"too few background events for the JSD.*"
+                                         r"occupied mass bins.*bins=10"):
+        mass_sculpting(y, score, mass, bins=50)
+    result = mass_sculpting(y, score, mass, bins=3)
+    assert result["background_events"] >= 3 and np.isfinite(result["jsd_floor"])
+
+
 def test_mass_sculpting_errors():
     y = np.array([0, 0, 1, 1])
     with pytest.raises(ValueError, match="signal_efficiency must be a number in"):
@@ -551,6 +587,19 @@ def test_sculpting_display_matches_the_metric(jets):
     labels = [t.get_text() for t in disp.ax_.get_legend().get_texts()]
     assert "no cut" in labels[0] and f"JSD = {disp.jsd[1]:.3g}" in labels[1]
     assert disp.ax_.get_xlabel() == "m [GeV]" and len(disp.lines_) == 3
+    # each JSD beside its statistical floor, the metric's
+    expected = mass_sculpting(y, score, mass, signal_efficiency=0.5, bins=15,
+                              sample_weight=weight)["jsd_floor"]
+    assert disp.jsd_floor[1] == pytest.approx(expected, rel=1e-12)
+    assert f"(stat. {expected:.2g})" in labels[1]
+    # a cut that passes fewer background events than bins gets no JSD
+    rng = np.random.default_rng(0)
+    y_few = np.repeat([0, 1], 30)
+    thin = SculptingDisplay.from_predictions(y_few, rng.random(60), rng.uniform(30, 300, 60),
+                                             signal_efficiencies=(1.0, 0.1), bins=20)
+    assert thin.jsd == [None, None] and thin.jsd_floor == [None, None]
+    thin_labels = [t.get_text() for t in thin.ax_.get_legend().get_texts()]
+    assert "no cut" in thin_labels[0] and "too few events for a JSD" in thin_labels[1]
     with pytest.raises(ValueError, match="signal_efficiencies must be a number in"):
         SculptingDisplay.from_predictions(y, score, mass, signal_efficiencies=(0.5, 0.0))
     matplotlib.pyplot.close("all")

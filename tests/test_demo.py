@@ -161,21 +161,26 @@ def test_demo_decorrelation_section(demo):
     # the measured rejection and flatness of both taggers, and the QCD mass
     # after cuts on each
     _, stdout, _, saved = demo
-    header, rows = table(stdout, "Mass sculpting at 50 % W efficiency, 600 test jets")
+    header, rows = table(stdout, "Mass sculpting at 50 % W efficiency, 600 test jets, "
+                                 "5 mass bins")
     assert header.split() == ["model", "R50", "R50_error", "QCD_passing", "QCD_jets",
-                              "inverse_JSD", "epochs"]
+                              "inverse_JSD", "inverse_JSD_limit", "epochs"]
     assert [row.split(",")[0].split()[0] for row in rows] == ["unconstrained", "DisCo"]
     assert "DisCo, strength 30" in rows[1]
     for row in rows:
         cells = row.split()
-        r50, r50_error, passing, n_qcd, inverse_jsd, epochs = (
-            float(cells[k]) for k in range(-6, 0))
+        r50, r50_error, passing, n_qcd, inverse_jsd, limit, epochs = (
+            float(cells[k]) for k in range(-7, 0))
         # R50 is the number of QCD jets over those passing, and its
         # uncertainty the Monte Carlo one of the passing count
         assert 0 < passing < n_qcd and passing == int(passing)
         assert r50 == pytest.approx(n_qcd / passing, rel=1e-3)
         assert r50_error == pytest.approx(r50 / np.sqrt(passing), rel=1e-3)
         assert r50 >= 1 and inverse_jsd >= 1
+        # the statistical limit of 1/JSD with these jets: 4 occupied bins
+        # (of 5), the passing and the failing QCD jets
+        assert limit == pytest.approx(
+            8 * np.log(2) / (4 * (1 / passing + 1 / (n_qcd - passing))), rel=0.01)
         assert epochs == 2
     fig = saved["mass_sculpting.png"]
     left, right = fig.axes[:2]

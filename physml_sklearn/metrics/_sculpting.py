@@ -77,6 +77,44 @@ def jensen_shannon(p, q):
     return max(0.5 * kl(p) + 0.5 * kl(q), 0.0)
 
 
+def _effective_events(weight):
+    """Kish's effective number of events, ``(sum w)**2 / sum w**2``."""
+    squares = float(np.sum(weight**2))
+    return float(weight.sum()) ** 2 / squares if squares > 0 else 0.0
+
+
+def jsd_floor(mass, weight, passed, edges):
+    """The JSD that the finite statistics alone give, and what it rests on.
+
+    Histograms of ``n_pass`` and ``n_fail`` events drawn from one spectrum
+    over ``k`` occupied bins differ by chance; to second order their JSD
+    (base 2) is on average ``(k - 1) (1 / n_pass + 1 / n_fail) / (8 ln 2)``
+    (Kish's effective numbers of events with weights). A cut that does not
+    sculpt at all shows this JSD, so a measured JSD near it is no
+    measurement of the sculpting: ``1 / JSD`` is then set by the number of
+    simulated events, not by the tagger.
+
+    Returns
+    -------
+    floor : float
+        The expected JSD of a cut that does not sculpt.
+    n_pass, n_fail : float
+        The effective numbers of passing and failing background events in
+        the histogram's range.
+    n_bins : int
+        The number of occupied bins.
+    """
+    inside = (mass >= edges[0]) & (mass <= edges[-1])
+    n_pass = _effective_events(weight[inside & passed])
+    n_fail = _effective_events(weight[inside & ~passed])
+    counts, _ = np.histogram(mass[inside], bins=edges, weights=weight[inside])
+    n_bins = int(np.count_nonzero(counts > 0))
+    if n_pass <= 0 or n_fail <= 0:
+        return np.inf, n_pass, n_fail, n_bins
+    floor = max(n_bins - 1, 0) * (1.0 / n_pass + 1.0 / n_fail) / (8.0 * np.log(2.0))
+    return float(floor), n_pass, n_fail, n_bins
+
+
 def mass_sculpting(
     y_true, y_score, mass, *, signal_efficiency=0.5, bins=50, sample_weight=None,
     pos_label=None,
@@ -125,13 +163,21 @@ def mass_sculpting(
         sqrt(sum w^2) / sum w`` over those events; ``R / sqrt(n)`` without
         weights), ``background_events`` (the number n of simulated background
         events that pass: the statistics behind R), ``jsd`` and
-        ``inverse_jsd`` (1 / JSD, infinite when the spectra are identical).
+        ``inverse_jsd`` (1 / JSD, infinite when the spectra are identical),
+        ``jsd_floor`` (the JSD that a cut which does not sculpt at all shows
+        on average with these statistics, ``(k - 1) (1 / n_pass + 1 /
+        n_fail) / (8 ln 2)`` for ``k`` occupied bins and the effective
+        numbers of background events that pass and fail: a ``jsd`` near it
+        measures the size of the sample, not the tagger, and ``inverse_jsd``
+        cannot reliably exceed ``1 / jsd_floor``).
 
     Raises
     ------
     ValueError
-        When no background event passes or none fails the cut: the JSD
-        between the two spectra is then undefined.
+        When no background event passes or none fails the cut (the JSD
+        between the two spectra is then undefined), or when fewer background
+        events (effective numbers, with weights) pass or fail than there are
+        occupied mass bins: the histograms are then mostly empty bins.
 
     See Also
     --------
@@ -149,6 +195,12 @@ def mass_sculpting(
     >>> flat = mass_sculpting(y, score, mass, bins=20)
     >>> round(flat["background_rejection"], 1), round(flat["jsd"], 4)
     (6.3, 0.0032)
+
+    That JSD is below what 793 passing events show by chance alone: no
+    sculpting is resolved with this sample.
+
+    >>> flat["background_events"], round(flat["jsd_floor"], 4)
+    (793, 0.0051)
 
     A score that also cuts a mass window rejects more background and
     sculpts it:
@@ -181,6 +233,16 @@ def mass_sculpting(
             "passing and failing background mass spectra is undefined. Use more "
             "background events or another signal_efficiency."
         )
+    floor, n_pass, n_fail, n_bins = jsd_floor(
+        mass[background], weight[background], passed[background], edges)
+    if min(n_pass, n_fail) < n_bins:
+        raise ValueError(
+            f"too few background events for the JSD at signal_efficiency="
+            f"{signal_efficiency:g}: {n_pass:.0f} pass and {n_fail:.0f} fail the cut "
+            f"(effective numbers), fewer than the {n_bins} occupied mass bins, so the "
+            "two spectra are mostly empty bins and their JSD measures the binning, not "
+            "the sculpting. Pass fewer bins (e.g. bins=10) or more background events."
+        )
     jsd = jensen_shannon(p, q)
     kept = weight[background & passed]
     if kept.sum() > 0:
@@ -197,4 +259,5 @@ def mass_sculpting(
         "background_events": int(kept.size),
         "jsd": jsd,
         "inverse_jsd": 1.0 / jsd if jsd > 0 else np.inf,
+        "jsd_floor": floor,
     }

@@ -13,6 +13,7 @@ from ..metrics._sculpting import (
     _mass_edges,
     _threshold,
     jensen_shannon,
+    jsd_floor,
 )
 from ..metrics._working_point import _check_binary
 from ._working_point import signal_score
@@ -30,8 +31,10 @@ class SculptingDisplay:
     learned the mass bends the background towards the signal peak. The
     legend gives the Jensen-Shannon divergence (base 2) between the
     background that passes and that fails each cut, as
-    :func:`~physml_sklearn.metrics.mass_sculpting` computes it. A signal
-    efficiency of 1 draws the background before any cut.
+    :func:`~physml_sklearn.metrics.mass_sculpting` computes it, with the
+    JSD that the sample's statistics alone give (``jsd_floor``): a JSD near
+    it resolves no sculpting. A signal efficiency of 1 draws the background
+    before any cut.
 
     It is recommended to create a display with :meth:`from_estimator` or
     :meth:`from_predictions`. All parameters are stored as attributes.
@@ -45,7 +48,13 @@ class SculptingDisplay:
     signal_efficiencies : list of float
         The signal efficiency of each cut.
     jsd : list of float or None
-        The JSD of each cut; None where nothing fails the cut.
+        The JSD of each cut; None where nothing fails the cut, or where
+        fewer background events (effective numbers) pass or fail it than
+        there are occupied bins (too few to estimate a JSD).
+    jsd_floor : list of float or None, default=None
+        The JSD of each cut that the statistics alone give (see
+        :func:`~physml_sklearn.metrics.mass_sculpting`); None where
+        ``jsd`` is None. None for the whole list leaves it out of the legend.
     estimator_name : str, default=None
         Name of the model, for the title.
 
@@ -72,16 +81,24 @@ class SculptingDisplay:
     >>> score = y + rng.normal(0, 1, 10_000) - np.abs(mass - 80) / 60
     >>> disp = SculptingDisplay.from_predictions(y, score, mass, bins=20)
     >>> [None if j is None else round(j, 3) for j in disp.jsd]
-    [None, 0.335, 0.414, 0.527]
+    [None, 0.335, 0.414, None]
+
+    The cut at 10 % keeps 11 background events, too few for 20 bins. Beside
+    each JSD, the JSD of a cut that does not sculpt, with these statistics:
+
+    >>> [None if j is None else round(j, 3) for j in disp.jsd_floor]
+    [None, 0.019, 0.108, None]
     >>> disp.ax_.get_xlabel()
     'm [GeV]'
     """
 
-    def __init__(self, *, edges, densities, signal_efficiencies, jsd, estimator_name=None):
+    def __init__(self, *, edges, densities, signal_efficiencies, jsd, jsd_floor=None,
+                 estimator_name=None):
         self.edges = edges
         self.densities = densities
         self.signal_efficiencies = signal_efficiencies
         self.jsd = jsd
+        self.jsd_floor = jsd_floor
         self.estimator_name = estimator_name
 
     def plot(self, ax=None, *, name=None, **kwargs):
@@ -115,14 +132,26 @@ class SculptingDisplay:
             fig, ax = plt.subplots()
         else:
             fig = ax.figure
+        floors = self.jsd_floor
+        if floors is not None and len(floors) != len(self.jsd):
+            raise ValueError(
+                f"jsd_floor must have one entry per cut, like jsd; got {len(floors)} and "
+                f"{len(self.jsd)}."
+            )
         self.lines_ = []
         for k, (density, eff, jsd) in enumerate(
             zip(self.densities, self.signal_efficiencies, self.jsd)
         ):
-            if jsd is None:
+            floor = None if floors is None else floors[k]
+            if eff == 1:
                 label = f"$\\varepsilon_S$ = {100 * eff:g} % (no cut)"
-            else:
+            elif jsd is None:
+                label = f"$\\varepsilon_S$ = {100 * eff:g} %, too few events for a JSD"
+            elif floor is None:
                 label = f"$\\varepsilon_S$ = {100 * eff:g} %, JSD = {jsd:.3g}"
+            else:
+                label = (f"$\\varepsilon_S$ = {100 * eff:g} %, JSD = {jsd:.3g} "
+                         f"(stat. {floor:.2g})")
             style = {"label": label, "color": f"C{k}", "linewidth": 1.5, **kwargs}
             self.lines_.append(ax.stairs(density, self.edges, **style))
         ax.set_xlabel("m [GeV]")
@@ -222,7 +251,7 @@ class SculptingDisplay:
             raise ValueError("signal_efficiencies is empty; give at least one efficiency.")
         background = ~is_signal
         edges = _mass_edges(bins, mass[background])
-        densities, divergences = [], []
+        densities, divergences, floors = [], [], []
         for eff in efficiencies:
             # an efficiency of 1 is the background before any cut
             threshold = -np.inf if eff == 1 else _threshold(
@@ -237,7 +266,14 @@ class SculptingDisplay:
                     "use more background events or larger signal_efficiencies."
                 )
             densities.append(p / np.diff(edges))
-            divergences.append(None if q is None else jensen_shannon(p, q))
+            floor, n_pass, n_fail, n_bins = jsd_floor(
+                mass[background], weight[background], passed[background], edges)
+            if q is None or min(n_pass, n_fail) < n_bins:
+                divergences.append(None)
+                floors.append(None)
+            else:
+                divergences.append(jensen_shannon(p, q))
+                floors.append(floor)
         display = cls(edges=edges, densities=densities, signal_efficiencies=efficiencies,
-                      jsd=divergences, estimator_name=name)
+                      jsd=divergences, jsd_floor=floors, estimator_name=name)
         return display.plot(ax=ax, **kwargs)
