@@ -109,12 +109,16 @@ ax.set_title("Rejection against sculpting (labels: strength)")
 ax.legend()
 
 # %%
+# Where a point comes close to the dotted limit, the test sample cannot tell
+# the sculpting that remains from chance: telling such points apart needs
+# more test jets, not a stronger penalty.
+#
 # The QCD mass after successive cuts
 # ----------------------------------
 # Before: the tighter the cut on the unconstrained tagger, the more the QCD
 # mass that passes is pushed towards the W mass. After: the DisCo tagger of
 # the largest strength keeps the QCD shape much closer to the one before any
-# cut; the legends give the JSD of each cut.
+# cut; the legends give the JSD of each cut and its statistical floor.
 strongest = curves["disco"][-1][0]
 fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
 SculptingDisplay.from_predictions(test.target, plain_score, test.mass, ax=left,
