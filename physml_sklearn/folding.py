@@ -522,6 +522,24 @@ class FoldingClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             del self.out_of_fold_proba_
         return self
 
+    def _check_loaded_state(self):
+        """Raise if the fitted attributes do not fit together (a model file's)."""
+        classes = self.classes_
+        if not (isinstance(classes, np.ndarray) and classes.ndim == 1
+                and np.unique(classes).size == classes.size >= 2):
+            raise ValueError(f"classes_={classes!r} are not two or more distinct labels")
+        if not isinstance(self.estimators_, list) or len(self.estimators_) != self.n_folds:
+            raise ValueError(f"estimators_ is not a list of n_folds={self.n_folds} models")
+        width = self.n_features_in_ - (self.fold_column is not None)
+        for estimator in self.estimators_:
+            if getattr(estimator, "n_features_in_", width) != width:
+                raise ValueError(
+                    f"a fold model takes {estimator.n_features_in_} features, not {width}"
+                )
+            seen = getattr(estimator, "classes_", None)
+            if seen is None or not np.all(np.isin(seen, classes)):
+                raise ValueError(f"a fold model's classes {seen!r} are not among {classes!r}")
+
     # -- prediction ------------------------------------------------------------
     def _aligned(self, estimator, method, X):
         """``estimator.<method>(X)`` with its columns aligned to ``classes_``."""

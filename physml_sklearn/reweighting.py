@@ -456,6 +456,24 @@ class ClassifierReweighter(BaseEstimator):
             del self.original_weights_std_
         return self
 
+    def _check_loaded_state(self):
+        """Raise if the fitted attributes do not fit together (a model file's)."""
+        for name in ("_prior", "target_weight_sum_"):
+            value = getattr(self, name)
+            if not (isinstance(value, float) and np.isfinite(value) and value > 0):
+                raise ValueError(f"{name}={value!r} is not a positive finite number")
+        if not isinstance(self.estimator_, FoldingClassifier) or list(
+                self.estimator_.classes_) != [0, 1]:
+            raise ValueError("estimator_ is not a FoldingClassifier of the classes [0, 1]")
+        if self.estimator_.n_features_in_ != self.n_features_in_:
+            raise ValueError(
+                f"estimator_ takes {self.estimator_.n_features_in_} columns and the "
+                f"reweighter {self.n_features_in_}"
+            )
+        if not isinstance(self.bootstrap_estimators_, list) or not all(
+                isinstance(r, FoldingClassifier) for r in self.bootstrap_estimators_):
+            raise ValueError("bootstrap_estimators_ is not a list of FoldingClassifier")
+
     # -- weights ---------------------------------------------------------------
     def _ratio(self, p):
         p = np.clip(np.asarray(p, dtype=np.float64), _EPS, 1.0 - _EPS)

@@ -457,6 +457,21 @@ class PermutationFeatureElimination(SelectorMixin, MetaEstimatorMixin, BaseEstim
         check_is_fitted(self)
         return self.support_
 
+    def _check_loaded_state(self):
+        """Raise if the fitted attributes do not fit together (a model file's)."""
+        support = self.support_
+        if not (isinstance(support, np.ndarray) and support.dtype == bool
+                and support.shape == (self.n_features_in_,) and support.any()):
+            raise ValueError(
+                f"support_ is not a boolean mask of the {self.n_features_in_} features "
+                "that keeps at least one"
+            )
+        width = getattr(self.estimator_, "n_features_in_", None)
+        if width is not None and width != int(support.sum()):
+            raise ValueError(
+                f"estimator_ takes {width} features and support_ keeps {int(support.sum())}"
+            )
+
     def _select(self, X):
         """``X`` reduced to the selected variables, in the form ``estimator_`` was fitted on."""
         check_is_fitted(self)

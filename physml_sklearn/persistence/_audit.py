@@ -12,10 +12,15 @@ import io
 import json
 import re
 import zipfile
+import zlib
 
 import numpy as np
 
 from ._registry import is_trusted
+
+#: what reading a damaged zip file (or a zip inside one) raises
+_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError,
+               NotImplementedError, RuntimeError, zlib.error)
 
 
 class ModelFileError(ValueError):
@@ -171,8 +176,7 @@ class Archive:
         try:
             self.size = path.stat().st_size
             self.zip = zipfile.ZipFile(path)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError,
-                NotImplementedError, UnicodeDecodeError) as exc:
+        except _ZIP_ERRORS as exc:
             raise ModelFileError(
                 f"{where} is not a model file written by physml_sklearn.save, or it is "
                 f"truncated or damaged ({type(exc).__name__}: {exc})."
@@ -229,8 +233,7 @@ def read_bounded(archive, info, where):
                 chunks.append(chunk)
                 left -= len(chunk)
             extra = stream.read(1)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError,
-            NotImplementedError, RuntimeError) as exc:
+    except _ZIP_ERRORS as exc:
         raise ModelFileError(
             f"{where} of the model file is truncated or damaged ({type(exc).__name__}: "
             f"{exc})."
@@ -365,8 +368,7 @@ def skops_names(data, where):
     its ``.npy`` headers and its schema; reads nothing unbounded."""
     try:
         inner = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError,
-            NotImplementedError) as exc:
+    except _ZIP_ERRORS as exc:
         raise _damaged(where, f"it is not a zip file ({exc})") from exc
     with inner:
         infos = inner.infolist()
@@ -379,7 +381,9 @@ def skops_names(data, where):
                 try:
                     with inner.open(info) as stream:
                         npy_header(stream, info.file_size, f"{where} ({info.filename})")
-                except (zipfile.BadZipFile, EOFError, OSError, RuntimeError) as exc:
+                except ModelFileError:
+                    raise
+                except _ZIP_ERRORS as exc:
                     raise _damaged(where, f"{info.filename}: {exc}") from exc
         schema = parse_json(read_bounded(inner, by_name["schema.json"], where), where)
     if not isinstance(schema, dict):

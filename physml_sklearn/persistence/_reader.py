@@ -226,7 +226,9 @@ class Reader:
     def _object(self, node):
         from sklearn.base import BaseEstimator
 
-        return self._build(node, BaseEstimator)
+        est = self._build(node, BaseEstimator)
+        _check_estimator_state(est, type(est).__name__)
+        return est
 
     def _neural(self, node):
         from safetensors.torch import load as load_tensors
@@ -320,8 +322,7 @@ def _check_attribute(cls, key):
         )
 
 
-def _check_fitted_attributes(est, name):
-    """The fitted attributes the network is built from: of the right types."""
+def _check_features(est, name):
     n = getattr(est, "n_features_in_", None)
     if type(n) is not int or n < 1:
         raise ModelFileError(
@@ -333,6 +334,42 @@ def _check_fitted_attributes(est, name):
             f"The model file gives {name} {getattr(names, 'shape', names)!r} feature names "
             f"for n_features_in_={n}."
         )
+
+
+def _check_params(est, name):
+    try:
+        est._validate_params()
+    except Exception as exc:
+        raise ModelFileError(
+            f"The model file gives {name} invalid parameters: {exc}"
+        ) from exc
+
+
+def _check_estimator_state(est, name):
+    """Any other estimator: its parameters and input width of the right types.
+
+    A file whose parameters were edited into values the estimator refuses
+    would otherwise load and fail at predict with a TypeError from inside.
+    """
+    if hasattr(est, "n_features_in_"):
+        _check_features(est, name)
+    if hasattr(type(est), "_parameter_constraints"):
+        _check_params(est, name)
+    # a meta-estimator of the package checks that its parts fit together
+    check = getattr(type(est), "_check_loaded_state", None)
+    if check is not None:
+        try:
+            check(est)
+        except Exception as exc:
+            raise ModelFileError(
+                f"The model file gives {name} fitted attributes that do not fit together "
+                f"({exc}); it is damaged or was edited."
+            ) from exc
+
+
+def _check_fitted_attributes(est, name):
+    """The fitted attributes the network is built from: of the right types."""
+    _check_features(est, name)
     for attr in ("n_outputs_", "n_conditions_"):
         value = getattr(est, attr, None)
         if value is not None and (not isinstance(value, Integral) or isinstance(value, bool)
@@ -346,12 +383,7 @@ def _check_fitted_attributes(est, name):
                 f"The model file gives {name} classes_={classes!r}: they must be an "
                 "array of at least two distinct labels."
             )
-    try:
-        est._validate_params()
-    except Exception as exc:
-        raise ModelFileError(
-            f"The model file gives {name} invalid parameters: {exc}"
-        ) from exc
+    _check_params(est, name)
 
 
 def _output_shape(module, n_features):
