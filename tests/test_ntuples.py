@@ -704,3 +704,34 @@ def test_missing_h5py_names_the_extra(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "h5py", None)
     with pytest.raises(ImportError, match=r'needs h5py: pip install "physml-sklearn\[hdf5\]"'):
         load_ntuples({"s": str(tmp_path / "x.h5")})
+
+
+@pytest.mark.parametrize("ext", ["root", "parquet", "csv", "h5"])
+def test_a_damaged_file_is_refused_naming_it(files, tmp_path, ext):
+    # one byte changed at a time across the file: the read succeeds (a byte of
+    # a number, say) or fails with a ValueError that names the file and its
+    # class; uproot's DeserializationError, zlib's error, h5py's KeyError and
+    # RuntimeError, Arrow's errors and pandas' ParserError came out as they were
+    if ext == "h5" and not HAS_TABLES:
+        pytest.skip("writing the HDF5 file needs the tables package")
+    d = files["dir"]
+    raw = (d / f"sig.{ext}").read_bytes()
+    damaged = tmp_path / f"damaged.{ext}"
+    tree = ":events" if ext == "root" else ""
+    rng = np.random.RandomState(0)
+    refused = 0
+    for position in np.linspace(0, len(raw) - 1, 150).astype(int):
+        data = bytearray(raw)
+        data[position] = (data[position] + 1 + rng.randint(255)) % 256
+        damaged.write_bytes(bytes(data))
+        try:
+            load_ntuples({"s": f"{damaged}{tree}", "b": f"{d}/bkg.{ext}{tree}"},
+                         features=["met", "m_ll"])
+        except ValueError as exc:
+            assert type(exc) is ValueError
+            assert str(damaged) in str(exc)
+            refused += 1
+        except MemoryError as exc:  # a damaged size, refused before reading
+            assert str(damaged) in str(exc)
+            refused += 1
+    assert refused > 0

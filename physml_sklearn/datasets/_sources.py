@@ -8,6 +8,7 @@ unpickled; see ``_hdf5``).
 # Authors: The physml_sklearn developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+import contextlib
 import difflib
 import re
 from pathlib import Path
@@ -30,6 +31,10 @@ _TEXT_AMONG_NUMBERS = "numbers with text among them"
 _UNIT_IN_TITLE = re.compile(r"(?:^|\s)\[([^\[\]]*)\]\s*$")
 #: units listed in a TTree title: "WZ events; units: met [GeV], lep1_eta []"
 _UNITS_IN_TREE_TITLE = re.compile(r"([A-Za-z_][A-Za-z0-9_.]*)\s+\[([^\[\]]*)\]")
+_FORMAT_NAMES = {"root": "ROOT", "parquet": "Parquet", "csv": "CSV", "hdf5": "HDF5"}
+#: errors that pass through as they are: they already say what is wrong
+_OWN_ERRORS = (MemoryError, ImportError, FileNotFoundError, PermissionError,
+               IsADirectoryError)
 
 
 def _import_uproot():
@@ -150,11 +155,31 @@ class _Source:
         #: the unit of each column whose unit the file states
         self.units = {}
 
+    @contextlib.contextmanager
+    def _reading(self):
+        """Turn what a reading library raises on a damaged file into a
+        ValueError that names the file and its class."""
+        try:
+            yield
+        except _OWN_ERRORS:
+            raise
+        except Exception as exc:
+            if type(exc) is ValueError:  # the package's messages (and uproot's)
+                raise
+            detail = " ".join(str(exc).split())[:300]
+            raise ValueError(
+                f"{self.name} (class {self.label!r}) could not be read as a "
+                f"{_FORMAT_NAMES[self.format]} file ({type(exc).__name__}: {detail}): it "
+                "is damaged, truncated or not of that format. Check the file, e.g. copy "
+                "it again or open it with the program that wrote it."
+            ) from exc
+
     # -- what is in the file ----------------------------------------------------
     def schema(self):
         """Map each column to None (a scalar number) or why it is not one."""
         reader = getattr(self, f"_schema_{self.format}")
-        self._schema = reader()
+        with self._reading():
+            self._schema = reader()
         return self._schema
 
     def _open_tree(self, file):
@@ -343,6 +368,10 @@ class _Source:
 
         Returns the number of rows kept.
         """
+        with self._reading():
+            return self._read(columns, selection, collect)
+
+    def _read(self, columns, selection, collect):
         if self.format == "root":
             return self._read_root(columns, selection, collect)
         if self.format == "parquet":
