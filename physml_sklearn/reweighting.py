@@ -49,6 +49,16 @@ def _default_estimator(random_state):
     ])
 
 
+def _refuse_series(X, name):
+    """A pandas Series is one feature: say how to pass it (it has no reshape)."""
+    if hasattr(X, "iloc") and getattr(X, "ndim", 2) == 1:
+        raise ValueError(
+            f"{name} is a pandas Series; it must be 2-D, one row per event and one "
+            f"column per feature. Pass {name}.to_frame() for a single feature, or the "
+            "DataFrame of the features."
+        )
+
+
 def _takes_sample_weight(estimator):
     return sample_weight_param(estimator) is not None
 
@@ -233,6 +243,7 @@ class ClassifierReweighter(BaseEstimator):
 
     def _check_sample(self, X, name, *, reset):
         """The checked rows of one sample, and the form the folds take them in."""
+        _refuse_series(X, name)
         try:
             checked = validate_data(
                 self, X, dtype=None, reset=reset,
@@ -354,6 +365,8 @@ class ClassifierReweighter(BaseEstimator):
                 "fit requires y to be passed, but the target y is None: pass the "
                 "sample to reweight to (the data) as `target`."
             )
+        _refuse_series(original, "original")
+        _refuse_series(target, "target")
         if hasattr(original, "iloc") != hasattr(target, "iloc"):
             raise ValueError(
                 "original and target must both be DataFrames or both be arrays; got "

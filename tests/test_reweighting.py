@@ -236,6 +236,16 @@ def test_bad_inputs_name_the_parameter(data):
                pd.DataFrame(data.target, columns=["a", "c", "b"]))
     with pytest.raises(ValueError, match="both be DataFrames or both be arrays"):
         rw.fit(pd.DataFrame(data.original), data.target)
+    # one column of a DataFrame, as a hep_ml user may pass it: it raised an
+    # AttributeError from pandas
+    pt, pt_target = pd.Series(data.original[:, 0], name="pt"), pd.Series(data.target[:, 0])
+    with pytest.raises(ValueError, match=r"original is a pandas Series.*original.to_frame\(\)"):
+        rw.fit(pt, pt_target.to_frame("pt"))
+    with pytest.raises(ValueError, match=r"target is a pandas Series.*target.to_frame\(\)"):
+        rw.fit(pt.to_frame(), pt_target)
+    fitted = clone(rw).fit(pt.to_frame(), pt_target.to_frame("pt"))
+    with pytest.raises(ValueError, match="original is a pandas Series"):
+        fitted.predict_weights(pt)
     with pytest.raises(ValueError, match="clip"):
         ClassifierReweighter(clip=0.5).fit(data.original, data.target)
     with pytest.raises(ValueError, match="requires y to be passed"):
