@@ -581,12 +581,19 @@ def test_parquet_extension_type_with_a_pickle_is_not_unpickled(tmp_path):
 
 def test_a_file_claiming_more_rows_than_memory_is_refused(files, monkeypatch):
     d = files["dir"]
-    monkeypatch.setattr(_sources._memory, "available_memory", lambda: 1000)
+    # (the tree's own record, under 3 kB, fits in the memory the test leaves)
+    monkeypatch.setattr(_sources._memory, "available_memory", lambda: 4000)
     for source in (f"{d}/sig.root:events", f"{d}/sig.parquet"):
         with pytest.raises(MemoryError, match=r"reading 2 column\(s\) of the 300 events "
                                               r"the file declares takes 4\.8e-06 GB, more "
-                                              r"than the 1e-06 GB of memory available"):
+                                              r"than the 4e-06 GB of memory available"):
             load_ntuples({"s": source}, features=["met", "m_ll"])
+    # the record of the tree is read whole: its declared size is checked first
+    monkeypatch.setattr(_sources._memory, "available_memory", lambda: 1000)
+    with pytest.raises(MemoryError, match=r"sig\.root \(class 's'\): the record of the tree "
+                                          r"'events' declares [0-9.e-]+ GB, more than the "
+                                          r"1e-06 GB of memory available"):
+        load_ntuples({"s": f"{d}/sig.root:events"}, features=["met", "m_ll"])
     if HAS_TABLES:
         with pytest.raises(MemoryError, match=r"sig\.h5:events \(class 's'\): reading 2 "):
             load_ntuples({"s": f"{d}/sig.h5"}, features=["met", "m_ll"])
@@ -735,3 +742,51 @@ def test_a_damaged_file_is_refused_naming_it(files, tmp_path, ext):
             assert str(damaged) in str(exc)
             refused += 1
     assert refused > 0
+
+
+def _root_bomb(path, n_events, n_declared):
+    """A tree of ``n_events`` zeros in one compressed basket (a few kB on disk),
+    edited to declare ``n_declared`` events: the counts in the tree, the branch
+    and its basket table are the only big-endian int64 equal to ``n_events``."""
+    with uproot.recreate(path, compression=uproot.ZLIB(9)) as f:
+        f.mktree("events", {"met": np.float64})
+        f["events"].extend({"met": np.zeros(n_events)})
+    data = path.read_bytes()
+    old, new = n_events.to_bytes(8, "big"), n_declared.to_bytes(8, "big")
+    assert data.count(old) >= 3
+    path.write_bytes(data.replace(old, new))
+    return path
+
+
+def test_a_root_decompression_bomb_is_refused_before_it_inflates(tmp_path):
+    # 16 MB of zeros in one basket, a file of 16 kB that declares 10 events:
+    # uproot inflated the whole basket to read them (1000x the file's size)
+    bomb = _root_bomb(tmp_path / "bomb.root", 2_000_000, 10)
+    assert bomb.stat().st_size < 40_000
+    with uproot.open(bomb) as f:
+        tree = f["events"]
+        assert tree.num_entries == 10
+        assert tree["met"].basket_key(0).data_uncompressed_bytes == 16_000_000
+    with pytest.raises(ValueError, match=r"bomb\.root:events \(class 's'\): basket 0 of branch "
+                                         r"'met' declares 16,000,000 bytes for the 10 events"):
+        load_ntuples({"s": f"{bomb}:events"})
+    # the same file as written reads whole
+    plain = tmp_path / "plain.root"
+    with uproot.recreate(plain, compression=uproot.ZLIB(9)) as f:
+        f.mktree("events", {"met": np.float64})
+        f["events"].extend({"met": np.zeros(2_000_000)})
+    assert len(load_ntuples({"s": f"{plain}:events"}).data) == 2_000_000
+
+
+def test_root_files_of_many_baskets_read_as_written(tmp_path):
+    path = tmp_path / "many.root"
+    rng = np.random.default_rng(0)
+    chunks = [rng.normal(size=(1000, 2)) for _ in range(30)]
+    with uproot.recreate(path) as f:
+        f.mktree("events", {"a": np.float64, "b": np.float32, "n": np.int16})
+        for chunk in chunks:
+            f["events"].extend({"a": chunk[:, 0], "b": chunk[:, 1].astype(np.float32),
+                                "n": (chunk[:, 0] * 10).astype(np.int16)})
+    events = load_ntuples({"s": f"{path}:events"})
+    np.testing.assert_array_equal(events.data["a"], np.concatenate(chunks)[:, 0])
+    assert len(events.data) == 30_000

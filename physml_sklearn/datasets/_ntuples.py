@@ -424,15 +424,18 @@ def load_ntuples(
     ImportError
         A ROOT file without uproot, an HDF5 file without h5py.
     MemoryError
-        The selected columns of the events a file declares would not fit in
-        the available memory (a damaged or hostile file); nothing is read.
+        The selected columns of the events a file declares, or the record of
+        a ROOT tree, would not fit in the available memory (a damaged or
+        hostile file); nothing is read.
     ValueError
         A missing tree or column (with the close matches), a variable-length
         branch, a non-numeric column, text among a column's numbers (with
         the first bad row), a column of pickled Python objects in an HDF5
         file, a selection that keeps no event, sources with different columns
-        when ``features=None``, or files that disagree on a unit. The message
-        names the file and the column.
+        when ``features=None``, files that disagree on a unit, a ROOT basket
+        that would inflate to more than the events read from it need (a
+        decompression bomb), or a file the reading library cannot parse (a
+        damaged or truncated one). The message names the file and the column.
 
     See Also
     --------

@@ -25,6 +25,8 @@ _FORMATS = ".root (as 'file.root:tree'), .parquet, .csv, .h5 / .hdf5"
 _ROOT_MIN_CHUNKS = 16
 #: and a chunk of the selected branches never holds more than this many bytes
 _ROOT_MAX_CHUNK_BYTES = 50_000_000
+#: what a basket may hold beyond twice its events' bytes
+_BASKET_SLACK_BYTES = 4096
 #: why a CSV column that pandas could not read as numbers is refused
 _TEXT_AMONG_NUMBERS = "numbers with text among them"
 #: a unit at the end of a ROOT branch title: "missing transverse energy [GeV]"
@@ -202,7 +204,48 @@ class _Source:
                 f"{self.path} (class {self.label!r}) has no tree {self.key!r}."
                 f"{_did_you_mean(self.key, trees)} Trees in the file: {sorted(set(trees))}."
             )
+        # the tree's own record is read whole: its declared size, checked first
+        declared = file.key(self.key).data_uncompressed_bytes
+        free = _memory.available_memory()
+        if free is not None and declared > free:
+            raise MemoryError(
+                f"{self.path} (class {self.label!r}): the record of the tree {self.key!r} "
+                f"declares {declared / 1e9:.3g} GB, more than the {free / 1e9:.3g} GB of "
+                "memory available: the file is damaged or built to exhaust memory, and "
+                "is not read."
+            )
         return file[self.key]
+
+    def _check_baskets(self, tree, columns, n_entries):
+        """Refuse a basket that inflates to more than the events it holds.
+
+        uproot decompresses a basket whole, to the size its key declares,
+        before it takes the events it needs: a file declaring few events in
+        a basket of zeros that inflates a thousandfold (a decompression bomb)
+        would take the memory that size says. A basket of one number per
+        event holds exactly ``events x itemsize`` bytes; the events counted
+        are those read from it, up to the number the tree declares.
+        """
+        for name in columns:
+            branch = tree[name]
+            dtype = getattr(branch.interpretation, "from_dtype", None)
+            if dtype is None:
+                continue
+            starts = branch.member("fBasketEntry")
+            for i in range(branch.num_baskets - len(branch.embedded_baskets or ())):
+                if starts[i] >= n_entries:
+                    break
+                # the events of the basket that are read: those the tree declares
+                events = int(min(starts[i + 1], n_entries) - starts[i])
+                declared = branch.basket_key(i).data_uncompressed_bytes
+                if declared > 2 * events * dtype.itemsize + _BASKET_SLACK_BYTES:
+                    raise ValueError(
+                        f"{self.name} (class {self.label!r}): basket {i} of branch "
+                        f"{name!r} declares {declared:,} bytes for the {events:,} events "
+                        f"of {dtype.itemsize} byte(s) read from it: the file is damaged "
+                        "or built to exhaust memory when decompressed (a decompression "
+                        "bomb), and is not read."
+                    )
 
     def _schema_root(self):
         uproot = _import_uproot()
@@ -405,6 +448,8 @@ class _Source:
         with uproot.open(self.path) as file:
             tree = file[self.key]
             n_entries = tree.num_entries
+            if isinstance(tree, uproot.TTree):
+                self._check_baskets(tree, columns, n_entries)
             if selection is None:  # the columns are allocated whole, below
                 self._check_memory(n_entries, columns, 8 * len(columns))
             step = min(
