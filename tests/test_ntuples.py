@@ -790,3 +790,56 @@ def test_root_files_of_many_baskets_read_as_written(tmp_path):
     events = load_ntuples({"s": f"{path}:events"})
     np.testing.assert_array_equal(events.data["a"], np.concatenate(chunks)[:, 0])
     assert len(events.data) == 30_000
+
+
+def _edit_parquet_footer(path, old_value, new_value):
+    """Replace an int64 of the Thrift footer (zigzag varints) wherever it occurs
+    (a size may be stored twice) and fix the footer's length."""
+    import struct
+
+    def varint(value):
+        value = (value << 1) ^ (value >> 63)
+        out = bytearray()
+        while True:
+            byte, value = value & 0x7F, value >> 7
+            out.append(byte | (0x80 if value else 0))
+            if not value:
+                return bytes(out)
+
+    data = path.read_bytes()
+    length = struct.unpack("<I", data[-8:-4])[0]
+    footer = data[-8 - length:-8]
+    assert footer.count(varint(old_value)) >= 1
+    footer = footer.replace(varint(old_value), varint(new_value))
+    path.write_bytes(data[:-8 - length] + footer + struct.pack("<I", len(footer)) + b"PAR1")
+    return path
+
+
+def test_parquet_sizes_are_checked_against_the_row_groups(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from physml_sklearn._cli.apply import _parquet_tables
+
+    # a file that declares 10 rows: Arrow read its 3,000,000 rows of zeros
+    # (a 20 kB file) past the memory check, which took the declared total
+    lying = tmp_path / "rows.parquet"
+    pq.write_table(pa.table({"met": np.zeros(3_000_000)}), lying, compression="zstd",
+                   use_dictionary=False, row_group_size=1_000_000)
+    assert lying.stat().st_size < 100_000
+    _edit_parquet_footer(lying, 3_000_000, 10)
+    assert pq.ParquetFile(lying).metadata.num_rows == 10
+    with pytest.raises(ValueError, match=r"rows\.parquet \(class 's'\): the file declares 10 rows "
+                                         r"but its row groups hold 3,000,000"):
+        load_ntuples({"s": lying})
+    # apply's fast way leaves such a file to the full way, which refuses it
+    assert _parquet_tables([lying], ["met"]) is None
+    # a column chunk that declares far more bytes than its values take
+    inflated = tmp_path / "chunk.parquet"
+    pq.write_table(pa.table({"met": np.arange(1000.0)}), inflated, compression="zstd",
+                   use_dictionary=False, write_statistics=False)
+    size = pq.ParquetFile(inflated).metadata.row_group(0).column(0).total_uncompressed_size
+    _edit_parquet_footer(inflated, size, 10**12)
+    with pytest.raises(ValueError, match=r"the column 'met' declares 1,000,000,000,000 bytes for "
+                                         r"1,000 values of 8 byte\(s\)"):
+        load_ntuples({"s": inflated})

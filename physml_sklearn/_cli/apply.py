@@ -185,9 +185,13 @@ def _parquet_tables(paths, features):
             with pq.ParquetFile(path) as file:
                 schema = file.schema_arrow
                 free = available_memory()
-                need = file.metadata.num_rows * 8 * (len(schema) + 1)
+                meta = file.metadata
+                # Arrow reads the rows of the row groups, whatever the total says:
+                # a file whose two disagree goes the full way, which refuses it
+                n_rows = sum(meta.row_group(i).num_rows for i in range(meta.num_row_groups))
+                need = n_rows * 8 * (len(schema) + 1)
                 if not all(plain(field.type) for field in schema) or (
-                        free is not None and need > free):
+                        free is not None and need > free) or n_rows != meta.num_rows:
                     return None
                 table = file.read()
         except (OSError, ValueError, TypeError, pa.ArrowException):
