@@ -843,3 +843,37 @@ def test_parquet_sizes_are_checked_against_the_row_groups(tmp_path):
     with pytest.raises(ValueError, match=r"the column 'met' declares 1,000,000,000,000 bytes for "
                                          r"1,000 values of 8 byte\(s\)"):
         load_ntuples({"s": inflated})
+
+
+@pytest.mark.skipif(not HAS_TABLES, reason="writing pandas' HDF5 tables needs PyTables")
+@pytest.mark.parametrize("layout", ["table", "fixed"])
+def test_an_hdf5_decompression_bomb_is_refused_before_it_inflates(tmp_path, layout):
+    import zlib
+
+    import h5py
+
+    frame = _frame(100, 0.0, 0)[["met", "w"]]
+    path = tmp_path / f"{layout}.h5"
+    frame.to_hdf(path, key="events", format=layout, complib="zlib", complevel=9)
+    # compressed as pandas writes it, the file reads as it was
+    events = load_ntuples({"s": path})
+    np.testing.assert_array_equal(events.data["met"], frame["met"])
+    # the chunk of the values replaced by 20 MB of deflated zeros (20 kB): HDF5's
+    # deflate filter inflated all of it to read 100 rows
+    with h5py.File(path, "r+") as f:
+        values = f["events/table" if layout == "table" else "events/block0_values"]
+        values.id.write_direct_chunk((0,) * values.ndim, zlib.compress(bytes(20_000_000), 9), 0)
+    with pytest.raises(ValueError, match=rf"{layout}\.h5:events \(class 's'\): /events/\w+: a "
+                                         r"compressed chunk inflates to more than the [0-9,]+ "
+                                         r"bytes a chunk holds"):
+        load_ntuples({"s": path})
+
+
+@pytest.mark.skipif(not HAS_TABLES, reason="writing pandas' HDF5 tables needs PyTables")
+def test_hdf5_filters_whose_output_cannot_be_bounded_are_refused(tmp_path):
+    path = tmp_path / "blosc.h5"
+    _frame(100, 0.0, 0).to_hdf(path, key="events", format="table", complib="blosc",
+                               complevel=5)
+    with pytest.raises(ValueError, match=r"blosc\.h5:events \(class 's'\).*compressed with the "
+                                         r"HDF5 filter\(s\) \[32001\].*complib='zlib'"):
+        load_ntuples({"s": path}, features=["met"])

@@ -15,6 +15,7 @@ tuples and dicts and refuses every other pickle instruction.
 # SPDX-License-Identifier: BSD-3-Clause
 
 import pickletools
+import zlib
 
 import numpy as np
 
@@ -36,6 +37,9 @@ _LITERAL_OPS = {
 }
 #: the dtypes pandas writes for the numeric columns of a ``format="table"`` file
 _NUMERIC_KINDS = ("float", "int", "uint", "bool")
+#: HDF5 filters whose output size is checked before h5py applies them: deflate
+#: (pandas' complib="zlib"), shuffle and the Fletcher-32 checksum
+_DEFLATE, _CHECKED_FILTERS = 1, {1: "deflate", 2: "shuffle", 3: "fletcher32"}
 
 
 class _NotLiteral(ValueError):
@@ -172,6 +176,45 @@ def _pickled(node, name):
         return value
 
 
+def _check_chunks(dataset):
+    """Refuse a dataset whose compressed chunks inflate beyond a chunk's size.
+
+    HDF5's deflate filter grows its output until the stream ends: a chunk of
+    100 numbers stored as 300 kB of deflated zeros inflates to 300 MB before
+    anything checks its size (a decompression bomb). Each deflated chunk is
+    inflated here first, never beyond one byte more than a chunk holds.
+    Filters whose output cannot be checked this way are refused.
+    """
+    plist = dataset.id.get_create_plist()
+    filters = [plist.get_filter(i)[0] for i in range(plist.get_nfilters())]
+    unknown = [f for f in filters if f not in _CHECKED_FILTERS]
+    if unknown:
+        raise ValueError(
+            f"{dataset.name} is compressed with the HDF5 filter(s) {unknown}, whose "
+            "output cannot be bounded before decompressing; write the table "
+            "uncompressed or with complib='zlib'"
+        )
+    if _DEFLATE not in filters or dataset.chunks is None:
+        return
+    chunk_bytes = int(np.prod(dataset.chunks)) * dataset.dtype.itemsize
+    skipped = 1 << filters.index(_DEFLATE)
+    for i in range(dataset.id.get_num_chunks()):
+        info = dataset.id.get_chunk_info(i)
+        if info.filter_mask & skipped:  # stored without deflate
+            continue
+        _, data = dataset.id.read_direct_chunk(info.chunk_offset)
+        try:
+            inflated = zlib.decompressobj().decompress(data, chunk_bytes + 1)
+        except zlib.error as exc:
+            raise ValueError(f"{dataset.name}: a chunk does not inflate ({exc})") from None
+        if len(inflated) > chunk_bytes:
+            raise ValueError(
+                f"{dataset.name}: a compressed chunk inflates to more than the "
+                f"{chunk_bytes:,} bytes a chunk holds: the file is damaged or built to "
+                "exhaust memory when decompressed (a decompression bomb)"
+            )
+
+
 def _names(dataset, what):
     """Column labels stored by pandas as an array of text or integers."""
     kind = _text(dataset, "kind")
@@ -182,6 +225,7 @@ def _names(dataset, what):
             f"the column names ({what}) are stored as {kind or dataset.dtype}, not as "
             "text: they would have to be unpickled"
         )
+    _check_chunks(dataset)
     values = dataset[()]
     if kind == "string":
         return [v.decode("utf-8", "replace") for v in values]
@@ -208,8 +252,12 @@ class _Column:
         (a block of columns), kept in ``fields`` for the block's other columns.
         """
         dataset = self.dataset
+        fields = {} if fields is None else fields
+        checked = ("checked", dataset.name)
+        if checked not in fields:  # once per dataset, for all its columns
+            _check_chunks(dataset)
+            fields[checked] = True
         if self.field is not None:
-            fields = {} if fields is None else fields
             if self.field not in fields:  # a block: one column per row, contiguous
                 fields[self.field] = np.ascontiguousarray(dataset.fields(self.field)[()].T)
             values = fields[self.field]

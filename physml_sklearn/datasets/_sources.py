@@ -347,8 +347,11 @@ class _Source:
                 sum(found[n].itemsize for n in columns),
             )
             fields = {}  # a table's block of columns, read once for all of them
-            return pd.DataFrame({name: found[name].read(fields) for name in columns},
-                                copy=False)
+            try:
+                values = {name: found[name].read(fields) for name in columns}
+            except ValueError as exc:  # the module's messages name the dataset
+                raise ValueError(f"{self.name} (class {self.label!r}): {exc}.") from None
+            return pd.DataFrame(values, copy=False)
         finally:
             store.close()
 
