@@ -197,6 +197,8 @@ def _check_chunks(dataset):
     if _DEFLATE not in filters or dataset.chunks is None:
         return
     chunk_bytes = int(np.prod(dataset.chunks)) * dataset.dtype.itemsize
+    if 3 in filters[:filters.index(_DEFLATE)]:  # a checksum inside the deflated data
+        chunk_bytes += 4
     skipped = 1 << filters.index(_DEFLATE)
     for i in range(dataset.id.get_num_chunks()):
         info = dataset.id.get_chunk_info(i)
