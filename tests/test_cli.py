@@ -372,6 +372,45 @@ def test_bad_options(capsys, small_sources):
     # the same file as signal and background
     line = _train_error(capsys, [sources[0], sources[0]])
     assert "is given for both class 'signal' and class 'background'" in line
+    # named by the option, not by the Python parameter it becomes
+    line = _train_error(capsys, sources, "--min-background-events", "-1")
+    assert "--min-background-events must be at least 0, got -1" in line
+
+
+@pytest.mark.parametrize("command, extra, message", [
+    # FoldingClassifier's "The 'random_state' parameter ... Got -1", numpy's
+    # "Seed must be between 0 and 2**32 - 1"
+    ("train", ["--signal", "s.parquet", "--background", "b.parquet"],
+     "argument --random-state: must be an integer from 0 to 2147483647, got -1"),
+    ("demo", [], "argument --random-state: must be an integer from 0 to 2147483647, got -1"),
+    ("example-files", ["folder"],
+     "argument --random-state: must be an integer from 0 to 2147483647, got -1"),
+])
+def test_random_state_is_checked_by_its_option(capsys, command, extra, message):
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, *extra, "--random-state", "-1"])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("extra, message", [
+    # the energy resolution's "bin ... holds 20 events and a resolution needs at least 30",
+    # DropoutMLPClassifier's "The 'max_epochs' parameter ... Got 0"
+    (["--n-events", "100"], "--n-events must be at least 200, got 100"),
+    (["--max-epochs", "0"], "--max-epochs must be at least 1, got 0"),
+    (["--gan-epochs", "0"], "--gan-epochs must be at least 1, got 0"),
+])
+def test_demo_options_are_checked_before_anything_runs(capsys, tmp_path, extra, message):
+    assert main(["demo", "--output", str(tmp_path / "figures"), *extra]) != 0
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "figures").exists()
+
+
+def test_example_files_names_n_events_beyond_the_memory(capsys, tmp_path):
+    assert main(["example-files", str(tmp_path / "f"), "--n-events", str(10**13)]) != 0
+    err = capsys.readouterr().err
+    assert "--n-events 10,000,000,000,000:" in err and "memory available" in err
+    assert not (tmp_path / "f").exists()
 
 
 def test_outputs_never_replace_the_inputs(capsys, trained, small_sources, tmp_path):

@@ -34,6 +34,23 @@ def _wrap(text):
     return textwrap.fill(text, 79)
 
 
+#: the largest --random-state: the commands seed further draws with it plus
+#: a few, which numpy takes up to 2**32 - 1
+MAX_SEED = 2**31 - 1
+
+
+def _seed(text):
+    """``--random-state``: an integer from 0 to :data:`MAX_SEED`."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(
+            f"must be an integer from 0 to {MAX_SEED}, got {value}")
+    return value
+
+
 class CommandError(Exception):
     """An error in the user's input, reported as one line without traceback."""
 
@@ -106,7 +123,7 @@ def _add_demo(sub):
                       help="upper bound on the training epochs")
     demo.add_argument("--gan-epochs", type=int, default=125, dest="gan_epochs",
                       help="training epochs of the GAN")
-    demo.add_argument("--random-state", type=int, default=0, dest="random_state",
+    demo.add_argument("--random-state", type=_seed, default=0, dest="random_state",
                       help="seed of the data and of the networks")
     demo.add_argument("--only", choices=sorted(SECTIONS), action="append",
                       help="run only these parts (repeatable; default: all of them)")
@@ -174,7 +191,7 @@ def _add_train(sub):
                        dest="min_background_events",
                        help="fewest simulated background events the report's best cut may "
                        "keep, so that the background estimate is not one event's weight")
-    train.add_argument("--random-state", type=int, default=0, dest="random_state",
+    train.add_argument("--random-state", type=_seed, default=0, dest="random_state",
                        metavar="N", help="seed of the folds and of the networks")
     train.add_argument("--quiet", action="store_true",
                        help="print nothing but errors (default: a progress display)")
@@ -227,7 +244,7 @@ def _add_example_files(sub):
                          help="folder to write the files into, created if needed")
     example.add_argument("--n-events", type=int, default=3000, dest="n_events",
                          metavar="N", help="events in each file")
-    example.add_argument("--random-state", type=int, default=0, dest="random_state",
+    example.add_argument("--random-state", type=_seed, default=0, dest="random_state",
                          metavar="N", help="seed of the simulation")
     example.add_argument("--overwrite", action="store_true",
                          help="replace files of these names already in DIR (default: "

@@ -13,6 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+from . import CommandError
+
 #: seconds between two epoch lines of one fit when the output is not a terminal
 PROGRESS_INTERVAL = 2.0
 
@@ -563,8 +565,22 @@ SECTIONS = {
 }
 
 
+#: the fewest events per data set with which every part of the demo runs (the
+#: energy resolution needs 30 test photons in each of its 5 bins)
+MIN_EVENTS = 200
+
+
+def _check_options(args):
+    for flag, value, minimum in (("--n-events", args.n_events, MIN_EVENTS),
+                                 ("--max-epochs", args.max_epochs, 1),
+                                 ("--gan-epochs", args.gan_epochs, 1)):
+        if value < minimum:
+            raise CommandError(f"{flag} must be at least {minimum}, got {value}")
+
+
 def run(args):
     """Run the parts of the demo chosen on the command line."""
+    _check_options(args)
     os.environ.setdefault("MPLBACKEND", "Agg")
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)

@@ -120,13 +120,15 @@ def run(args):
         raise CommandError(
             f'writing ROOT files needs uproot: pip install "physml-sklearn[root]" ({exc})'
         ) from None
-    folder.mkdir(parents=True, exist_ok=True)
-
     seed, n = args.random_state, args.n_events
-    wz, wz_weight, units = _events(n, "WZ", seed)
-    zz, zz_weight, _ = _events(n, "ZZ", seed + 1)
-    data, data_weight = _data_sample(n, {"WZ": wz_weight.sum(), "ZZ": zz_weight.sum()},
-                                     seed + 2)
+    try:
+        wz, wz_weight, units = _events(n, "WZ", seed)
+        zz, zz_weight, _ = _events(n, "ZZ", seed + 1)
+        data, data_weight = _data_sample(n, {"WZ": wz_weight.sum(), "ZZ": zz_weight.sum()},
+                                         seed + 2)
+    except MemoryError as exc:
+        raise CommandError(f"--n-events {n:,}: {exc}") from None
+    folder.mkdir(parents=True, exist_ok=True)
     units = {"event_number": "", **units}
     written = [
         ("wz.root", _with_columns(wz, wz_weight, "wz.root"),

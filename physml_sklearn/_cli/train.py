@@ -80,6 +80,10 @@ def _check_options(args):
         raise CommandError(f"--folds must be at least 2, got {args.folds}")
     if args.max_epochs < 1:
         raise CommandError(f"--max-epochs must be at least 1, got {args.max_epochs}")
+    if args.min_background_events < 0:
+        raise CommandError(
+            f"--min-background-events must be at least 0, got {args.min_background_events}"
+        )
     _parse_units(args.units)
     if args.features is not None:
         repeated = sorted({f for f in args.features if args.features.count(f) > 1})
