@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 import sklearn
 import torch
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -24,6 +25,7 @@ from physml_sklearn import (
     AutoEncoder,
     AutoEncoderOutlierDetector,
     DropoutMLPClassifier,
+    DropoutMLPRegressor,
     GANSampler,
     SoftmaxMLPClassifier,
 )
@@ -437,6 +439,24 @@ def test_both_splits_are_normalised_by_one_number(data):
         distance = np.abs(split[:, None] * mean - weight[None, :]).min(axis=1)
         np.testing.assert_array_less(distance, 1e-4 * weight.max())
     assert abs(recorded.valid_.mean() - 1.0) > 1e-3  # not divided by its own mean
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-40, 1e40, 1e300])
+def test_the_scale_of_the_weights_changes_nothing(scale, data):
+    # the weights went to float32 before being divided by their mean: 1e-40
+    # underflowed ("the event weights sum to 0"), 1e300 overflowed (the loss
+    # became NaN and the fit raised DivergedError)
+    X, y, _, _ = data
+    weight = np.random.RandomState(1).uniform(0.1, 10.0, len(y))
+    reference = DropoutMLPClassifier(**TINY_CLF).fit(X, y, sample_weight=weight)
+    scaled = DropoutMLPClassifier(**TINY_CLF).fit(X, y, sample_weight=weight * scale)
+    np.testing.assert_allclose(scaled.predict_proba(X), reference.predict_proba(X),
+                               rtol=1e-5, atol=1e-6)
+    regressor = DropoutMLPRegressor((8,), max_epochs=2, random_state=0)
+    target = X[:, 0]
+    np.testing.assert_allclose(
+        clone(regressor).fit(X, target, sample_weight=weight * scale).predict(X),
+        clone(regressor).fit(X, target, sample_weight=weight).predict(X), rtol=1e-5, atol=1e-6)
 
 
 def test_validation_split_with_negative_weight_sum_raises(data):

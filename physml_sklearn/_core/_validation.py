@@ -12,6 +12,8 @@ from sklearn.utils.validation import validate_data
 
 #: the largest float32, the arithmetic of the networks
 FLOAT32_MAX = float(np.finfo(np.float32).max)
+#: the mean weights kept in the user's units; others are divided by their mean
+_WEIGHT_MEANS = (1e-20, 1e20)
 
 
 def _explain_bad_features(X, dtype):
@@ -117,7 +119,11 @@ def check_sample_weight(sample_weight, n_samples):
     """Return ``sample_weight`` as a float32 array of length ``n_samples``, or None.
 
     Negative weights (as in NLO Monte Carlo) are allowed; the weights must be
-    finite and must not sum to zero or less.
+    finite and must not sum to zero or less. Weights whose mean lies outside
+    1e-20 to 1e20 come back divided by their mean, computed in float64: every
+    loss divides the weights by their mean anyway, and weights of 1e-40 or
+    1e40 (a cross section in the wrong unit) would underflow to 0 or overflow
+    to infinity in float32.
     """
     if sample_weight is None:
         return None
@@ -136,13 +142,21 @@ def check_sample_weight(sample_weight, n_samples):
             f"sample_weight has {sample_weight.shape[0]} entries but X has "
             f"{n_samples} rows; pass one weight per row."
         )
-    total = sample_weight.sum()
-    if not total > 0:
+    # summed on the scale of the largest weight, which cannot overflow
+    scale = float(np.max(np.abs(sample_weight))) if sample_weight.size else 0.0
+    scaled = sample_weight / scale if scale > 0 else sample_weight
+    if not scaled.sum() > 0:
+        with np.errstate(over="ignore"):
+            total = sample_weight.sum()
         raise ValueError(
             f"sample_weight sums to {total:g}; the weights must have a positive sum "
             "(negative weights are allowed, but not a net negative or zero total)."
         )
-    return sample_weight.astype(np.float32)
+    mean = float(scaled.mean()) * scale
+    if not _WEIGHT_MEANS[0] <= mean <= _WEIGHT_MEANS[1]:
+        # out of float32's comfortable range: in units of their mean
+        return (scaled / scaled.mean()).astype(np.float32)
+    return sample_weight.astype(np.float32)  # in the user's units, for the messages
 
 
 def check_network_output(output, X, *, name="X"):
