@@ -21,3 +21,18 @@ def check_weight_vector(weight, name):
             f"{weight.shape}. Flatten it, e.g. with .ravel()."
         )
     return weight
+
+
+def kish_size(weight):
+    """Kish's effective number of events ``(sum w)**2 / sum w**2``; 0.0 when
+    every weight is 0.
+
+    Computed on the weights divided by the largest of them, so that weights
+    of 1e300 do not overflow and weights of 1e-300 do not underflow.
+    """
+    weight = np.asarray(weight, dtype=np.float64)
+    scale = float(np.max(np.abs(weight), initial=0.0))
+    if scale == 0:
+        return 0.0
+    w = weight / scale
+    return float(np.sum(w) ** 2 / np.sum(w**2))

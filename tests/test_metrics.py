@@ -616,3 +616,38 @@ def test_classifier_two_sample_auc_bad_inputs(kwargs, match):
     args.update(kwargs)
     with pytest.raises(ValueError, match=match):
         classifier_two_sample_auc(**args)
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e300])
+def test_weighted_figures_do_not_depend_on_the_unit_of_the_weights(scale):
+    # (sum w)**2 / sum w**2 and sqrt(sum w**2) / sum w overflowed for weights
+    # of 1e300 (OverflowError, inf) and underflowed for 1e-300 (a division by
+    # zero, "0 pass and 0 fail the cut")
+    from physml_sklearn.metrics import (
+        effective_sample_size,
+        mass_sculpting,
+        response_resolution,
+    )
+
+    rng = np.random.default_rng(0)
+    weight = rng.uniform(0.5, 2.0, 400)
+    y = np.repeat([0, 1], 200)
+    score, mass = rng.random(400), rng.uniform(30, 300, 400)
+    y_true, y_pred = rng.uniform(10, 100, 400), rng.uniform(10, 100, 400)
+    test_score = rng.random(400)
+    with np.errstate(all="raise"):
+        sculpting = mass_sculpting(y, score, mass, bins=5, sample_weight=weight * scale)
+        resolution = response_resolution(y_true, y_pred, bins=3, sample_weight=weight * scale)
+        overtraining = overtraining_test(y, score, y, test_score,
+                                         sample_weight_train=weight * scale,
+                                         sample_weight_test=weight * scale)
+        n_eff = effective_sample_size(weight * scale)
+    expected = mass_sculpting(y, score, mass, bins=5, sample_weight=weight)
+    for key, value in expected.items():
+        assert sculpting[key] == pytest.approx(value, rel=1e-9), key
+    pd.testing.assert_frame_equal(
+        resolution, response_resolution(y_true, y_pred, bins=3, sample_weight=weight))
+    pd.testing.assert_frame_equal(
+        overtraining, overtraining_test(y, score, y, test_score, sample_weight_train=weight,
+                                        sample_weight_test=weight))
+    assert n_eff == pytest.approx(effective_sample_size(weight), rel=1e-12)

@@ -10,6 +10,8 @@ from sklearn.metrics import roc_curve
 from sklearn.utils import assert_all_finite, check_array, column_or_1d
 from sklearn.utils.multiclass import type_of_target, unique_labels
 
+from .._weights import kish_size
+
 __all__ = ["overtraining_test", "signal_efficiency_table"]
 
 
@@ -164,7 +166,7 @@ def _validate_samples(
 
 def _effective_size(sample_weight):
     """Kish's effective sample size ``(sum w)**2 / sum w**2``."""
-    return sample_weight.sum() ** 2 / np.square(sample_weight).sum()
+    return kish_size(sample_weight)
 
 
 def _weighted_ks_2samp(a, b, weight_a, weight_b):

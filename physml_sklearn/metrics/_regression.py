@@ -8,6 +8,8 @@ from numbers import Integral
 import numpy as np
 import pandas as pd
 
+from .._weights import kish_size
+
 __all__ = ["response_resolution"]
 
 #: fewest (effective) events in a bin to quote a 16-84 % width: below it the
@@ -217,7 +219,7 @@ def response_resolution(y_true, y_pred, *, bins=10, sample_weight=None):
                     f"to {total:g}; each bin needs a positive sum of weights. Pass "
                     "fewer or wider bins."
                 )
-            n_eff = total**2 / float(np.sum(w**2))
+            n_eff = kish_size(w)
         if n_eff < MIN_EVENTS:
             raise ValueError(
                 f"The bin [{edges[k]:g}, {edges[k + 1]:g}) of y_true holds {n} events "

@@ -7,6 +7,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
+from .._weights import kish_size
 from ._overtraining import _check_same_length
 from ._working_point import _check_binary
 
@@ -77,12 +78,6 @@ def jensen_shannon(p, q):
     return max(0.5 * kl(p) + 0.5 * kl(q), 0.0)
 
 
-def _effective_events(weight):
-    """Kish's effective number of events, ``(sum w)**2 / sum w**2``."""
-    squares = float(np.sum(weight**2))
-    return float(weight.sum()) ** 2 / squares if squares > 0 else 0.0
-
-
 def jsd_floor(mass, weight, passed, edges):
     """The JSD that the finite statistics alone give, and what it rests on.
 
@@ -105,8 +100,8 @@ def jsd_floor(mass, weight, passed, edges):
         The number of occupied bins.
     """
     inside = (mass >= edges[0]) & (mass <= edges[-1])
-    n_pass = _effective_events(weight[inside & passed])
-    n_fail = _effective_events(weight[inside & ~passed])
+    n_pass = kish_size(weight[inside & passed])
+    n_fail = kish_size(weight[inside & ~passed])
     counts, _ = np.histogram(mass[inside], bins=edges, weights=weight[inside])
     n_bins = int(np.count_nonzero(counts > 0))
     if n_pass <= 0 or n_fail <= 0:
@@ -247,7 +242,8 @@ def mass_sculpting(
     kept = weight[background & passed]
     if kept.sum() > 0:
         # the Monte Carlo uncertainty of the passing background, sqrt(sum w^2)
-        uncertainty = rejection * np.sqrt(np.sum(kept**2)) / kept.sum()
+        # R sqrt(sum w^2) / sum w, as R / sqrt(n_eff): no overflow of w^2
+        uncertainty = rejection / np.sqrt(kish_size(kept))
     else:
         uncertainty = np.inf
     return {

@@ -14,7 +14,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.utils import check_array
 
 from .._meta import no_sample_weight_reason, sample_weight_param
-from .._weights import check_weight_vector
+from .._weights import check_weight_vector, kish_size
 
 __all__ = ["classifier_two_sample_auc", "effective_sample_size", "energy_distance"]
 
@@ -205,13 +205,7 @@ def effective_sample_size(weights):
     >>> round(effective_sample_size([1.0, 1.0, 2.0, 4.0]), 3)  # 8**2 / 22
     2.909
     """
-    weights = check_weight_vector(weights, "weights")
-    # scaled by the largest weight first, so that huge weights do not overflow
-    scale = np.max(np.abs(weights), initial=0.0)
-    if scale == 0:
-        return 0.0
-    w = weights / scale
-    return float(np.sum(w) ** 2 / np.sum(w**2))
+    return kish_size(check_weight_vector(weights, "weights"))
 
 
 def _check_sample_weight(weight, n_rows, name, sample):
