@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.decomposition import PCA
 from sklearn.exceptions import NotFittedError
@@ -229,6 +230,21 @@ def test_cuda_model_loads_on_cpu(tmp_path, monkeypatch):
     np.testing.assert_array_equal(loaded.predict_proba(X), expected)
     with pytest.raises(ValueError, match="CUDA is not available"):
         load(path, device="cuda")
+    # other accelerators absent from the machine, and the meta device, were
+    # blamed on the file ("not a valid model file (RuntimeError: PyTorch is not
+    # linked with support for mps devices)", an AssertionError for xpu)
+    for device, message in (("mps", "torch has no 'mps' device on this machine"),
+                            ("xpu", "torch has no 'xpu' device on this machine"),
+                            ("meta", "holds no data")):
+        with pytest.raises(ValueError, match=message):
+            load(path, device=device)
+        with pytest.raises(ValueError, match=message):
+            clone(clf).set_params(device=device).fit(X, loaded.predict(X))
+    # a GPU index the machine does not have
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    with pytest.raises(ValueError, match=r"device='cuda:1' but this machine has 1 CUDA device"):
+        load(path, device="cuda:1")
 
 
 def test_load_never_unpickles(tmp_path, monkeypatch):

@@ -135,11 +135,32 @@ def resolve_device(device):
             f"device={device!r} is not a torch device; use 'cpu', 'cuda', "
             "'cuda:0', 'mps' or 'auto' (CUDA when present)."
         ) from exc
-    if str(device).startswith("cuda") and not torch.cuda.is_available():
+    parsed = torch.device(device)
+    kind = parsed.type
+    if kind == "cuda" and not torch.cuda.is_available():
         raise ValueError(
             f"device={device!r} but CUDA is not available on this machine; "
             "use device='cpu' or device='auto'."
         )
+    if kind == "cuda" and (parsed.index or 0) >= torch.cuda.device_count():
+        raise ValueError(
+            f"device={device!r} but this machine has {torch.cuda.device_count()} CUDA "
+            "device(s), numbered from 0; use device='cuda' or 'cuda:0'."
+        )
+    if kind == "meta":
+        raise ValueError(
+            f"device={device!r} holds no data (torch's meta device); use 'cpu', 'cuda', "
+            "'mps' or 'auto'."
+        )
+    if kind not in ("cpu", "cuda"):
+        # torch.backends.mps, torch.xpu, ...: each accelerator says if it is there
+        backend = getattr(torch.backends, kind, None) or getattr(torch, kind, None)
+        is_available = getattr(backend, "is_available", None)
+        if is_available is None or not is_available():
+            raise ValueError(
+                f"device={device!r} but torch has no {kind!r} device on this machine; "
+                "use device='cpu' or device='auto'."
+            )
     return device
 
 
