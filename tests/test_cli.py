@@ -449,12 +449,18 @@ def test_apply_errors(capsys, trained, small_sources, tmp_path):
         (["apply", small_sources["signal"], small_sources["signal"], "--out",
           str(tmp_path / "x.parquet")], "MODEL"),
     ]
+    # event numbers that are not integers: the model's refusal came without the file
+    halves = tmp_path / "halves.parquet"
+    frame = pd.read_parquet(small_sources["signal"])
+    frame.assign(event_number=frame["event_number"] + 0.5).to_parquet(halves)
+    cases.append((["apply", model, str(halves), "--out", str(tmp_path / "x.parquet")],
+                  f"{halves}: fold_column='event_number' must hold integer event numbers"))
     for argv, message in cases:
         assert main(argv) == 1
         err = capsys.readouterr().err
         assert len(err.strip().splitlines()) == 1, err
         assert message in err, (message, err)
-    assert not list(tmp_path.iterdir())
+    assert list(tmp_path.iterdir()) == [halves]
 
 
 @pytest.mark.parametrize("suffix", [".parquet", ".csv"])

@@ -62,7 +62,10 @@ def score_frame(model, frame, column, source):
             f"{close_matches(missing[0], frame.columns)}"
         )
     _check_finite(model, frame[names], source)
-    return model.predict_proba(frame[names])[:, column]
+    try:
+        return model.predict_proba(frame[names])[:, column]
+    except ValueError as exc:  # the model refuses the file's events: say which file
+        raise CommandError(f"{source}: {exc}") from None
 
 
 def _check_finite(model, inputs, source):
