@@ -523,7 +523,13 @@ class FoldingClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
         return self
 
     def _check_loaded_state(self):
-        """Raise if the fitted attributes do not fit together (a model file's)."""
+        """Raise if the fitted attributes do not fit together (a model file's).
+
+        An unfitted one (the template a meta-estimator holds as a parameter)
+        has none to check.
+        """
+        if not hasattr(self, "estimators_"):
+            return
         classes = self.classes_
         if not (isinstance(classes, np.ndarray) and classes.ndim == 1
                 and np.unique(classes).size == classes.size >= 2):

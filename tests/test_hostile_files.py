@@ -711,3 +711,26 @@ def test_damaged_meta_estimator_files_load_cleanly_or_are_refused(name, meta_fil
     for data in _damage_each(whole, 80, seed=2):
         (tmp_path / "m.physml").write_bytes(data)
         _loads_cleanly_or_refuses(tmp_path / "m.physml", X)
+
+
+def test_meta_estimators_holding_unfitted_templates_load(tmp_path):
+    # the unfitted FoldingClassifier a fitted meta-estimator holds as its
+    # `estimator` has no fitted attributes to check: its load must not fail
+    from physml_sklearn import ClassifierReweighter, FoldingClassifier
+    from physml_sklearn.inspection import PermutationFeatureElimination
+
+    net = DropoutMLPClassifier((4,), max_epochs=1, random_state=0)
+    models = [
+        PermutationFeatureElimination(FoldingClassifier(net, random_state=0), cv=2,
+                                      random_state=0).fit(X, Y),
+        ClassifierReweighter(FoldingClassifier(net, random_state=0), random_state=0).fit(
+            X[:30], X[30:] + 0.5),
+        FoldingClassifier(PermutationFeatureElimination(net, cv=2, random_state=0),
+                          random_state=0).fit(X, Y),
+    ]
+    for k, model in enumerate(models):
+        loaded = load(save(model, tmp_path / f"{k}.physml"))
+        if hasattr(model, "predict_weights"):
+            np.testing.assert_array_equal(loaded.predict_weights(X), model.predict_weights(X))
+        else:
+            np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
