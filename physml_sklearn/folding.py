@@ -525,15 +525,9 @@ class FoldingClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
     def _check_loaded_state(self):
         """Raise if the fitted attributes do not fit together (a model file's).
 
-        An unfitted one (the template a meta-estimator holds as a parameter)
-        has none to check.
+        ``classes_`` itself is checked by the reader, as a network's is.
         """
-        if not hasattr(self, "estimators_"):
-            return
         classes = self.classes_
-        if not (isinstance(classes, np.ndarray) and classes.ndim == 1
-                and np.unique(classes).size == classes.size >= 2):
-            raise ValueError(f"classes_={classes!r} are not two or more distinct labels")
         if not isinstance(self.estimators_, list) or len(self.estimators_) != self.n_folds:
             raise ValueError(f"estimators_ is not a list of n_folds={self.n_folds} models")
         width = self.n_features_in_ - (self.fold_column is not None)

@@ -470,13 +470,7 @@ class ClassifierReweighter(BaseEstimator):
         return self
 
     def _check_loaded_state(self):
-        """Raise if the fitted attributes do not fit together (a model file's).
-
-        An unfitted one (the template a meta-estimator holds as a parameter)
-        has none to check.
-        """
-        if not hasattr(self, "estimator_"):
-            return
+        """Raise if the fitted attributes do not fit together (a model file's)."""
         for name in ("_prior", "target_weight_sum_"):
             value = getattr(self, name)
             if not (isinstance(value, float) and np.isfinite(value) and value > 0):

@@ -458,13 +458,7 @@ class PermutationFeatureElimination(SelectorMixin, MetaEstimatorMixin, BaseEstim
         return self.support_
 
     def _check_loaded_state(self):
-        """Raise if the fitted attributes do not fit together (a model file's).
-
-        An unfitted one (the template a meta-estimator holds as a parameter)
-        has none to check.
-        """
-        if not hasattr(self, "support_"):
-            return
+        """Raise if the fitted attributes do not fit together (a model file's)."""
         support = self.support_
         if not (isinstance(support, np.ndarray) and support.dtype == bool
                 and support.shape == (self.n_features_in_,) and support.any()):

@@ -345,6 +345,17 @@ def _check_params(est, name):
         ) from exc
 
 
+def _is_fitted(est):
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    try:
+        check_is_fitted(est)
+    except NotFittedError:
+        return False
+    return True
+
+
 def _check_estimator_state(est, name):
     """Any other estimator: its parameters and input width of the right types.
 
@@ -355,9 +366,12 @@ def _check_estimator_state(est, name):
         _check_features(est, name)
     if hasattr(type(est), "_parameter_constraints"):
         _check_params(est, name)
-    # a meta-estimator of the package checks that its parts fit together
+    # a fitted meta-estimator of the package checks that its parts fit
+    # together (the unfitted template another one holds as a parameter has none)
     check = getattr(type(est), "_check_loaded_state", None)
-    if check is not None:
+    if check is not None and _is_fitted(est):
+        if "classes_" in vars(est):
+            _check_classes(est, name)
         try:
             check(est)
         except Exception as exc:
@@ -376,14 +390,18 @@ def _check_fitted_attributes(est, name):
                                   or value < 0):
             raise ModelFileError(f"The model file gives {name} {attr}={value!r}.")
     if hasattr(est, "classes_"):
-        classes = est.classes_
-        if not (isinstance(classes, np.ndarray) and classes.ndim == 1 and len(classes) >= 2
-                and len(np.unique(classes)) == len(classes)):
-            raise ModelFileError(
-                f"The model file gives {name} classes_={classes!r}: they must be an "
-                "array of at least two distinct labels."
-            )
+        _check_classes(est, name)
     _check_params(est, name)
+
+
+def _check_classes(est, name):
+    classes = est.classes_
+    if not (isinstance(classes, np.ndarray) and classes.ndim == 1 and len(classes) >= 2
+            and len(np.unique(classes)) == len(classes)):
+        raise ModelFileError(
+            f"The model file gives {name} classes_={classes!r}: they must be an "
+            "array of at least two distinct labels."
+        )
 
 
 def _output_shape(module, n_features):
