@@ -152,10 +152,10 @@ def check_sample_weight(sample_weight, n_samples):
             f"sample_weight sums to {total:g}; the weights must have a positive sum "
             "(negative weights are allowed, but not a net negative or zero total)."
         )
-    mean = float(scaled.mean()) * scale
-    if not _WEIGHT_MEANS[0] <= mean <= _WEIGHT_MEANS[1]:
+    scaled_mean = float(scaled.mean())
+    if not _WEIGHT_MEANS[0] <= scaled_mean * scale <= _WEIGHT_MEANS[1]:
         # out of float32's comfortable range: in units of their mean
-        return (scaled / scaled.mean()).astype(np.float32)
+        return (scaled / scaled_mean).astype(np.float32)
     return sample_weight.astype(np.float32)  # in the user's units, for the messages
 
 

@@ -164,11 +164,6 @@ def _validate_samples(
 # ---------------------------------------------------------------------------
 
 
-def _effective_size(sample_weight):
-    """Kish's effective sample size ``(sum w)**2 / sum w**2``."""
-    return kish_size(sample_weight)
-
-
 def _weighted_ks_2samp(a, b, weight_a, weight_b):
     """Two-sided two-sample Kolmogorov-Smirnov test with event weights.
 
@@ -190,7 +185,7 @@ def _weighted_ks_2samp(a, b, weight_a, weight_b):
     last_of_ties = np.append(values[1:] != values[:-1], True)
     statistic = float(np.max(np.abs(cdf_a - cdf_b)[last_of_ties]))
 
-    n_a, n_b = _effective_size(weight_a), _effective_size(weight_b)
+    n_a, n_b = kish_size(weight_a), kish_size(weight_b)
     n = max(1.0, np.round(n_a * n_b / (n_a + n_b)))
     pvalue = float(np.clip(kstwo.sf(statistic, n), 0.0, 1.0))
     return statistic, pvalue

@@ -10,7 +10,7 @@ the figures and the page are built from them in ``_sections``.
 import numpy as np
 import pandas as pd
 
-from ..metrics._overtraining import _effective_size
+from .._weights import kish_size
 
 #: background efficiencies of the TMVA efficiency table
 BACKGROUND_EFFICIENCIES = (0.01, 0.10, 0.30)
@@ -134,7 +134,7 @@ def auc_error(is_signal, score, weight):
         w = weight[mine]
         mean = np.sum(w * placement) / w.sum()
         spread = np.sum(w * (placement - mean) ** 2) / w.sum()
-        terms.append(spread / _effective_size(w))
+        terms.append(spread / kish_size(w))
     return float(np.sqrt(sum(terms)))
 
 
