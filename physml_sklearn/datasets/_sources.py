@@ -208,15 +208,12 @@ class _Source:
                 f"{_did_you_mean(self.key, trees)} Trees in the file: {sorted(set(trees))}."
             )
         # the tree's own record is read whole: its declared size, checked first
-        declared = file.key(self.key).data_uncompressed_bytes
-        free = _memory.available_memory()
-        if free is not None and declared > free:
-            raise MemoryError(
-                f"{self.path} (class {self.label!r}): the record of the tree {self.key!r} "
-                f"declares {declared / 1e9:.3g} GB, more than the {free / 1e9:.3g} GB of "
-                "memory available: the file is damaged or built to exhaust memory, and "
-                "is not read."
-            )
+        self._refuse_beyond_memory(
+            file.key(self.key).data_uncompressed_bytes,
+            f"{self.path} (class {self.label!r}): the record of the tree {self.key!r} "
+            "declares",
+            ": the file is damaged or built to exhaust memory, and is not read.",
+        )
         return file[self.key]
 
     def _check_baskets(self, tree, columns, n_entries):
@@ -240,15 +237,11 @@ class _Source:
                     break
                 # the events of the basket that are read: those the tree declares
                 events = int(min(starts[i + 1], n_entries) - starts[i])
-                declared = branch.basket_key(i).data_uncompressed_bytes
-                if declared > 2 * events * dtype.itemsize + _BASKET_SLACK_BYTES:
-                    raise ValueError(
-                        f"{self.name} (class {self.label!r}): basket {i} of branch "
-                        f"{name!r} declares {declared:,} bytes for the {events:,} events "
-                        f"of {dtype.itemsize} byte(s) read from it: the file is damaged "
-                        "or built to exhaust memory when decompressed (a decompression "
-                        "bomb), and is not read."
-                    )
+                self._refuse_inflation(
+                    f"basket {i} of branch {name!r}",
+                    branch.basket_key(i).data_uncompressed_bytes, events, dtype.itemsize,
+                    f"the {events:,} events of {dtype.itemsize} byte(s) read from it",
+                )
 
     def _schema_root(self):
         uproot = _import_uproot()
@@ -400,15 +393,32 @@ class _Source:
     def _check_memory(self, n_rows, columns, row_bytes, *,
                       declared="events the file declares"):
         """Refuse a read larger than the free memory (a damaged or hostile file)."""
-        need = int(n_rows) * int(row_bytes)
+        self._refuse_beyond_memory(
+            int(n_rows) * int(row_bytes),
+            f"{self.name} (class {self.label!r}): reading {len(columns)} column(s) of the "
+            f"{int(n_rows):,} {declared} takes",
+            ". Read fewer columns, split the file, or check that it is not damaged.",
+        )
+
+    @staticmethod
+    def _refuse_beyond_memory(need, what, advice):
+        """MemoryError ``"<what> <need> GB, more than the <free> GB ...<advice>"``."""
         free = _memory.available_memory()
         if free is not None and need > free:
             raise MemoryError(
-                f"{self.name} (class {self.label!r}): reading {len(columns)} column(s) "
-                f"of the {int(n_rows):,} {declared} takes "
-                f"{need / 1e9:.3g} GB, more than the {free / 1e9:.3g} GB of memory "
-                "available. Read fewer columns, split the file, or check that it is "
-                "not damaged."
+                f"{what} {need / 1e9:.3g} GB, more than the {free / 1e9:.3g} GB of memory "
+                f"available{advice}"
+            )
+
+    def _refuse_inflation(self, what, declared, n_values, width, values):
+        """Refuse data declaring more than twice its values' bytes (+ a slack):
+        a decompression bomb, which would be inflated whole before any check.
+        ``values`` says what the ``n_values`` values are, for the message."""
+        if declared > 2 * n_values * width + _BASKET_SLACK_BYTES:
+            raise ValueError(
+                f"{self.name} (class {self.label!r}): {what} declares {declared:,} bytes "
+                f"for {values}: the file is damaged or built to exhaust memory when "
+                "decompressed (a decompression bomb), and is not read."
             )
 
     # -- reading ----------------------------------------------------------------
@@ -471,15 +481,11 @@ class _Source:
                 width = _PARQUET_WIDTHS.get(chunk.physical_type)
                 if chunk.path_in_schema not in wanted or width is None:
                     continue
-                bound = 2 * group.num_rows * width + _BASKET_SLACK_BYTES
-                if chunk.total_uncompressed_size > bound:
-                    raise ValueError(
-                        f"{self.name} (class {self.label!r}): the column {chunk.path_in_schema!r} "
-                        f"declares {chunk.total_uncompressed_size:,} bytes for "
-                        f"{group.num_rows:,} values of {width} byte(s) in a row group: the "
-                        "file is damaged or built to exhaust memory when decompressed (a "
-                        "decompression bomb), and is not read."
-                    )
+                self._refuse_inflation(
+                    f"the column {chunk.path_in_schema!r}", chunk.total_uncompressed_size,
+                    group.num_rows, width,
+                    f"{group.num_rows:,} values of {width} byte(s) in a row group",
+                )
 
     def _read_root(self, columns, selection, collect):
         uproot = _import_uproot()
