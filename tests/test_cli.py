@@ -334,6 +334,12 @@ def test_missing_file_in_a_subprocess(small_sources):
     ]
 
 
+def test_file_given_twice(capsys, small_sources):
+    signal = small_sources["signal"]
+    line = _train_error(capsys, [signal, small_sources["background"]], "--signal", signal)
+    assert line.endswith(f"--signal: {signal!r} is given twice; give each file once")
+
+
 def test_unknown_feature(capsys, small_sources):
     line = _train_error(capsys, [small_sources["signal"], small_sources["background"]],
                         "--features", "lep1_pt", "lep1_ptt")
@@ -375,6 +381,30 @@ def test_bad_options(capsys, small_sources):
     # named by the option, not by the Python parameter it becomes
     line = _train_error(capsys, sources, "--min-background-events", "-1")
     assert "--min-background-events must be at least 0, got -1" in line
+
+
+def test_repeated_options_add_up_or_are_refused(capsys):
+    from physml_sklearn._cli import _parser
+
+    # the second --signal replaced the first: its files were dropped silently
+    args = _parser().parse_args(["train", "--signal", "a.root:t", "--background", "b.csv",
+                                 "--signal", "c.parquet", "--features", "met",
+                                 "--background", "d.csv", "--features", "m_ll"])
+    assert args.signal == ["a.root:t", "c.parquet"]
+    assert args.background == ["b.csv", "d.csv"]
+    assert args.features == ["met", "m_ll"]
+    # an option of one value given twice kept the last value silently
+    for argv in (["train", "--signal", "a.csv", "--background", "b.csv",
+                  "--selection", "n_jets >= 2", "--selection", "met > 20"],
+                 ["train", "--signal", "a.csv", "--background", "b.csv",
+                  "--weight=w", "--weight", "w2"],
+                 ["apply", "m.physml", "a.csv", "--out", "x.csv", "--out=y.csv"],
+                 ["demo", "--n-events", "300", "--n-events", "400"]):
+        with pytest.raises(SystemExit) as exit_info:
+            main(argv)
+        assert exit_info.value.code == 2
+        option = argv[-1].split("=")[0] if argv[-1].startswith("--") else argv[-2]
+        assert f"{option} is given twice; give it once" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("command, extra, message", [
@@ -448,6 +478,17 @@ def test_apply_errors(capsys, trained, small_sources, tmp_path):
          "other.parquet: no column 'lep1_pt'"),
         (["apply", small_sources["signal"], small_sources["signal"], "--out",
           str(tmp_path / "x.parquet")], "MODEL"),
+    ]
+    # a file given twice would be scored twice, its events twice in the output,
+    # under any spelling of its path
+    signal = small_sources["signal"]
+    again = f"{Path(signal).parent}/./{Path(signal).name}"
+    cases += [
+        (["apply", model, signal, signal, "--out", str(tmp_path / "x.parquet")],
+         f"SRC: {signal!r} is given twice; give each file once"),
+        (["apply", model, signal, small_sources["background"], again, "--out",
+          str(tmp_path / "x.parquet")],
+         f"SRC: {again!r} is given twice (as {signal!r}); give each file once"),
     ]
     # event numbers that are not integers: the model's refusal came without the file
     halves = tmp_path / "halves.parquet"

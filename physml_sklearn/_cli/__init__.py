@@ -152,11 +152,12 @@ def _add_train(sub):
         "--out wz_vs_zz",
         formatter_class=_Formatter,
     )
-    train.add_argument("--signal", nargs="+", required=True, metavar="SRC",
-                       help=f"signal event files (required); {_SOURCES}")
-    train.add_argument("--background", nargs="+", required=True, metavar="SRC",
+    train.add_argument("--signal", nargs="+", action="extend", required=True, metavar="SRC",
+                       help=f"signal event files (required); {_SOURCES}, and "
+                       "--signal repeated adds to them")
+    train.add_argument("--background", nargs="+", action="extend", required=True, metavar="SRC",
                        help="background event files (required), as for --signal")
-    train.add_argument("--features", nargs="+", metavar="COL",
+    train.add_argument("--features", nargs="+", action="extend", metavar="COL",
                        help="input variables (default: every numeric column common to all "
                        "files, except the --weight and --fold-column columns)")
     train.add_argument("--weight", metavar="COL",
@@ -272,12 +273,16 @@ def _parser():
 
 
 def _refuse_unknown_options(parser, argv):
-    """Stop at the first option its (sub-)command does not know, naming the closest one.
+    """Stop at the first option its (sub-)command does not know, naming the closest one,
+    or at an option of one value given twice.
 
-    argparse would report it only after the other checks, as "unrecognized
-    arguments", without a hint.
+    argparse would report an unknown option only after the other checks, as
+    "unrecognized arguments", without a hint; and would keep the last of two
+    values of an option silently (two ``--selection`` would apply the second
+    alone). The options that take files or columns add up instead.
     """
     current = parser
+    given = set()
     for token in argv:
         if token == "--":
             return
@@ -287,7 +292,12 @@ def _refuse_unknown_options(parser, argv):
         if not token.startswith("--"):
             continue
         name = token.split("=", 1)[0]
-        if name in current._option_string_actions:
+        action = current._option_string_actions.get(name)
+        if type(action) is argparse._StoreAction:
+            if action.dest in given:
+                current.error(f"{name} is given twice; give it once")
+            given.add(action.dest)
+        if action is not None:
             continue
         known = sorted(o for o in current._option_string_actions if o.startswith("--"))
         close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)

@@ -22,9 +22,14 @@ def split_source(source):
 
 
 def check_sources(sources, option):
-    """Every source names an existing file of a known format."""
+    """Every source names an existing file of a known format, each once.
+
+    A file given twice would be read twice: its events scored, or trained on,
+    twice over.
+    """
+    seen = {}
     for source in sources:
-        path, _ = split_source(source)
+        path, key = split_source(source)
         suffix = Path(path).suffix.lower()
         if suffix != ".root" and suffix not in _TABLE_SUFFIXES:
             raise CommandError(
@@ -33,6 +38,13 @@ def check_sources(sources, option):
             )
         if not Path(path).is_file():
             raise CommandError(f"{option}: no such file: {path}")
+        where = (Path(path).resolve(), key)
+        if where in seen:
+            again = "" if seen[where] == source else f" (as {seen[where]!r})"
+            raise CommandError(
+                f"{option}: {source!r} is given twice{again}; give each file once"
+            )
+        seen[where] = source
 
 
 def check_not_an_input(out, sources, option, *, folder=False):
