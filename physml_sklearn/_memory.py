@@ -1,4 +1,4 @@
-"""How much memory a read may take."""
+"""How much memory a read may take, and the refusals of reads that would take too much."""
 
 # Authors: The physml_sklearn developers
 # SPDX-License-Identifier: BSD-3-Clause
@@ -19,3 +19,34 @@ def available_memory():
         return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):
         return None
+
+
+#: what compressed data (a ROOT basket, a Parquet column chunk or page) may
+#: declare beyond twice its values' bytes
+SLACK_BYTES = 4096
+
+
+def refuse_beyond_memory(need, what, advice):
+    """MemoryError ``"<what> <need> GB, more than the <free> GB ...<advice>"``."""
+    free = available_memory()
+    if free is not None and need > free:
+        raise MemoryError(
+            f"{what} {need / 1e9:.3g} GB, more than the {free / 1e9:.3g} GB of memory "
+            f"available{advice}"
+        )
+
+
+def refuse_inflation(where, what, declared, n_values, width, values):
+    """Refuse data declaring more than twice its values' bytes (+ a slack).
+
+    A decompression bomb: compressed data is inflated whole, to the size it
+    declares, before any of its values is checked. ``where`` names the file,
+    ``what`` the data, and ``values`` says what the ``n_values`` values of
+    ``width`` bytes are, for the message.
+    """
+    if declared > 2 * n_values * width + SLACK_BYTES:
+        raise ValueError(
+            f"{where}: {what} declares {declared:,} bytes for {values}: the file is "
+            "damaged or built to exhaust memory when decompressed (a decompression "
+            "bomb), and is not read."
+        )

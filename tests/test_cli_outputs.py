@@ -11,6 +11,7 @@ import errno
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -434,19 +435,23 @@ def test_signal_during_train_leaves_no_run(slow_sources, tmp_path, name, code):
 
 
 @pytest.fixture(scope="module")
-def big_source(run, tmp_path_factory):
-    path = tmp_path_factory.mktemp("big") / "big.parquet"
-    pd.concat([run["frame"]] * 200, ignore_index=True).to_parquet(path, index=False)
-    return path
+def big_sources(run, tmp_path_factory):
+    """Twenty files of 120,000 events (a file given twice is refused)."""
+    folder = tmp_path_factory.mktemp("big")
+    pd.concat([run["frame"]] * 200, ignore_index=True).to_parquet(folder / "big0.parquet",
+                                                                  index=False)
+    for k in range(1, 20):
+        shutil.copy(folder / "big0.parquet", folder / f"big{k}.parquet")
+    return [folder / f"big{k}.parquet" for k in range(20)]
 
 
 @pytest.mark.parametrize("name, code", [("SIGTERM", 143), ("SIGINT", 130)])
-def test_signal_during_apply_keeps_the_old_output(run, big_source, tmp_path, name, code):
+def test_signal_during_apply_keeps_the_old_output(run, big_sources, tmp_path, name, code):
     out = tmp_path / "scored.parquet"
     out.write_bytes(b"the previous output")
-    # the same file again and again: after the first is scored, seconds of work remain
-    # whatever the load on the machine, so the signal comes in the middle of the run
-    process = popen("apply", run["out"] / "model.physml", *[big_source] * 20, "--out", out,
+    # twenty files: after the first is scored, seconds of work remain whatever
+    # the load on the machine, so the signal comes in the middle of the run
+    process = popen("apply", run["out"] / "model.physml", *big_sources, "--out", out,
                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         _wait_for(process.stdout, "events scored")

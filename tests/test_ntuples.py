@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from physml_sklearn.datasets import _sources, load_ntuples
+from physml_sklearn.datasets._ntuples import read_table
 
 uproot = pytest.importorskip("uproot")
 try:
@@ -843,6 +844,87 @@ def test_parquet_sizes_are_checked_against_the_row_groups(tmp_path):
     with pytest.raises(ValueError, match=r"the column 'met' declares 1,000,000,000,000 bytes for "
                                          r"1,000 values of 8 byte\(s\)"):
         load_ntuples({"s": inflated})
+
+
+def _one_page_parquet(path, values, **options):
+    """``values`` in one page (Arrow splits pages at 1 MB and 20,000 rows otherwise)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    options = {"compression": "zstd", **options}
+    pq.write_table(pa.table({"met": values}), path, use_dictionary=False,
+                   write_statistics=False, data_page_size=2**30, max_rows_per_page=2**30,
+                   write_batch_size=2**30, row_group_size=len(values), **options)
+    return path
+
+
+def test_a_parquet_page_bomb_is_refused_before_it_inflates(tmp_path):
+    import pyarrow.parquet as pq
+
+    from physml_sklearn._cli.apply import _parquet_tables
+
+    # one page of 2,000,000 zeros (16 MB) in a file of a few kB whose footer says 10
+    # rows of 100 bytes: Arrow inflated the page to the size its own header declares
+    # to read them
+    bomb = _one_page_parquet(tmp_path / "page.parquet", np.zeros(2_000_000))
+    chunk = pq.ParquetFile(bomb).metadata.row_group(0).column(0)
+    _edit_parquet_footer(bomb, chunk.total_uncompressed_size, 100)
+    _edit_parquet_footer(bomb, 2_000_000, 10)
+    assert bomb.stat().st_size < 10_000
+    assert pq.ParquetFile(bomb).metadata.row_group(0).column(0).total_uncompressed_size == 100
+    assert pq.ParquetFile(bomb).read().num_rows == 10
+    with pytest.raises(ValueError, match=r"page\.parquet \(class 's'\): the column 'met' "
+                                         r"declares 16,000,00\d bytes for 10 values of 8 "
+                                         r"byte\(s\) in a row group: .* decompression bomb"):
+        load_ntuples({"s": bomb})
+    assert _parquet_tables([bomb], ["met"]) is None  # apply's full way refuses it
+
+
+@pytest.mark.parametrize("cut", [4, 20, 40])
+def test_a_parquet_page_header_that_does_not_parse_is_refused(tmp_path, cut):
+    import pyarrow.parquet as pq
+
+    path = _one_page_parquet(tmp_path / "cut.parquet", np.arange(1000.0),
+                             compression="none")
+    chunk = pq.ParquetFile(path).metadata.row_group(0).column(0)
+    data = bytearray(path.read_bytes())
+    # the page's compressed size grows past the column chunk: the pages no longer
+    # end where the footer says the chunk ends
+    start = chunk.data_page_offset
+    if cut == 4:
+        data[start:start + 2] = b"\x00\x00"  # a header stops before its sizes
+        message = "gives no page size"
+    elif cut == 20:
+        data[start + 1:start + 12] = b"\xff" * 11  # a varint that never ends
+        message = "varint longer than ten bytes"
+    else:
+        data[start:start + 1] = b"\x1f"  # a field of unknown type
+        message = "unknown Thrift type"
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=rf"cut\.parquet \(class 's'\): the column 'met': "
+                                         rf".*{message}.*; the file is damaged"):
+        load_ntuples({"s": path})
+
+
+@pytest.mark.parametrize("options", [
+    dict(compression="snappy", use_dictionary=True),
+    dict(compression="gzip", use_dictionary=False, data_page_version="2.0"),
+    dict(compression="zstd", write_statistics=True, row_group_size=3_000),
+    dict(compression="none", data_page_size=1024),
+])
+def test_parquet_pages_as_written_read_whole(tmp_path, options):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(0)
+    n = 10_000
+    table = pa.table({"met": rng.exponential(30.0, n), "n_jets": rng.integers(0, 5, n),
+                      "tight": rng.random(n) < 0.5, "f": rng.normal(size=n).astype("f4"),
+                      "run": pa.array([f"run{k % 7}" for k in range(n)])})
+    pq.write_table(table, tmp_path / "a.parquet", **options)
+    events = load_ntuples({"s": tmp_path / "a.parquet"}, features=["met", "n_jets", "f"])
+    np.testing.assert_array_equal(events.data["met"], table["met"].to_numpy())
+    assert read_table(str(tmp_path / "a.parquet"))["run"].tolist() == table["run"].to_pylist()
 
 
 @pytest.mark.skipif(not HAS_TABLES, reason="writing pandas' HDF5 tables needs PyTables")

@@ -177,6 +177,7 @@ def _parquet_tables(paths, features):
     import pyarrow.parquet as pq
 
     from .._memory import available_memory
+    from .._parquet import check_parquet_sizes
 
     def plain(kind):
         return (pa.types.is_integer(kind) or pa.types.is_boolean(kind)
@@ -189,15 +190,16 @@ def _parquet_tables(paths, features):
                 schema = file.schema_arrow
                 free = available_memory()
                 meta = file.metadata
-                # Arrow reads the rows of the row groups, whatever the total says:
-                # a file whose two disagree goes the full way, which refuses it
                 n_rows = sum(meta.row_group(i).num_rows for i in range(meta.num_row_groups))
                 need = n_rows * 8 * (len(schema) + 1)
                 if not all(plain(field.type) for field in schema) or (
-                        free is not None and need > free) or n_rows != meta.num_rows:
+                        free is not None and need > free):
                     return None
+                # sizes that do not add up (rows, column chunks, pages): the full
+                # way refuses the file, with its message
+                check_parquet_sizes(path, meta, schema.names, str(path))
                 table = file.read()
-        except (OSError, ValueError, TypeError, pa.ArrowException):
+        except (OSError, ValueError, TypeError, MemoryError, pa.ArrowException):
             return None
         if not table.num_rows or any(table.column(name).null_count
                                      for name in table.column_names):

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _memory
+from .._parquet import check_parquet_sizes
 
 _ROOT_HINT = 'Reading ROOT files needs uproot: pip install "physml-sklearn[root]"'
 _FORMATS = ".root (as 'file.root:tree'), .parquet, .csv, .h5 / .hdf5"
@@ -25,11 +26,6 @@ _FORMATS = ".root (as 'file.root:tree'), .parquet, .csv, .h5 / .hdf5"
 _ROOT_MIN_CHUNKS = 16
 #: and a chunk of the selected branches never holds more than this many bytes
 _ROOT_MAX_CHUNK_BYTES = 50_000_000
-#: what a ROOT basket (or a Parquet column chunk) may hold beyond twice its
-#: values' bytes
-_BASKET_SLACK_BYTES = 4096
-#: bytes per value of the Parquet physical types of numbers
-_PARQUET_WIDTHS = {"BOOLEAN": 1, "INT32": 4, "INT64": 8, "FLOAT": 4, "DOUBLE": 8}
 #: why a CSV column that pandas could not read as numbers is refused
 _TEXT_AMONG_NUMBERS = "numbers with text among them"
 #: a unit at the end of a ROOT branch title: "missing transverse energy [GeV]"
@@ -400,26 +396,11 @@ class _Source:
             ". Read fewer columns, split the file, or check that it is not damaged.",
         )
 
-    @staticmethod
-    def _refuse_beyond_memory(need, what, advice):
-        """MemoryError ``"<what> <need> GB, more than the <free> GB ...<advice>"``."""
-        free = _memory.available_memory()
-        if free is not None and need > free:
-            raise MemoryError(
-                f"{what} {need / 1e9:.3g} GB, more than the {free / 1e9:.3g} GB of memory "
-                f"available{advice}"
-            )
+    _refuse_beyond_memory = staticmethod(_memory.refuse_beyond_memory)
 
     def _refuse_inflation(self, what, declared, n_values, width, values):
-        """Refuse data declaring more than twice its values' bytes (+ a slack):
-        a decompression bomb, which would be inflated whole before any check.
-        ``values`` says what the ``n_values`` values are, for the message."""
-        if declared > 2 * n_values * width + _BASKET_SLACK_BYTES:
-            raise ValueError(
-                f"{self.name} (class {self.label!r}): {what} declares {declared:,} bytes "
-                f"for {values}: the file is damaged or built to exhaust memory when "
-                "decompressed (a decompression bomb), and is not read."
-            )
+        _memory.refuse_inflation(f"{self.name} (class {self.label!r})", what, declared,
+                                 n_values, width, values)
 
     # -- reading ----------------------------------------------------------------
     def read(self, columns, selection, collect):
@@ -452,40 +433,12 @@ class _Source:
         import pyarrow.parquet as pq
 
         with pq.ParquetFile(self.path) as file:
-            self._check_parquet_sizes(file.metadata, columns)
+            check_parquet_sizes(self.path, file.metadata, columns,
+                                f"{self.name} (class {self.label!r})")
             table = file.read(columns=columns)
         return pd.DataFrame(
             {name: table.column(name).to_numpy() for name in columns}, copy=False
         )
-
-    def _check_parquet_sizes(self, meta, columns):
-        """Check the rows and the column chunks a Parquet footer declares.
-
-        Arrow reads the rows of every row group, whatever the file's total
-        says, and inflates each column chunk to its declared size: both are
-        bounded before anything is read.
-        """
-        groups = [meta.row_group(i) for i in range(meta.num_row_groups)]
-        n_rows = sum(group.num_rows for group in groups)
-        if n_rows != meta.num_rows:
-            raise ValueError(
-                f"{self.name} (class {self.label!r}): the file declares {meta.num_rows:,} "
-                f"rows but its row groups hold {n_rows:,}: it is damaged or was edited, "
-                "and is not read."
-            )
-        self._check_memory(n_rows, columns, 8 * len(columns))
-        wanted = set(columns)
-        for group in groups:
-            for j in range(group.num_columns):
-                chunk = group.column(j)
-                width = _PARQUET_WIDTHS.get(chunk.physical_type)
-                if chunk.path_in_schema not in wanted or width is None:
-                    continue
-                self._refuse_inflation(
-                    f"the column {chunk.path_in_schema!r}", chunk.total_uncompressed_size,
-                    group.num_rows, width,
-                    f"{group.num_rows:,} values of {width} byte(s) in a row group",
-                )
 
     def _read_root(self, columns, selection, collect):
         uproot = _import_uproot()
