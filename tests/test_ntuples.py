@@ -779,6 +779,47 @@ def test_a_root_decompression_bomb_is_refused_before_it_inflates(tmp_path):
     assert len(load_ntuples({"s": f"{plain}:events"}).data) == 2_000_000
 
 
+def test_an_rntuple_decompression_bomb_is_refused_before_it_inflates(tmp_path, monkeypatch):
+    from uproot.writing import _cascadentuple as cascade
+
+    # uproot's writer, made to declare 10 events in a cluster whose page holds
+    # 2,000,000 zeros (16 MB, a file of 18 kB): uproot inflated the page whole
+    summary = cascade.NTuple_ClusterSummary.__init__
+    group = cascade.NTuple_ClusterGroupRecord.__init__
+    monkeypatch.setattr(cascade.NTuple_ClusterSummary, "__init__",
+                        lambda self, first, n, flags=0: summary(self, first, min(n, 10), flags))
+    monkeypatch.setattr(cascade.NTuple_ClusterGroupRecord, "__init__",
+                        lambda self, first, n, *rest: group(self, first, min(n, 10), *rest))
+    bomb = tmp_path / "bomb.root"
+    with uproot.recreate(bomb, compression=uproot.ZLIB(9)) as f:
+        f.mkrntuple("events", {"met": np.float64})
+        f["events"].extend({"met": np.zeros(2_000_000)})
+    monkeypatch.undo()
+    assert bomb.stat().st_size < 40_000
+    with uproot.open(bomb) as f:
+        ntuple = f["events"]
+        assert ntuple.num_entries == 10
+        assert ntuple.page_link_list[0][0].pages[0].num_elements == 2_000_000
+    with pytest.raises(ValueError, match=r"bomb\.root:events \(class 's'\): cluster 0 of "
+                                         r"field 'met' declares 16,000,000 bytes for the 10 "
+                                         r"events"):
+        load_ntuples({"s": f"{bomb}:events"})
+    # RNTuples as written, of several clusters and types, read whole
+    plain = tmp_path / "plain.root"
+    rng = np.random.default_rng(0)
+    parts = [{"met": rng.exponential(30.0, n), "n_jets": rng.integers(0, 5, n).astype(np.int32),
+              "tight": rng.random(n) < 0.5, "eta": rng.normal(size=n).astype(np.float32)}
+             for n in (1000, 10, 30_000)]
+    with uproot.recreate(plain, compression=uproot.ZLIB(9)) as f:
+        f.mkrntuple("events", {name: values.dtype for name, values in parts[0].items()})
+        for part in parts:
+            f["events"].extend(part)
+    events = load_ntuples({"s": f"{plain}:events"})
+    for name in parts[0]:
+        np.testing.assert_array_equal(events.data[name],
+                                      np.concatenate([part[name] for part in parts]))
+
+
 def test_root_files_of_many_baskets_read_as_written(tmp_path):
     path = tmp_path / "many.root"
     rng = np.random.default_rng(0)

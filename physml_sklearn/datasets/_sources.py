@@ -239,6 +239,33 @@ class _Source:
                     f"the {events:,} events of {dtype.itemsize} byte(s) read from it",
                 )
 
+    def _check_pages(self, ntuple, columns):
+        """Refuse an RNTuple page list declaring more values than its cluster's events.
+
+        The RNTuple counterpart of :meth:`_check_baskets`: uproot allocates and
+        inflates the values the pages of a cluster declare, whatever number of
+        events the cluster declares. A field of one number per event holds (at
+        most) one value per event in each of its columns.
+        """
+        ids = {record.field_name: i for i, record in enumerate(ntuple.field_records)
+               if record.parent_field_id == i}
+        wanted = {ids[name]: name for name in columns if name in ids}
+        summaries = ntuple.cluster_summaries
+        for column in ntuple.column_records:
+            name = wanted.get(column.field_id)
+            if name is None:
+                continue
+            width = max(1, column.nbits // 8)
+            for i, summary in enumerate(summaries):
+                links = ntuple.page_link_list[i]
+                if column.idx >= len(links):
+                    continue
+                values = sum(page.num_elements for page in links[column.idx].pages)
+                self._refuse_inflation(
+                    f"cluster {i} of field {name!r}", values * width, summary.num_entries,
+                    width, f"the {summary.num_entries:,} events of {width} byte(s) in it",
+                )
+
     def _schema_root(self):
         uproot = _import_uproot()
         with uproot.open(self.path) as file:
@@ -448,6 +475,8 @@ class _Source:
             n_entries = tree.num_entries
             if isinstance(tree, uproot.TTree):
                 self._check_baskets(tree, columns, n_entries)
+            else:
+                self._check_pages(tree, columns)
             if selection is None:  # the columns are allocated whole, below
                 self._check_memory(n_entries, columns, 8 * len(columns))
             step = min(
