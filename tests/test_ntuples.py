@@ -614,6 +614,24 @@ def test_a_small_csv_that_parses_into_a_huge_table_is_refused(files, tmp_path, m
     assert len(load_ntuples({"s": files["dir"] / "sig.csv"}).data) == 300
 
 
+def test_a_csv_line_cut_in_two_is_refused_by_its_number(tmp_path):
+    # a stray newline: pandas filled both halves with NaN, and the second half
+    # read as an event with met = 90 and m_ll = 1 (the weight)
+    path = tmp_path / "cut.csv"
+    path.write_text('met,m_ll,w\n1.0,91.0,1\n"2.0",\n90.0,1\n3.0,92.0,1\n')
+    for weight in (None, "w"):
+        with pytest.raises(ValueError, match=r"cut\.csv \(class 's'\): line 3 holds 2 "
+                                             r"cell\(s\) where the header names 3: a line "
+                                             r"cut in two"):
+            load_ntuples({"s": path}, weight=weight)
+    # empty cells are missing values, read as NaN; a quoted cell may hold a newline,
+    # and blank lines are skipped, as pandas does
+    path.write_text('met,m_ll,w,note\n1.0,,1,"two\nlines"\n\n,91,,\n2,3,4,x\n')
+    events = load_ntuples({"s": path}, features=["met", "m_ll", "w"])
+    np.testing.assert_array_equal(events.data.to_numpy(),
+                                  [[1.0, np.nan, 1.0], [np.nan, 91.0, np.nan], [2, 3, 4]])
+
+
 def test_csv_lines_are_counted_with_or_without_a_last_newline(tmp_path):
     for text, n in [("a\n1\n2\n", 3), ("a\n1\n2", 3), ("", 0), ("a", 1)]:
         (tmp_path / "f.csv").write_text(text)

@@ -9,6 +9,7 @@ unpickled; see ``_hdf5``).
 # SPDX-License-Identifier: BSD-3-Clause
 
 import contextlib
+import csv
 import difflib
 import re
 from pathlib import Path
@@ -381,7 +382,27 @@ class _Source:
             self._check_memory(_count_lines(self.path), range(n_columns), 8 * n_columns,
                                declared="lines the file holds")
             self._frame = pd.read_csv(self.path)
+            # a line cut in two (a stray newline) gives two short lines, which
+            # pandas fills with NaN: the second half would read as an event of
+            # shifted values. A short line leaves the last column empty, so
+            # the lines are counted only when that column has empty cells
+            if self._frame.shape[1] and self._frame.iloc[:, -1].isna().any():
+                self._refuse_short_lines(self._frame.shape[1])
         return self._frame
+
+    def _refuse_short_lines(self, n_columns):
+        """Refuse a CSV line holding fewer cells than the header names."""
+        with open(self.path, newline="", encoding="utf-8", errors="replace") as file:
+            lines = csv.reader(file)
+            next(lines, None)  # the header
+            for cells in lines:
+                if cells and len(cells) < n_columns:
+                    raise ValueError(
+                        f"{self.name} (class {self.label!r}): line {lines.line_num} holds "
+                        f"{len(cells)} cell(s) where the header names {n_columns}: a "
+                        "line cut in two, or cells left out. Fix the file; a missing "
+                        "value is an empty cell between commas, as in 'a,,c'."
+                    )
 
     def _schema_csv(self):
         return self._schema_frame(self._read_csv())
