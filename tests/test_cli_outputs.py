@@ -364,6 +364,26 @@ def test_apply_keeps_the_input_column_order(run, tmp_path):
                                   frame["event_number"].to_numpy())
 
 
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])  # the fast way and the full way
+def test_apply_says_when_a_files_own_score_column_is_replaced(run, tmp_path, capsys, suffix):
+    frame = run["frame"].iloc[:40].assign(score=7.0)  # another tagger's score, say
+    source, out = tmp_path / f"tagged{suffix}", tmp_path / "scored.parquet"
+    frame.to_parquet(source, index=False) if suffix == ".parquet" else frame.to_csv(
+        source, index=False)
+    assert main(["apply", str(run["out"] / "model.physml"), str(source), "--out", str(out),
+                 "--quiet"]) == 0
+    assert capsys.readouterr().err.splitlines() == [
+        f"physml-sklearn apply: note: {source} has a column 'score' already; {out} holds "
+        "the model's scores in its place (the input file keeps its own)"]
+    table = pd.read_parquet(out)
+    assert list(table.columns) == list(frame.columns) and (table["score"] != 7.0).all()
+    # a file without one: no note
+    run["frame"].iloc[:40].to_parquet(source.with_suffix(".parquet"), index=False)
+    assert main(["apply", str(run["out"] / "model.physml"), str(source.with_suffix(".parquet")),
+                 "--out", str(out), "--quiet"]) == 0
+    assert capsys.readouterr().err == ""
+
+
 def test_apply_trust_is_passed_to_load(run, tmp_path, monkeypatch, capsys):
     real_load = physml_sklearn.load
     calls = []

@@ -4,6 +4,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 
 import inspect
+import sys
 import time
 from pathlib import Path
 
@@ -124,6 +125,8 @@ def run(args):
     frames = []
     for source in args.sources:
         frame = read_table(source)
+        if "score" in frame.columns:
+            _note_replaced(source, out)
         frame["score"] = score_frame(model, frame, column, source).astype(np.float64)
         frames.append(frame)
         say(f"{source}: {len(frame)} events scored")
@@ -138,6 +141,13 @@ def run(args):
     say(f"wrote {out}: {len(table)} events read, scored and written in {elapsed:.1f} s "
         f"({len(table) / max(elapsed, 1e-9):,.0f} events/s)")
     return 0
+
+
+def _note_replaced(source, out):
+    """Say that a file's own ``score`` column is not in the output."""
+    print(f"physml-sklearn apply: note: {source} has a column 'score' already; {out} "
+          "holds the model's scores in its place (the input file keeps its own)",
+          file=sys.stderr, flush=True)
 
 
 def _numbers(column):
@@ -260,6 +270,9 @@ def _apply_with_summary(args, say, start):
             table = table.append_column("score", score)
         scored.append(table)
         say(f"{source}: {len(table)} events scored")
+    for source, table in zip(args.sources, tables):
+        if "score" in table.column_names:
+            _note_replaced(source, out)
     table = scored[0] if len(scored) == 1 else pa.concat_tables(scored)
     write_table(table, out, "--out")
     elapsed = time.perf_counter() - loaded
