@@ -114,6 +114,45 @@ def test_uncertainty_version_never_exceeds_plain_on_a_grid():
         assert np.all(z <= plain * (1 + 1e-9) + 1e-12)
 
 
+@pytest.mark.parametrize("method", ["asimov", "s_sqrt_b"])
+@pytest.mark.parametrize("uncertainty", ["mc", 0.1, 1e300])
+@pytest.mark.parametrize("scale", [1e-300, 1e200, 1e300])
+def test_weights_far_from_one_give_a_finite_scan(method, uncertainty, scale):
+    # the squared weights of the Monte Carlo error overflowed to inf, and a
+    # variance of inf gave 0 * inf = NaN significances (asimov) or 0 (s/sqrt(b)),
+    # from finite input
+    y, score, weight = _sample(negative=False)
+    scan = significance_scan(y, score, sample_weight=weight * scale, method=method,
+                             background_uncertainty=uncertainty)
+    assert np.all(np.isfinite(scan.to_numpy()))
+    unit = significance_scan(y, score, sample_weight=weight, method=method,
+                             background_uncertainty=uncertainty)
+    np.testing.assert_allclose(scan.background_error, unit.background_error * scale,
+                               rtol=1e-12)
+    if uncertainty == 1e300 and scale > 1:  # sigma_b beyond 1e308: nothing is significant
+        assert (scan.significance == 0).all()
+    elif method == "s_sqrt_b" and uncertainty == "mc":
+        # s c / sqrt(b c + (sigma_b c)^2) = s / sqrt(b / c + sigma_b^2)
+        valid = (unit.signal > 0) & (unit.background > 0) & (unit.n_background >= 10)
+        expected = unit.signal / np.sqrt(unit.background / scale + unit.background_error**2)
+        np.testing.assert_allclose(scan.significance[valid], expected[valid], rtol=1e-9)
+
+
+def test_the_uncertainty_form_is_the_closed_form():
+    # the form in s/b and sigma_b^2/b against Cowan's, where neither overflows
+    from physml_sklearn.metrics._working_point import asimov_significance
+
+    rng = np.random.default_rng(0)
+    s, b = 10 ** rng.uniform(-2, 6, 2000), 10 ** rng.uniform(-2, 6, 2000)
+    sigma = b * 10 ** rng.uniform(-3, 1, 2000)
+    var = sigma**2
+    q = ((s + b) * np.log1p(s * b / (b**2 + (s + b) * var))
+         - b**2 / var * np.log1p(var * s / (b * (b + var))))
+    # (where Z is under 1e-3 both forms lose digits to the difference of the two logs)
+    np.testing.assert_allclose(asimov_significance(s, b, sigma_b=sigma),
+                               np.sqrt(2 * np.clip(q, 0, None)), rtol=1e-6, atol=1e-3)
+
+
 def test_negative_weights_give_finite_scan():
     y, score, weight = _sample(negative=True)
     scan = significance_scan(y, score, sample_weight=weight, background_uncertainty=0.1)

@@ -147,15 +147,19 @@ def asimov_significance(s, b, background_uncertainty=0.0, *, sigma_b=None):
     s_ok = np.where(valid, s, 1.0)
     b_ok = np.where(valid, b, 1.0)
     if sigma_b is None:
-        var = (background_uncertainty * b_ok) ** 2
+        sigma = np.abs(background_uncertainty * b_ok)
     else:
-        var = np.broadcast_to(np.asarray(sigma_b, dtype=np.float64) ** 2, b_ok.shape)
+        sigma = np.broadcast_to(np.abs(np.asarray(sigma_b, dtype=np.float64)), b_ok.shape)
     plain = (s_ok + b_ok) * np.log1p(s_ok / b_ok) - s_ok
-    with_var = var > 0
-    var_ok = np.where(with_var, var, 1.0)
-    # ln((s+b)(b+var) / (b^2+(s+b)var)) = ln(1 + s b / (b^2 + (s+b) var))
-    first = (s_ok + b_ok) * np.log1p(s_ok * b_ok / (b_ok**2 + (s_ok + b_ok) * var_ok))
-    second = b_ok**2 / var_ok * np.log1p(var_ok * s_ok / (b_ok * (b_ok + var_ok)))
+    # in r = s / b and v = sigma_b^2 / b (taken as (sigma_b / b) sigma_b, which
+    # does not overflow for weights far from 1; an infinite v gives Z = 0):
+    # q / b = (1 + r) ln(1 + r / (1 + (1 + r) v)) - ln(1 + r / (1 + 1 / v)) / v
+    with_var = sigma > 0
+    r = s_ok / b_ok
+    with np.errstate(over="ignore"):
+        v = np.where(with_var, sigma / b_ok * sigma, 1.0)
+    first = (s_ok + b_ok) * np.log1p(r / (1.0 + (1.0 + r) * v))
+    second = b_ok * (np.log1p(r / (1.0 + 1.0 / v)) / v)
     q = np.where(with_var, first - second, plain)
     return np.where(valid, np.sqrt(2.0 * np.clip(q, 0.0, None)), 0.0)
 
@@ -329,21 +333,23 @@ def significance_scan(
     w = weight[order]
     s_cum = np.cumsum(np.where(signal_sorted, w, 0.0))
     b_cum = np.cumsum(np.where(signal_sorted, 0.0, w))
-    b2_cum = np.cumsum(np.where(signal_sorted, 0.0, w * w))
+    # the squares of the weights in units of the largest: 1e200 squared overflows
+    unit = float(np.max(np.abs(w), initial=0.0)) or 1.0
+    b2_cum = np.cumsum(np.where(signal_sorted, 0.0, (w / unit) ** 2))
     ns_cum = np.cumsum(signal_sorted)
     nb_cum = np.cumsum(~signal_sorted)
     # the last event of each run of equal scores: the yields at that threshold
     last = np.r_[np.flatnonzero(np.diff(score) != 0), score.size - 1][::-1]
     s, b, threshold = s_cum[last], b_cum[last], score[last]
-    error = np.sqrt(b2_cum[last])
+    error = np.sqrt(b2_cum[last]) * unit
     n_signal, n_background = ns_cum[last], nb_cum[last]
-    sigma_b = error if mc else float(background_uncertainty) * np.abs(b)
+    with np.errstate(over="ignore"):  # an uncertainty beyond 1e308: Z = 0
+        sigma_b = error if mc else float(background_uncertainty) * np.abs(b)
     if method == "asimov":
         z = asimov_significance(s, b, sigma_b=sigma_b)
-    else:
-        denominator = b + sigma_b**2
+    else:  # s / sqrt(b + sigma_b^2), the root taken as a hypot: sigma_b^2 may overflow
         valid = (s > 0) & (b > 0)
-        z = np.where(valid, s / np.sqrt(np.where(valid, denominator, 1.0)), 0.0)
+        z = np.where(valid, s / np.hypot(np.sqrt(np.where(valid, b, 1.0)), sigma_b), 0.0)
     z = np.where(n_background >= min_background_events, z, 0.0)
     return pd.DataFrame({
         "threshold": threshold, "signal": s, "background": b,
