@@ -23,16 +23,21 @@ def check_weight_vector(weight, name):
     return weight
 
 
-def kish_size(weight):
-    """Kish's effective number of events ``(sum w)**2 / sum w**2``; 0.0 when
-    every weight is 0.
+def scaled_by_largest(weight):
+    """``(weight / unit, unit)``, the unit the largest absolute weight (1.0 if none).
 
-    Computed on the weights divided by the largest of them, so that weights
-    of 1e300 do not overflow and weights of 1e-300 do not underflow.
+    Sums of squared weights are taken in this unit, so that weights of 1e300
+    do not overflow and weights of 1e-300 do not underflow.
     """
     weight = np.asarray(weight, dtype=np.float64)
-    scale = float(np.max(np.abs(weight), initial=0.0))
-    if scale == 0:
+    unit = float(np.max(np.abs(weight), initial=0.0)) or 1.0
+    return weight / unit, unit
+
+
+def kish_size(weight):
+    """Kish's effective number of events ``(sum w)**2 / sum w**2``; 0.0 when
+    every weight is 0 (computed in the unit of the largest weight)."""
+    w, _ = scaled_by_largest(weight)
+    if not w.any():
         return 0.0
-    w = weight / scale
     return float(np.sum(w) ** 2 / np.sum(w**2))

@@ -192,6 +192,23 @@ def test_score_distribution_errors_and_weights():
                                                   class_names=["a", "b", "c"])
 
 
+@pytest.mark.parametrize("scale", [1e-300, 1e200])
+def test_score_distribution_weights_far_from_one(scale):
+    # squared weights of 1e200 overflowed to infinite error bars, of 1e-300
+    # underflowed to none
+    y_train, s_train = binary_scores(0, n=400)
+    y_test, s_test = binary_scores(1, n=400)
+    weight = np.where(y_train == 1, 3.0, 1.0)
+    unit = ScoreDistributionDisplay.from_predictions(y_train, s_train, y_test, s_test,
+                                                     sample_weight_train=weight, bins=10)
+    far = ScoreDistributionDisplay.from_predictions(y_train, s_train, y_test, s_test,
+                                                    sample_weight_train=weight * scale,
+                                                    bins=10)
+    np.testing.assert_allclose(far.hist_train, unit.hist_train, rtol=1e-12)
+    np.testing.assert_allclose(far.err_train, unit.err_train, rtol=1e-12)
+    assert np.isfinite(far.err_train).all() and (far.err_train > 0).any()
+
+
 def test_score_distribution_multiclass_one_panel_per_output():
     data = make_diboson(1500, processes=("WZ", "ZZ", "ttZ"), random_state=0)
     X_train, y_train = data.data[:1000], data.target[:1000]

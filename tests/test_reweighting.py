@@ -436,6 +436,12 @@ def test_reweighting_display_ratio_errors():
     np.testing.assert_allclose(disp.ratio_before_error_[0], disp.ratio_after_error_[0])
     scaled = ReweightingDisplay.from_predictions(original, target, np.full(4000, 4.0), bins=6)
     np.testing.assert_allclose(scaled.ratio_after_error_[0], disp.ratio_after_error_[0])
+    # nor does a weight far from 1, whose square overflowed (1e200) or underflowed (1e-300)
+    for scale in (1e200, 1e-300):
+        far = ReweightingDisplay.from_predictions(original, target, np.full(4000, scale),
+                                                  bins=6)
+        np.testing.assert_allclose(far.ratio_after_error_[0], disp.ratio_after_error_[0],
+                                   rtol=1e-12)
     uneven = np.where(rng.random(4000) < 0.1, 10.0, 1.0)
     lumpy = ReweightingDisplay.from_predictions(original, target, uneven, bins=6)
     relative = lumpy.ratio_after_error_[0] / lumpy.ratio_after_[0]

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_curve
 
+from .._weights import scaled_by_largest
 from ._overtraining import _check_labels, _check_same_length, _check_weights
 
 __all__ = ["background_rejection_curve", "significance_scan"]
@@ -334,8 +335,8 @@ def significance_scan(
     s_cum = np.cumsum(np.where(signal_sorted, w, 0.0))
     b_cum = np.cumsum(np.where(signal_sorted, 0.0, w))
     # the squares of the weights in units of the largest: 1e200 squared overflows
-    unit = float(np.max(np.abs(w), initial=0.0)) or 1.0
-    b2_cum = np.cumsum(np.where(signal_sorted, 0.0, (w / unit) ** 2))
+    scaled, unit = scaled_by_largest(w)
+    b2_cum = np.cumsum(np.where(signal_sorted, 0.0, scaled**2))
     ns_cum = np.cumsum(signal_sorted)
     nb_cum = np.cumsum(~signal_sorted)
     # the last event of each run of equal scores: the yields at that threshold

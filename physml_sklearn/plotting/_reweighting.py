@@ -10,7 +10,7 @@ from sklearn.utils import check_array
 from sklearn.utils._optional_dependencies import check_matplotlib_support
 from sklearn.utils.validation import check_is_fitted
 
-from .._weights import check_weight_vector
+from .._weights import check_weight_vector, scaled_by_largest
 from ._text import plain_label
 
 __all__ = ["ReweightingDisplay"]
@@ -62,6 +62,7 @@ def _histogram(x, weight, edges):
     Returns the density and its statistical uncertainty per bin, the square
     root of the sum of the squared weights in the bin, normalised the same way.
     """
+    weight, _ = scaled_by_largest(weight)  # normalised below: the unit drops out
     counts, _ = np.histogram(x, bins=edges, weights=weight)
     squares, _ = np.histogram(x, bins=edges, weights=weight**2)
     total = counts.sum()

@@ -10,7 +10,7 @@ from sklearn.utils import check_array, column_or_1d
 from sklearn.utils._optional_dependencies import check_matplotlib_support
 from sklearn.utils.multiclass import unique_labels
 
-from .._weights import check_weight_vector
+from .._weights import check_weight_vector, scaled_by_largest
 from ..metrics import overtraining_test
 from ._legend import legend_below
 from ._text import plain_label
@@ -71,6 +71,7 @@ def _bin_edges(bins, train, test):
 
 def _density(values, weight, edges):
     """Histogram normalised to unit area and its statistical error per bin."""
+    weight, _ = scaled_by_largest(weight)  # normalised below: the unit drops out
     counts, _ = np.histogram(values, bins=edges, weights=weight)
     sum_w2, _ = np.histogram(values, bins=edges, weights=weight**2)
     area = counts.sum() * np.diff(edges)
