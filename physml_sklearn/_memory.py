@@ -4,6 +4,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 
 import os
+import stat
 
 
 def available_memory():
@@ -50,3 +51,20 @@ def refuse_inflation(where, what, declared, n_values, width, values):
             "damaged or built to exhaust memory when decompressed (a decompression "
             "bomb), and is not read."
         )
+
+
+def not_a_file(path):
+    """Why ``path`` is not read (``"no such file"`` or not a regular file), or None.
+
+    Only regular files are read: a device such as ``/dev/zero`` never ends, and
+    a named pipe blocks until something writes to it.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return "no such file"
+    if stat.S_ISREG(mode):
+        return None
+    kind = ("a folder" if stat.S_ISDIR(mode) else "a named pipe" if stat.S_ISFIFO(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a socket")
+    return f"not a regular file but {kind}, which is never read"

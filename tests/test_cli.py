@@ -490,6 +490,9 @@ def test_apply_errors(capsys, trained, small_sources, tmp_path):
           str(tmp_path / "x.parquet")],
          f"SRC: {again!r} is given twice (as {signal!r}); give each file once"),
     ]
+    # a folder (or a device, a pipe) is never read
+    cases.append((["apply", str(tmp_path), signal, "--out", str(tmp_path / "x.parquet")],
+                  f"MODEL: not a regular file but a folder, which is never read: {tmp_path}"))
     # event numbers that are not integers: the model's refusal came without the file
     halves = tmp_path / "halves.parquet"
     frame = pd.read_parquet(small_sources["signal"])

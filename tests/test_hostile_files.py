@@ -734,3 +734,50 @@ def test_meta_estimators_holding_unfitted_templates_load(tmp_path):
             np.testing.assert_array_equal(loaded.predict_weights(X), model.predict_weights(X))
         else:
             np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+
+
+# -- files that are not files ------------------------------------------------------
+_NOT_FILES_SCRIPT = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (4 * 2**30, 4 * 2**30))
+from physml_sklearn import load
+from physml_sklearn.datasets import load_ntuples
+from physml_sklearn.persistence import get_untrusted_types, read_versions
+from physml_sklearn.persistence._scoring import read_scorer
+for path in sys.argv[1:]:
+    for read in (load, read_versions, get_untrusted_types):
+        try:
+            read(path + ".physml")
+        except Exception as error:
+            print(type(error).__name__, error)
+    print("scorer", read_scorer(path + ".physml"))
+    try:
+        load_ntuples({"s": path + ".csv"})
+    except Exception as error:
+        print(type(error).__name__, error)
+"""
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero") or not hasattr(os, "mkfifo"),
+                    reason="needs /dev/zero and named pipes")
+def test_devices_pipes_and_folders_are_never_read(tmp_path):
+    # a model file that is a link to /dev/zero was read without end (zipfile
+    # reads to the end of the file to find its directory), and a named pipe
+    # waits for a writer that never comes: a child process, bounded in time
+    # and memory, so that a regression fails instead of hanging
+    for suffix in (".physml", ".csv"):
+        os.symlink("/dev/zero", tmp_path / f"zero{suffix}")
+        os.mkfifo(tmp_path / f"pipe{suffix}")
+        (tmp_path / f"folder{suffix}").mkdir()
+    paths = [str(tmp_path / name) for name in ("zero", "pipe", "folder")]
+    result = subprocess.run([sys.executable, "-c", _NOT_FILES_SCRIPT, *paths],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    for path, kind in zip(paths, ("a device", "a named pipe", "a folder")):
+        model = (f"ModelFileError '{path}.physml' is not a regular file but {kind}, which "
+                 "is never read.")
+        data = (f"FileNotFoundError {path}.csv (class 's'): not a regular file but {kind}, "
+                "which is never read.")
+        assert lines[:5] == [model, model, model, "scorer None", data]
+        lines = lines[5:]

@@ -7,6 +7,7 @@ import difflib
 from pathlib import Path
 
 from .._io_atomic import atomic_path
+from .._memory import not_a_file
 from . import CommandError
 
 _TABLE_SUFFIXES = {".parquet", ".pq", ".csv", ".h5", ".hdf5", ".hdf"}
@@ -36,8 +37,9 @@ def check_sources(sources, option):
                 f"{option}: cannot read {source!r}: unknown file type {suffix or '(none)'!r}; "
                 "give ROOT files as FILE.root:TREE, or .parquet, .csv, .h5/.hdf5 files"
             )
-        if not Path(path).is_file():
-            raise CommandError(f"{option}: no such file: {path}")
+        why = not_a_file(path)
+        if why is not None:
+            raise CommandError(f"{option}: {why}: {path}")
         where = (Path(path).resolve(), key)
         if where in seen:
             again = "" if seen[where] == source else f" (as {seen[where]!r})"

@@ -24,9 +24,11 @@ _PARQUET = (".parquet", ".pq")
 
 def _load_model(path, trusted=None):
     from .. import load, persistence
+    from .._memory import not_a_file
 
-    if not Path(path).is_file():
-        raise CommandError(f"MODEL: no such file: {path}")
+    why = not_a_file(path)
+    if why is not None:
+        raise CommandError(f"MODEL: {why}: {path}")
     options = {}
     if trusted:
         if "trusted" not in inspect.signature(load).parameters:

@@ -148,10 +148,9 @@ class _Source:
                     f"load_ntuples reads {_FORMATS}."
                 )
             self.format = formats[suffix]
-        if not Path(self.path).is_file():
-            raise FileNotFoundError(
-                f"{self.path} (class {label!r}): no such file."
-            )
+        why = _memory.not_a_file(self.path)
+        if why is not None:
+            raise FileNotFoundError(f"{self.path} (class {label!r}): {why}.")
         self.name = text if self.key is None else f"{self.path}:{self.key}"
         self._frame = None
         #: the unit of each column whose unit the file states

@@ -16,6 +16,7 @@ import zlib
 
 import numpy as np
 
+from .._memory import not_a_file
 from ._registry import is_trusted
 
 #: what reading a damaged zip file (or a zip inside one) raises
@@ -173,6 +174,9 @@ class Archive:
     def __init__(self, path):
         self.path = path
         where = repr(str(path))
+        why = not_a_file(path)  # /dev/zero would be read without end, a pipe waited on
+        if why is not None and why != "no such file":
+            raise ModelFileError(f"{where} is {why}.")
         try:
             self.size = path.stat().st_size
             self.zip = zipfile.ZipFile(path)
