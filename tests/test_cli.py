@@ -436,6 +436,15 @@ def test_demo_options_are_checked_before_anything_runs(capsys, tmp_path, extra, 
     assert not (tmp_path / "figures").exists()
 
 
+def test_demo_output_that_is_a_file_is_named(capsys, tmp_path):
+    # "[Errno 17] File exists: 'figures'", without the option or the fix
+    (tmp_path / "figures").write_text("mine")
+    assert main(["demo", "--output", str(tmp_path / "figures"), "--only", "gan"]) == 1
+    assert (f"--output {tmp_path / 'figures'}: a file is there; the figures go in a folder, "
+            "name a new one") in capsys.readouterr().err
+    assert (tmp_path / "figures").read_text() == "mine"
+
+
 def test_example_files_names_n_events_beyond_the_memory(capsys, tmp_path):
     assert main(["example-files", str(tmp_path / "f"), "--n-events", str(10**13)]) != 0
     err = capsys.readouterr().err

@@ -583,7 +583,14 @@ def run(args):
     _check_options(args)
     os.environ.setdefault("MPLBACKEND", "Agg")
     out = Path(args.output)
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise CommandError(f"--output {out}: a file is there; the figures go in a folder, "
+                           "name a new one")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise CommandError(f"--output {out}: cannot make the folder: "
+                           f"{' '.join(str(error).split())}") from error
     start = time.perf_counter()
     progress = DemoProgress()
     from ._progress import epoch_limit_said_by_progress
