@@ -436,6 +436,33 @@ def test_demo_options_are_checked_before_anything_runs(capsys, tmp_path, extra, 
     assert not (tmp_path / "figures").exists()
 
 
+@pytest.mark.parametrize("command", ["train", "apply", "example-files", "demo"])
+def test_an_output_under_a_file_is_refused_before_any_work(command, capsys, tmp_path,
+                                                           small_sources):
+    # train found out when it wrote its folder, after the training
+    # ("[Errno 17] cannot write afile/run: File exists: 'afile'")
+    blocker = tmp_path / "afile"
+    blocker.write_text("mine")
+    out = blocker / "run"
+    argv = {
+        "train": ["train", "--signal", small_sources["signal"], "--background",
+                  small_sources["background"], "--out", str(out)],
+        "apply": ["apply", small_sources["signal"], small_sources["signal"], "--out",
+                  str(out / "x.csv")],
+        "example-files": ["example-files", str(out)],
+        "demo": ["demo", "--output", str(out)],
+    }[command]
+    option = {"train": "--out", "apply": "--out", "example-files": "DIR",
+              "demo": "--output"}[command]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    # the only line: nothing read (apply's MODEL is not even a model) or trained
+    assert err.strip().splitlines() == [
+        f"physml-sklearn {command}: error: {option} {argv[-1]}: {blocker} is a file, not a "
+        "folder; name another place"]
+    assert blocker.read_text() == "mine"
+
+
 def test_demo_output_that_is_a_file_is_named(capsys, tmp_path):
     # "[Errno 17] File exists: 'figures'", without the option or the fix
     (tmp_path / "figures").write_text("mine")

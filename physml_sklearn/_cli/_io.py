@@ -4,6 +4,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 
 import difflib
+import os
 from pathlib import Path
 
 from .._io_atomic import atomic_path
@@ -47,6 +48,24 @@ def check_sources(sources, option):
                 f"{option}: {source!r} is given twice{again}; give each file once"
             )
         seen[where] = source
+
+
+def check_can_make(out, option):
+    """Refuse an output whose place cannot hold it, before any work is done.
+
+    The nearest existing folder above ``out`` must be a folder that can be
+    written: found out only when the output is written, a file in the way
+    (or a folder without write permission) would waste the whole run.
+    """
+    place = Path(out).absolute().parent
+    while not place.exists():
+        place = place.parent
+    if not place.is_dir():
+        raise CommandError(f"{option} {out}: {place} is a file, not a folder; name "
+                           "another place")
+    if not os.access(place, os.W_OK | os.X_OK):
+        raise CommandError(f"{option} {out}: cannot write in {place} (permission "
+                           "denied); name another place")
 
 
 def check_not_an_input(out, sources, option, *, folder=False):

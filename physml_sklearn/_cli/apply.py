@@ -10,6 +10,7 @@ from pathlib import Path
 
 from . import CommandError
 from ._io import (
+    check_can_make,
     check_not_an_input,
     check_sources,
     close_matches,
@@ -116,6 +117,7 @@ def run(args):
         )
     check_sources(args.sources, "SRC")
     check_not_an_input(out, args.sources, "--out")
+    check_can_make(out, "--out")
     if not args.trust and _apply_with_summary(args, say, start):
         return 0
     import numpy as np

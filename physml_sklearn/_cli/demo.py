@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from . import CommandError
+from ._io import check_can_make
 
 #: seconds between two epoch lines of one fit when the output is not a terminal
 PROGRESS_INTERVAL = 2.0
@@ -128,7 +129,11 @@ def demo_classifiers(args, out, progress):
     from ..datasets import make_diboson
     from ..inspection import rank_features
     from ..metrics import overtraining_test, signal_efficiency_table
-    from ..plotting import FeatureImportanceDisplay, LossCurveDisplay, ScoreDistributionDisplay
+    from ..plotting import (
+        FeatureImportanceDisplay,
+        LossCurveDisplay,
+        ScoreDistributionDisplay,
+    )
 
     rs = args.random_state
     data = make_diboson(args.n_events, processes=("WZ", "ZZ"), random_state=rs, as_frame=True)
@@ -586,6 +591,7 @@ def run(args):
     if out.exists() and not out.is_dir():
         raise CommandError(f"--output {out}: a file is there; the figures go in a folder, "
                            "name a new one")
+    check_can_make(out, "--output")
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as error:

@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 
 from . import CommandError
+from ._io import check_can_make
 
 #: the files, in the order they are written
 FILES = ("wz.root", "zz.parquet", "data.root")
@@ -108,6 +109,7 @@ def run(args):
         )
     if folder.exists() and not folder.is_dir():
         raise CommandError(f"DIR {folder}: exists and is not a folder")
+    check_can_make(folder, "DIR")
     existing = [name for name in FILES if (folder / name).exists()]
     if existing and not args.overwrite:
         raise CommandError(

@@ -18,6 +18,7 @@ from pathlib import Path
 from .._io_atomic import atomic_folder, atomic_path, write_text
 from . import CommandError
 from ._io import (
+    check_can_make,
     check_not_an_input,
     check_sources,
     close_matches,
@@ -37,6 +38,7 @@ LEAKAGE_AUC = (0.01, 0.99)
 def _check_out(args):
     """--out is new, empty, or (with --overwrite) a previous run and nothing else."""
     out = Path(args.out)
+    check_can_make(out, "--out")
     if not out.exists():
         return
     if not out.is_dir():
