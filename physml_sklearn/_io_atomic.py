@@ -58,6 +58,19 @@ def _naming_path(error, path):
     return OSError(f"cannot write {path}: {detail}")
 
 
+def _refuse_missing_folder(path):
+    """Say why the folder of ``path`` cannot take it: a file on the way, or no folder."""
+    place = path.parent
+    while not place.exists() and place != place.parent:
+        place = place.parent
+    if place.exists() and not place.is_dir():
+        raise NotADirectoryError(
+            errno.ENOTDIR, f"cannot write {path}: {place} is a file, not a folder")
+    raise FileNotFoundError(
+        errno.ENOENT, f"cannot write {path}: the folder {path.parent} does not exist; "
+        "create it first")
+
+
 def _in_final_folder(error, temporary, path):
     """The same ``OSError`` with the temporary folder's name replaced by the final one."""
     text = " ".join(str(error).split())
@@ -134,9 +147,7 @@ def atomic_path(path):
             errno.EISDIR, f"cannot write {path}: it is a folder; pass the path of a file "
             "to write, in that folder or elsewhere")
     if not path.parent.is_dir():
-        raise FileNotFoundError(
-            errno.ENOENT, f"cannot write {path}: the folder {path.parent} does not exist; "
-            "create it first")
+        _refuse_missing_folder(path)
     try:
         fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.",
                                     suffix=f".tmp{path.suffix}")

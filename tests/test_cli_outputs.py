@@ -233,6 +233,13 @@ def test_atomic_path_to_a_folder_or_into_a_missing_folder(tmp_path):
                                                 r".*no[/\\]such does not exist; create it"):
         with atomic_path(tmp_path / "no" / "such" / "m.physml"):
             raise AssertionError("the block must not run")
+    # a file on the way was called a missing folder
+    (tmp_path / "afile").write_text("mine")
+    with pytest.raises(NotADirectoryError, match=r"cannot write .*afile[/\\]sub[/\\]m\.physml: "
+                                                 r".*afile is a file, not a folder"):
+        with atomic_path(tmp_path / "afile" / "sub" / "m.physml"):
+            raise AssertionError("the block must not run")
+    (tmp_path / "afile").unlink()
     from physml_sklearn import DropoutMLPClassifier, save
 
     X, y = make_diboson(200, random_state=0, return_X_y=True)
