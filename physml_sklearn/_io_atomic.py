@@ -58,11 +58,17 @@ def _naming_path(error, path):
     return OSError(f"cannot write {path}: {detail}")
 
 
-def _refuse_missing_folder(path):
-    """Say why the folder of ``path`` cannot take it: a file on the way, or no folder."""
-    place = path.parent
+def nearest_existing(path):
+    """``path`` or the nearest of its parents that exists."""
+    place = Path(path).absolute()
     while not place.exists() and place != place.parent:
         place = place.parent
+    return place
+
+
+def _refuse_missing_folder(path):
+    """Say why the folder of ``path`` cannot take it: a file on the way, or no folder."""
+    place = nearest_existing(path.parent)
     if place.exists() and not place.is_dir():
         raise NotADirectoryError(
             errno.ENOTDIR, f"cannot write {path}: {place} is a file, not a folder")

@@ -7,7 +7,7 @@ import difflib
 import os
 from pathlib import Path
 
-from .._io_atomic import atomic_path
+from .._io_atomic import atomic_path, nearest_existing
 from .._memory import not_a_file
 from . import CommandError
 
@@ -57,9 +57,7 @@ def check_can_make(out, option):
     written: found out only when the output is written, a file in the way
     (or a folder without write permission) would waste the whole run.
     """
-    place = Path(out).absolute().parent
-    while not place.exists():
-        place = place.parent
+    place = nearest_existing(Path(out).parent)
     if not place.is_dir():
         raise CommandError(f"{option} {out}: {place} is a file, not a folder; name "
                            "another place")
