@@ -632,6 +632,27 @@ def test_a_csv_line_cut_in_two_is_refused_by_its_number(tmp_path):
                                   [[1.0, np.nan, 1.0], [np.nan, 91.0, np.nan], [2, 3, 4]])
 
 
+def test_a_column_named_twice_is_refused(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from physml_sklearn._cli.apply import _parquet_tables
+
+    # pandas read the second 'met' of a CSV header as 'met.1', a column of its own
+    (tmp_path / "twice.csv").write_text("met,met,m_ll\n1,2,3\n4,5,6\n")
+    # Arrow writes such a schema, and refuses to read a column of it by name
+    pq.write_table(pa.Table.from_arrays([pa.array([1.0, 2.0])] * 3,
+                                        names=["met", "met", "m_ll"]), tmp_path / "twice.parquet")
+    for name in ("twice.csv", "twice.parquet"):
+        with pytest.raises(ValueError, match=rf"{name.replace('.', '[.]')} \(class 's'\) names "
+                                             r"the column\(s\) 'met' more than once"):
+            load_ntuples({"s": tmp_path / name}, features=["m_ll"])
+    assert _parquet_tables([tmp_path / "twice.parquet"], ["m_ll"]) is None
+    # a header of empty names (an unnamed index column) is no repeat
+    (tmp_path / "index.csv").write_text(",,met\n0,a,1\n1,b,2\n")
+    assert load_ntuples({"s": tmp_path / "index.csv"}, features=["met"]).data.shape == (2, 1)
+
+
 def test_csv_lines_are_counted_with_or_without_a_last_newline(tmp_path):
     for text, n in [("a\n1\n2\n", 3), ("a\n1\n2", 3), ("", 0), ("a", 1)]:
         (tmp_path / "f.csv").write_text(text)

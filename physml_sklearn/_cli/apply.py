@@ -183,9 +183,10 @@ def _parquet_tables(paths, features):
     """The Parquet files as Arrow tables, or None when the full way must read them.
 
     None when a file cannot be opened, holds a column that is not a plain
-    number (text, dates, nulls, float16), lacks one of the model's inputs,
-    would not fit in memory, or when the files differ in their columns: the
-    full way then reads them, or says what is wrong.
+    number (text, dates, nulls, float16) or two columns of one name, lacks
+    one of the model's inputs, would not fit in memory, or when the files
+    differ in their columns: the full way then reads them, or says what is
+    wrong.
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -207,7 +208,8 @@ def _parquet_tables(paths, features):
                 n_rows = sum(meta.row_group(i).num_rows for i in range(meta.num_row_groups))
                 need = n_rows * 8 * (len(schema) + 1)
                 if not all(plain(field.type) for field in schema) or (
-                        free is not None and need > free):
+                        free is not None and need > free) or (
+                        len(set(schema.names)) < len(schema.names)):  # a name twice
                     return None
                 # sizes that do not add up (rows, column chunks, pages): the full
                 # way refuses the file, with its message

@@ -287,6 +287,7 @@ class _Source:
         import pyarrow.parquet as pq
 
         schema = pq.read_schema(self.path)
+        self._refuse_repeated(schema.names)
         # pandas stores a DataFrame's index as extra columns (e.g.
         # ``__index_level_0__`` after a selection): not branches of the events
         index = {
@@ -378,6 +379,9 @@ class _Source:
             # ask for far more memory than its size: bound the rows by the
             # lines and the cells by the header before parsing
             n_columns = len(pd.read_csv(self.path, nrows=0).columns)
+            with open(self.path, newline="", encoding="utf-8-sig", errors="replace") as file:
+                header = next((row for row in csv.reader(file) if row), [])
+            self._refuse_repeated([name for name in header if name])
             self._check_memory(_count_lines(self.path), range(n_columns), 8 * n_columns,
                                declared="lines the file holds")
             self._frame = pd.read_csv(self.path)
@@ -388,6 +392,23 @@ class _Source:
             if self._frame.shape[1] and self._frame.iloc[:, -1].isna().any():
                 self._refuse_short_lines(self._frame.shape[1])
         return self._frame
+
+    def _refuse_repeated(self, names):
+        """Refuse a file that names a column twice: which one would be read?
+
+        (pandas reads the second ``met`` of a CSV header as ``met.1``; Arrow
+        refuses to pick one.)
+        """
+        seen, repeated = set(), []
+        for name in names:
+            if name in seen and name not in repeated:
+                repeated.append(name)
+            seen.add(name)
+        if repeated:
+            raise ValueError(
+                f"{self.name} (class {self.label!r}) names the column(s) "
+                f"{', '.join(map(repr, repeated))} more than once; name each column once."
+            )
 
     def _refuse_short_lines(self, n_columns):
         """Refuse a CSV line holding fewer cells than the header names."""
