@@ -648,6 +648,12 @@ def test_a_column_named_twice_is_refused(tmp_path):
                                              r"the column\(s\) 'met' more than once"):
             load_ntuples({"s": tmp_path / name}, features=["m_ll"])
     assert _parquet_tables([tmp_path / "twice.parquet"], ["m_ll"]) is None
+    if HAS_TABLES:  # pandas writes such an HDF5 table; the first 'met' was dropped
+        frame = pd.DataFrame(np.arange(6.0).reshape(2, 3), columns=["met", "met", "m_ll"])
+        frame.to_hdf(tmp_path / "twice.h5", key="t", format="table")
+        with pytest.raises(ValueError, match=r"twice\.h5:t \(class 's'\): the column 'met' "
+                                             r"is named more than once"):
+            load_ntuples({"s": tmp_path / "twice.h5"}, features=["m_ll"])
     # a header of empty names (an unnamed index column) is no repeat
     (tmp_path / "index.csv").write_text(",,met\n0,a,1\n1,b,2\n")
     assert load_ntuples({"s": tmp_path / "index.csv"}, features=["met"]).data.shape == (2, 1)

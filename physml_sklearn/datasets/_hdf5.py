@@ -217,6 +217,14 @@ def _check_chunks(dataset):
             )
 
 
+def _add_once(found, name, column):
+    """``found[name] = column``, refusing a name seen before: which column is it?"""
+    if name in found:
+        raise ValueError(f"the column {name!r} is named more than once; name each "
+                         "column once")
+    found[name] = column
+
+
 def _names(dataset, what):
     """Column labels stored by pandas as an array of text or integers."""
     kind = _text(dataset, "kind")
@@ -372,7 +380,8 @@ class PandasHDF5:
             names = _names(_member(group, f"block{i}_items"), f"block{i}_items")
             values = _member(group, f"block{i}_values")
             if _is_objects(values):
-                found.update((name, _Column(values, why=_PICKLED)) for name in names)
+                for name in names:
+                    _add_once(found, name, _Column(values, why=_PICKLED))
                 continue
             transposed = bool(_attribute(values, "transposed"))
             why = _kind_of(values.dtype, _text(values, "value_type"))
@@ -384,7 +393,8 @@ class PandasHDF5:
                     f"block {i} ({', '.join(names)}) has the shape {values.shape}, "
                     f"not ({n_rows}, {len(names)}): the file is damaged"
                 )
-            found.update(zip(names, columns))
+            for name, column in zip(names, columns):
+                _add_once(found, name, column)
         missing = [name for name in order if name not in found]
         if missing:
             raise ValueError(f"has no values for the columns {missing}: the file is damaged")
@@ -429,7 +439,7 @@ class PandasHDF5:
                 column = _Column(table, why=why, field=field,
                                  index=j if dtype.shape else None)
                 column.boolean = stored == "bool"
-                found[name] = column
+                _add_once(found, name, column)
         order = []
         axes = _pickled(group, "non_index_axes")
         if isinstance(axes, list) and axes and isinstance(axes[0], tuple) and (
