@@ -520,6 +520,16 @@ def test_string_column_is_named(name, data):
             est.predict(frame[["a", "b", "c", "process"]])
 
 
+@pytest.mark.parametrize("name", sorted(ESTIMATORS))
+def test_a_column_name_given_twice_is_named(name, data):
+    # the check of non-numeric columns took frame['a'] (two columns) for one,
+    # and raised "'DataFrame' object has no attribute 'dtype'"
+    X, y, y3, frame = data
+    twice = frame.set_axis(["a", "a", *frame.columns[2:]], axis=1)
+    with pytest.raises(ValueError, match=r"(?s)unique column names.*'a' 2 times"):
+        ESTIMATORS[name]().fit(twice, _target(name, y, y3))
+
+
 def test_snapshot_epochs_beyond_max_epochs(data):
     X = data[0]
     with pytest.raises(ValueError, match=r"snapshot_epochs asks for epoch 50.*max_epochs=2"):

@@ -30,8 +30,8 @@ def _explain_bad_features(X, dtype):
                 "one feature column."
             )
         bad = {}
-        for column in X.columns:
-            values = X[column]
+        for position, column in enumerate(X.columns):
+            values = X.iloc[:, position]  # by position: a name may be repeated
             if getattr(values.dtype, "kind", "O") in "biufcmM":
                 continue  # numeric (or dates, which validate_data names itself)
             try:
