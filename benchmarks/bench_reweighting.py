@@ -5,7 +5,7 @@ Run from the repository root (hep_ml is needed for this benchmark only:
 
     PYTHONPATH=$PWD python benchmarks/bench_reweighting.py [--quick] \
         [--datasets toy5 toy10 diboson] [--seeds 3] [--first-seed 0] [--methods ...] \
-        [--results results.json] [--c2st-rows N] [--c2st-repeats K] \
+        [--results results.json] [--n-test N] [--c2st-rows N] [--c2st-repeats K] \
         [--bootstrap-only | --no-bootstrap] [--error-profile]
 
 Three data sets, each with a training draw and a fresh test draw:
@@ -37,9 +37,13 @@ draw and weights the test draw's original rows. Figures, averaged over 3 seeds (
 - ``auc``: weighted classifier two-sample AUC (``classifier_two_sample_auc``,
   ``HistGradientBoostingClassifier``, 3 folds) of the reweighted test original
   against the test target (every test row of each, 50,000; ``--c2st-rows``
-  takes fewer). For the same weights, the test's own classifier and folds
-  move this AUC by about 0.003; ``--c2st-repeats K`` averages K tests with
-  other random states (the first with the seed itself), which narrows it;
+  takes fewer, and ``--n-test N`` draws N test rows of each sample instead,
+  for a sharper test: with more rows the test's classifier sees smaller
+  differences, so every AUC but the true ratio's rises, and the scatter of
+  the true ratio's own AUC shrinks). For the same weights, the test's own
+  classifier and folds move this AUC by about 0.003; ``--c2st-repeats K``
+  averages K tests with other random states (the first with the seed
+  itself), which narrows it;
 - ``rmse``: RMSE of the weights, each normalised to mean 1, against the true
   ratio normalised the same way;
 - ``ess``: the effective sample size of the test weights, as a fraction of the
@@ -127,9 +131,10 @@ RESOLUTION = (0.99, 1.01)
 
 
 # -- data -------------------------------------------------------------------------
-def toy(n_features, n_samples, seed):
+def toy(n_features, n_samples, seed, n_test=None):
     train = make_reweighting(n_samples, n_features=n_features, random_state=seed)
-    test = make_reweighting(n_samples, n_features=n_features, random_state=seed + 100)
+    test = make_reweighting(n_test or n_samples, n_features=n_features,
+                            random_state=seed + 100)
     return (train.original, train.target, test.original, test.target,
             test.true_ratio(test.original))
 
@@ -139,19 +144,20 @@ def _f(X):
     return (0.6 + 0.4 * np.tanh((pt - 70.0) / 40.0)) * (1.0 + 0.25 * np.minimum(n_jets, 3))
 
 
-def diboson(n_samples, seed):
+def diboson(n_samples, seed, n_test=None):
     """WZ simulation, and WZ 'data' kept by accept-reject with f(lep1_pt, n_jets)."""
-    simulation = make_diboson(2 * n_samples, processes=("WZ",), random_state=seed).data
+    n_total = n_samples + (n_test or n_samples)
+    simulation = make_diboson(n_total, processes=("WZ",), random_state=seed).data
     rng = np.random.default_rng(seed + 7)
     kept = []
     draw = 0
-    while sum(len(k) for k in kept) < 2 * n_samples:
+    while sum(len(k) for k in kept) < n_total:
         rows = make_diboson(3 * n_samples, processes=("WZ",),
                             random_state=seed + 1000 + draw).data
         f = _f(rows)
         kept.append(rows[rng.random(len(rows)) < f / 1.75])  # max f = 1.0 * 1.75
         draw += 1
-    data = np.concatenate(kept)[: 2 * n_samples]
+    data = np.concatenate(kept)[:n_total]
     original, target = simulation[:n_samples], data[:n_samples]
     test_original, test_target = simulation[n_samples:], data[n_samples:]
     return original, target, test_original, test_target, _f(test_original)
@@ -444,6 +450,8 @@ def main():
     parser.add_argument("--methods", nargs="*", default=METHODS, choices=METHODS,
                         help="the methods to run (the others are read from --results; "
                              "none: print the table of the file)")
+    parser.add_argument("--n-test", type=int, default=None,
+                        help="rows of each test draw (default: --n-samples)")
     parser.add_argument("--c2st-rows", type=int, default=None,
                         help="rows of each test sample in the two-sample test "
                              "(default: all of them)")
@@ -464,15 +472,17 @@ def main():
     args = parser.parse_args()
     if args.quick:
         args.n_samples, args.seeds, args.n_bootstrap = 5_000, 1, 3
+    if args.n_test is None:
+        args.n_test = args.n_samples
     if args.c2st_rows is None:
-        args.c2st_rows = args.n_samples
+        args.c2st_rows = args.n_test
     torch.set_num_threads(1)
     threadpool_limits(1)
 
     datasets = {
-        "toy5": lambda seed: toy(5, args.n_samples, seed),
-        "toy10": lambda seed: toy(10, args.n_samples, seed),
-        "diboson": lambda seed: diboson(args.n_samples, seed),
+        "toy5": lambda seed: toy(5, args.n_samples, seed, args.n_test),
+        "toy10": lambda seed: toy(10, args.n_samples, seed, args.n_test),
+        "diboson": lambda seed: diboson(args.n_samples, seed, args.n_test),
     }
     if args.error_profile:
         error_profile(args, datasets["diboson"])
@@ -501,7 +511,8 @@ def _paired(stored, dname, args, baseline="GBReweighter"):
 
 def _key(dname, seed, name, args):
     repeats = f" x{args.c2st_repeats}" if args.c2st_repeats > 1 else ""
-    return f"{dname}|{seed}|{name}|{args.n_samples}|c2st {args.c2st_rows}{repeats}"
+    test = f"|test {args.n_test}" if args.n_test != args.n_samples else ""
+    return f"{dname}|{seed}|{name}|{args.n_samples}{test}|c2st {args.c2st_rows}{repeats}"
 
 
 def _load(path):
