@@ -4,22 +4,26 @@ import numpy as np
 from sklearn.utils import check_array
 
 
-def check_weight_vector(weight, name):
+def check_weight_vector(weight, name, n_rows=None):
     """``weight`` as a 1-D float64 array, with errors that name the parameter.
 
     A column vector of shape (n, 1) is flattened, as scikit-learn's
     ``column_or_1d`` does; any other shape than one weight per row is refused
     with a message that names ``name`` (``column_or_1d`` calls every input
-    ``y``). Infinite and missing values are refused by ``check_array``.
+    ``y``), and so is a length other than ``n_rows`` (the rows of X) when it
+    is given. Infinite and missing values are refused by ``check_array``.
     """
     weight = check_array(weight, ensure_2d=False, dtype=np.float64, input_name=name)
     if weight.ndim == 2 and weight.shape[1] == 1:
-        return weight[:, 0]
+        weight = weight[:, 0]
     if weight.ndim != 1:
         raise ValueError(
             f"{name} must be 1-D, one weight per row; got an array of shape "
             f"{weight.shape}. Flatten it, e.g. with .ravel()."
         )
+    if n_rows is not None and weight.shape[0] != n_rows:
+        raise ValueError(f"{name} has {weight.shape[0]} entries but X has {n_rows} rows; "
+                         "pass one weight per row.")
     return weight
 
 

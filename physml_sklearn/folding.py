@@ -473,12 +473,7 @@ class FoldingClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
             )
         n_samples = X_checked.shape[0]
         if sample_weight is not None:
-            sample_weight = check_weight_vector(sample_weight, "sample_weight")
-            if sample_weight.shape[0] != n_samples:
-                raise ValueError(
-                    f"sample_weight has {sample_weight.shape[0]} entries but X has "
-                    f"{n_samples} rows; pass one weight per row."
-                )
+            sample_weight = check_weight_vector(sample_weight, "sample_weight", n_samples)
         folds, features = self._split_input(X, X_checked)
         folds = self._make_folds(X_checked, y, folds)
         for k in range(self.n_folds):

@@ -95,6 +95,10 @@ def test_rank_features_uses_the_sample_weight():
     assert weighted["x4"] < 0.2 * weighted["x1"]
     # ... and not those of all the events, where x4 matters almost as much as x1
     assert unweighted["x4"] > 0.5 * unweighted["x1"]
+    # a weight too few is named ("Found input variables with inconsistent numbers
+    # of samples: [600, 600, 599]" did not say which)
+    with pytest.raises(ValueError, match="sample_weight has 599 entries but X has 600 rows"):
+        importances(X, y, sample_weight=weight[1:])
 
 
 def test_rank_features_validates_its_parameters():

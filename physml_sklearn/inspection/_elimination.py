@@ -356,12 +356,7 @@ class PermutationFeatureElimination(SelectorMixin, MetaEstimatorMixin, BaseEstim
         X_data = X if self._uses_frames(X) else X_checked
         n_samples, n_features = X_checked.shape
         if sample_weight is not None:
-            sample_weight = check_weight_vector(sample_weight, "sample_weight")
-            if sample_weight.shape[0] != n_samples:
-                raise ValueError(
-                    f"sample_weight has {sample_weight.shape[0]} entries but X has "
-                    f"{n_samples} rows; pass one weight per row."
-                )
+            sample_weight = check_weight_vector(sample_weight, "sample_weight", n_samples)
         if _routing_enabled():
             metadata = dict(fit_params)
             if sample_weight is not None:

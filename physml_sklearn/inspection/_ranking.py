@@ -9,6 +9,9 @@ import numpy as np
 import pandas as pd
 from sklearn.inspection import permutation_importance
 from sklearn.utils._param_validation import HasMethods, Interval, validate_params
+from sklearn.utils.validation import _num_samples
+
+from .._weights import check_weight_vector
 
 __all__ = ["rank_features"]
 
@@ -125,6 +128,8 @@ def rank_features(
     >>> ranking["rank"].tolist()
     [1, 2, 3]
     """
+    if sample_weight is not None:  # scikit-learn's message would not name it
+        sample_weight = check_weight_vector(sample_weight, "sample_weight", _num_samples(X))
     result = permutation_importance(
         estimator,
         X,
