@@ -96,6 +96,9 @@ def test_train_writes_the_files_and_the_scores(trained):
     # the progress display named the steps and the folds
     for text in ("[1/6]", "fold 3/3", "epochs", "report.html"):
         assert text in trained["stderr"], text
+    # the report's step names the run folder, not the temporary one it is written in
+    assert f"[6/6] writing {out / 'report.html'}" in trained["stderr"]
+    assert ".partial-" not in trained["stderr"]
 
 
 def test_model_onnx_gives_the_scores_of_the_model(trained):

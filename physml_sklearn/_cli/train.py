@@ -473,7 +473,10 @@ def run(args):
             min_background_events=args.min_background_events, balanced_training=True,
             settings=_settings(args), files=files,
             command="physml-sklearn train " + " ".join(_argv(args)),
-            random_state=args.random_state, progress=progress.step,
+            random_state=args.random_state,
+            # the report's own steps, naming the run folder rather than the temporary
+            # one it is written in before being renamed
+            progress=lambda text: progress.step(text.replace(str(folder), str(out))),
         )
         record = run_record(args, inputs=inputs, features=features, units=units, y=y,
                             weight=weight, summary=best, files=files, model=model)
