@@ -1,5 +1,6 @@
 """load_ntuples on real ROOT, Parquet, CSV and HDF5 files."""
 
+import re
 import sys
 
 import awkward as ak
@@ -630,6 +631,20 @@ def test_a_csv_line_cut_in_two_is_refused_by_its_number(tmp_path):
     events = load_ntuples({"s": path}, features=["met", "m_ll", "w"])
     np.testing.assert_array_equal(events.data.to_numpy(),
                                   [[1.0, np.nan, 1.0], [np.nan, 91.0, np.nan], [2, 3, 4]])
+
+
+@pytest.mark.parametrize("separator", [";", "\t"])
+def test_a_csv_of_another_separator_is_named(tmp_path, separator):
+    # "x.csv holds no numeric column with one number per event": the whole
+    # header was one column name
+    path = tmp_path / "x.csv"
+    path.write_text(separator.join(["met", "m_ll"]) + "\n1" + separator + "2\n")
+    with pytest.raises(ValueError, match=rf"x\.csv \(class 's'\): its header "
+                                         rf"{re.escape(repr(separator.join(['met', 'm_ll'])))} "
+                                         rf"is one column, its names separated by "
+                                         rf"{re.escape(repr(separator))}; load_ntuples reads "
+                                         r"comma-separated values"):
+        load_ntuples({"s": path})
 
 
 def test_a_column_named_twice_is_refused(tmp_path):

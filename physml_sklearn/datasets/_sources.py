@@ -382,6 +382,15 @@ class _Source:
             with open(self.path, newline="", encoding="utf-8-sig", errors="replace") as file:
                 header = next((row for row in csv.reader(file) if row), [])
             self._refuse_repeated([name for name in header if name])
+            separator = next((sep for sep in ";\t|" if len(header) == 1 and sep in header[0]),
+                             None)
+            if separator is not None:  # one column of 'met;m_ll' text
+                raise ValueError(
+                    f"{self.name} (class {self.label!r}): its header {header[0]!r} is one "
+                    f"column, its names separated by {separator!r}; load_ntuples reads "
+                    "comma-separated values: write the file with commas (pandas' "
+                    "DataFrame.to_csv does), or as Parquet."
+                )
             self._check_memory(_count_lines(self.path), range(n_columns), 8 * n_columns,
                                declared="lines the file holds")
             self._frame = pd.read_csv(self.path)
