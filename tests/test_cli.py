@@ -138,6 +138,36 @@ def test_apply_reproduces_the_out_of_fold_scores(trained):
     np.testing.assert_allclose(table["score"], scores["score"], rtol=0, atol=1e-6)
 
 
+def test_a_tree_in_a_folder_of_the_file_is_read(trained, tmp_path):
+    # "file.root:nominal/events" is how load_ntuples names a tree in a TDirectory;
+    # the commands took it for a file of unknown type '(none)'
+    from physml_sklearn._cli._io import split_source
+
+    assert split_source("a.root:nominal/events") == ("a.root", "nominal/events")
+    assert split_source("d/a.h5:group/table") == ("d/a.h5", "group/table")
+    assert split_source("d/a.parquet") == ("d/a.parquet", None)
+    uproot = pytest.importorskip("uproot")
+    frame = trained["frame"].iloc[:40]
+    with uproot.recreate(tmp_path / "nested.root") as file:
+        file.mkdir("nominal")
+        file["nominal/events"] = {c: frame[c].to_numpy() for c in frame.columns}
+    out = tmp_path / "scored.parquet"
+    assert main(["apply", str(trained["out"] / "model.physml"),
+                 f"{tmp_path / 'nested.root'}:nominal/events", "--out", str(out),
+                 "--quiet"]) == 0
+    np.testing.assert_array_equal(pd.read_parquet(out)["event_number"],
+                                  frame["event_number"])
+
+
+def test_too_few_background_events_for_a_working_point_stop_train_before_training(
+        capsys, small_sources):
+    # significance_scan refused them after the training
+    line = _train_error(capsys, [small_sources["signal"], small_sources["background"]],
+                        "--weight", "weight", "--min-background-events", "100000")
+    assert "--min-background-events 100000: the background files hold" in line
+    assert "so no cut would keep that many" in line
+
+
 def test_apply_writes_csv_and_averages_folds_without_fold_rule(trained, tmp_path):
     from physml_sklearn import load
 

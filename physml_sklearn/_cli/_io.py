@@ -16,10 +16,17 @@ _TABLE_SUFFIXES = {".parquet", ".pq", ".csv", ".h5", ".hdf5", ".hdf"}
 
 def split_source(source):
     """``"file.root:tree"`` -> ``("file.root", "tree")``, the same for ``"file.h5:key"``;
-    other files -> ``(path, None)``."""
-    path, sep, key = source.rpartition(":")
-    if sep and path.lower().endswith((".root", ".h5", ".hdf5")) and "/" not in key:
-        return path, key
+    other files -> ``(path, None)``.
+
+    As ``load_ntuples`` reads it: the tree or key may name a folder of the file
+    (``"file.root:nominal/events"``, ``"file.h5:group/table"``).
+    """
+    lower = source.lower()
+    for suffix in (".root:", ".h5:", ".hdf5:"):
+        cut = lower.rfind(suffix)
+        if cut >= 0:
+            colon = cut + len(suffix) - 1
+            return source[:colon], source[colon + 1:]
     return source, None
 
 

@@ -427,6 +427,13 @@ def run(args):
     progress.step("reading the signal and background files")
     X, y, weight, source, features, units = load_events(args)
     check_leakage(X, y, weight, features, named=set(args.features or ()))
+    n_background = int((y == BACKGROUND).sum())
+    if n_background < args.min_background_events:  # no working point could be given
+        raise CommandError(
+            f"--min-background-events {args.min_background_events}: the background files "
+            f"hold {n_background} events, so no cut would keep that many; lower it or "
+            "give more background events"
+        )
     inputs = input_files(args)
     progress.info(f"{int((y == SIGNAL).sum())} signal and {int((y == BACKGROUND).sum())} "
                   f"background events, {len(features)} inputs: {', '.join(features)}")
