@@ -559,6 +559,10 @@ def test_apply_errors(capsys, trained, small_sources, tmp_path):
           str(tmp_path / "x.parquet")],
          f"SRC: {again!r} is given twice (as {signal!r}); give each file once"),
     ]
+    # the ONNX file beside model.physml ("not a model file written by physml_sklearn.save")
+    cases.append((["apply", str(trained["out"] / "model.onnx"), signal, "--out",
+                   str(tmp_path / "x.parquet")],
+                  "an ONNX file, which apply does not read; give the model.physml"))
     # a folder (or a device, a pipe) is never read
     cases.append((["apply", str(tmp_path), signal, "--out", str(tmp_path / "x.parquet")],
                   f"MODEL: not a regular file but a folder, which is never read: {tmp_path}"))

@@ -115,6 +115,12 @@ def run(args):
         raise CommandError(
             f"--out: cannot write {str(out)!r}: the output must end in .parquet or .csv"
         )
+    if Path(args.model).suffix.lower() == ".onnx":  # train writes both, side by side
+        raise CommandError(
+            f"MODEL {args.model}: an ONNX file, which apply does not read; give the "
+            "model.physml that train wrote beside it (the ONNX file is for other "
+            "programs, such as onnxruntime)"
+        )
     check_sources(args.sources, "SRC")
     check_not_an_input(out, args.sources, "--out")
     check_can_make(out, "--out")
