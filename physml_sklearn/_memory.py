@@ -68,3 +68,10 @@ def not_a_file(path):
     kind = ("a folder" if stat.S_ISDIR(mode) else "a named pipe" if stat.S_ISFIFO(mode)
             else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a socket")
     return f"not a regular file but {kind}, which is never read"
+
+
+def file_identity(path):
+    """The file ``path`` names, whatever the spelling: a link, hard or symbolic, to
+    it gives the same identity (its device and inode)."""
+    status = os.stat(path)
+    return status.st_dev, status.st_ino

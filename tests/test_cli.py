@@ -549,9 +549,13 @@ def test_apply_errors(capsys, trained, small_sources, tmp_path):
           str(tmp_path / "x.parquet")], "MODEL"),
     ]
     # a file given twice would be scored twice, its events twice in the output,
-    # under any spelling of its path
+    # under any spelling of its path, or a hard link to it
     signal = small_sources["signal"]
     again = f"{Path(signal).parent}/./{Path(signal).name}"
+    os.link(signal, tmp_path / "linked.parquet")
+    cases.append((["apply", model, signal, str(tmp_path / "linked.parquet"), "--out",
+                   str(tmp_path / "x.parquet")],
+                  f"SRC: {str(tmp_path / 'linked.parquet')!r} is given twice (as {signal!r})"))
     cases += [
         (["apply", model, signal, signal, "--out", str(tmp_path / "x.parquet")],
          f"SRC: {signal!r} is given twice; give each file once"),
@@ -577,7 +581,7 @@ def test_apply_errors(capsys, trained, small_sources, tmp_path):
         err = capsys.readouterr().err
         assert len(err.strip().splitlines()) == 1, err
         assert message in err, (message, err)
-    assert list(tmp_path.iterdir()) == [halves]
+    assert sorted(tmp_path.iterdir()) == sorted([halves, tmp_path / "linked.parquet"])
 
 
 @pytest.mark.parametrize("suffix", [".parquet", ".csv"])

@@ -1,5 +1,6 @@
 """load_ntuples on real ROOT, Parquet, CSV and HDF5 files."""
 
+import os
 import re
 import sys
 
@@ -240,7 +241,7 @@ def test_a_selection_may_use_functions_lists_and_backticks(files):
     np.testing.assert_allclose(events.data["met"].to_numpy(), expected["met"].to_numpy())
 
 
-def test_a_file_appears_once_under_one_class(files):
+def test_a_file_appears_once_under_one_class(files, tmp_path):
     d = files["dir"]
     # the same events as signal and background: a classifier of nothing, whose
     # report quoted a significance of 11.7 for the command line's own run
@@ -252,6 +253,12 @@ def test_a_file_appears_once_under_one_class(files):
                       "b": [f"{d}/bkg.parquet", f"{d}/../{d.name}/bkg.parquet"]})
     with pytest.raises(ValueError, match=r"bkg\.root:events is given for both"):
         load_ntuples({"s": f"{d}/bkg.root:events", "b": f"{d}/bkg.root:events"})
+    # and under another name: a hard link (a symbolic one resolved to the same path)
+    linked = tmp_path / "linked.csv"
+    os.link(d / "bkg.csv", linked)
+    with pytest.raises(ValueError, match=r"linked\.csv is given for both class 's' and class "
+                                         r"'b' \(as .*bkg\.csv\)"):
+        load_ntuples({"s": f"{d}/bkg.csv", "b": linked})
     # two trees of one ROOT file are two sources
     d_trees = files["dir"] / "two_trees.root"
     with uproot.recreate(d_trees) as out:

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from .._io_atomic import atomic_path, nearest_existing
-from .._memory import not_a_file
+from .._memory import file_identity, not_a_file
 from . import CommandError
 
 _TABLE_SUFFIXES = {".parquet", ".pq", ".csv", ".h5", ".hdf5", ".hdf"}
@@ -48,7 +48,7 @@ def check_sources(sources, option):
         why = not_a_file(path)
         if why is not None:
             raise CommandError(f"{option}: {why}: {path}")
-        where = (Path(path).resolve(), key)
+        where = (file_identity(path), key)  # the same file under another name too
         if where in seen:
             again = "" if seen[where] == source else f" (as {seen[where]!r})"
             raise CommandError(

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
+from .. import _memory
 from ._sources import _TEXT_AMONG_NUMBERS, _did_you_mean, _Source
 from ._validation import check_bool
 
@@ -125,7 +126,7 @@ def _check_sources(sources):
     # one label they count double
     seen = {}
     for source in out:
-        where = (Path(source.path).resolve(), source.key)
+        where = (_memory.file_identity(source.path), source.key)
         if where in seen:
             first = seen[where]
             twice = (f"given for both class {first.label!r} and class {source.label!r}"
