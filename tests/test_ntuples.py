@@ -632,6 +632,14 @@ def test_a_csv_line_cut_in_two_is_refused_by_its_number(tmp_path):
                                              r"cell\(s\) where the header names 3: a line "
                                              r"cut in two"):
             load_ntuples({"s": path}, weight=weight)
+    # a line of spaces alone is blank, skipped by pandas: no short line (it was
+    # refused as one), and not the header either (pandas reads the next line as it)
+    path.write_text("   \nmet,m_ll\n1,\n   \n2,3\n")
+    np.testing.assert_array_equal(load_ntuples({"s": path}).data.to_numpy(),
+                                  [[1.0, np.nan], [2.0, 3.0]])
+    path.write_text("  \nmet,met\n1,2\n")
+    with pytest.raises(ValueError, match="names the column\\(s\\) 'met' more than once"):
+        load_ntuples({"s": path})
     # empty cells are missing values, read as NaN; a quoted cell may hold a newline,
     # and blank lines are skipped, as pandas does
     path.write_text('met,m_ll,w,note\n1.0,,1,"two\nlines"\n\n,91,,\n2,3,4,x\n')

@@ -379,8 +379,7 @@ class _Source:
             # ask for far more memory than its size: bound the rows by the
             # lines and the cells by the header before parsing
             n_columns = len(pd.read_csv(self.path, nrows=0).columns)
-            with open(self.path, newline="", encoding="utf-8-sig", errors="replace") as file:
-                header = next((row for row in csv.reader(file) if row), [])
+            header = next((cells for _, cells in self._csv_rows()), [])
             self._refuse_repeated([name for name in header if name])
             separator = next((sep for sep in ";\t|" if len(header) == 1 and sep in header[0]),
                              None)
@@ -419,19 +418,29 @@ class _Source:
                 f"{', '.join(map(repr, repeated))} more than once; name each column once."
             )
 
+    def _csv_rows(self):
+        """``(line number, cells)`` of each row of the CSV file, the header first.
+
+        The blank lines pandas skips (empty, or of spaces alone) are left out.
+        """
+        with open(self.path, newline="", encoding="utf-8-sig", errors="replace") as file:
+            lines = csv.reader(file)
+            for cells in lines:
+                if len(cells) > 1 or (cells and cells[0].strip()):
+                    yield lines.line_num, cells
+
     def _refuse_short_lines(self, n_columns):
         """Refuse a CSV line holding fewer cells than the header names."""
-        with open(self.path, newline="", encoding="utf-8", errors="replace") as file:
-            lines = csv.reader(file)
-            next(lines, None)  # the header
-            for cells in lines:
-                if cells and len(cells) < n_columns:
-                    raise ValueError(
-                        f"{self.name} (class {self.label!r}): line {lines.line_num} holds "
-                        f"{len(cells)} cell(s) where the header names {n_columns}: a "
-                        "line cut in two, or cells left out. Fix the file; a missing "
-                        "value is an empty cell between commas, as in 'a,,c'."
-                    )
+        rows = self._csv_rows()
+        next(rows, None)  # the header
+        for line, cells in rows:
+            if len(cells) < n_columns:
+                raise ValueError(
+                    f"{self.name} (class {self.label!r}): line {line} holds "
+                    f"{len(cells)} cell(s) where the header names {n_columns}: a "
+                    "line cut in two, or cells left out. Fix the file; a missing "
+                    "value is an empty cell between commas, as in 'a,,c'."
+                )
 
     def _schema_csv(self):
         return self._schema_frame(self._read_csv())
