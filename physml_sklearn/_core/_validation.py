@@ -10,6 +10,8 @@ from sklearn.utils import check_array
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import validate_data
 
+from .._weights import scaled_by_largest
+
 #: the largest float32, the arithmetic of the networks
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 #: the mean weights kept in the user's units; others are divided by their mean
@@ -143,8 +145,7 @@ def check_sample_weight(sample_weight, n_samples):
             f"{n_samples} rows; pass one weight per row."
         )
     # summed on the scale of the largest weight, which cannot overflow
-    scale = float(np.max(np.abs(sample_weight))) if sample_weight.size else 0.0
-    scaled = sample_weight / scale if scale > 0 else sample_weight
+    scaled, scale = scaled_by_largest(sample_weight)
     if not scaled.sum() > 0:
         with np.errstate(over="ignore"):
             total = sample_weight.sum()
