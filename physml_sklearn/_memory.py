@@ -37,6 +37,17 @@ def refuse_beyond_memory(need, what, advice):
         )
 
 
+def refuse_columns_beyond_memory(where, n_rows, n_columns, row_bytes,
+                                 declared="events the file declares"):
+    """Refuse reading ``n_columns`` columns of ``n_rows`` rows of ``row_bytes`` bytes
+    beyond the free memory (a damaged or hostile file); ``where`` names the file."""
+    refuse_beyond_memory(
+        int(n_rows) * int(row_bytes),
+        f"{where}: reading {n_columns} column(s) of the {int(n_rows):,} {declared} takes",
+        ". Read fewer columns, split the file, or check that it is not damaged.",
+    )
+
+
 def refuse_inflation(where, what, declared, n_values, width, values):
     """Refuse data declaring more than twice its values' bytes (+ a slack).
 

@@ -15,7 +15,7 @@ field 3; the next page starts after the header and the compressed bytes.
 # Authors: The physml_sklearn developers
 # SPDX-License-Identifier: BSD-3-Clause
 
-from ._memory import refuse_beyond_memory, refuse_inflation
+from ._memory import refuse_beyond_memory, refuse_columns_beyond_memory, refuse_inflation
 
 #: bytes per value of the Parquet physical types of numbers
 WIDTHS = {"BOOLEAN": 1, "INT32": 4, "INT64": 8, "FLOAT": 4, "DOUBLE": 8}
@@ -204,12 +204,7 @@ def check_parquet_sizes(path, meta, columns, where):
             f"{where}: the file declares {meta.num_rows:,} rows but its row groups hold "
             f"{n_rows:,}: it is damaged or was edited, and is not read."
         )
-    refuse_beyond_memory(
-        n_rows * 8 * len(columns),
-        f"{where}: reading {len(columns)} column(s) of the {n_rows:,} events the file "
-        "declares takes",
-        ". Read fewer columns, split the file, or check that it is not damaged.",
-    )
+    refuse_columns_beyond_memory(where, n_rows, len(columns), 8 * len(columns))
     wanted = set(columns)
     text = 0  # the bytes of the columns that are not numbers
     with open(path, "rb", buffering=0) as handle:  # a few hundred bytes per page

@@ -204,7 +204,7 @@ class _Source:
                 f"{_did_you_mean(self.key, trees)} Trees in the file: {sorted(set(trees))}."
             )
         # the tree's own record is read whole: its declared size, checked first
-        self._refuse_beyond_memory(
+        _memory.refuse_beyond_memory(
             file.key(self.key).data_uncompressed_bytes,
             f"{self.path} (class {self.label!r}): the record of the tree {self.key!r} "
             "declares",
@@ -250,14 +250,13 @@ class _Source:
         ids = {record.field_name: i for i, record in enumerate(ntuple.field_records)
                if record.parent_field_id == i}
         wanted = {ids[name]: name for name in columns if name in ids}
-        summaries = ntuple.cluster_summaries
+        clusters = list(zip(ntuple.cluster_summaries, ntuple.page_link_list))
         for column in ntuple.column_records:
             name = wanted.get(column.field_id)
             if name is None:
                 continue
             width = max(1, column.nbits // 8)
-            for i, summary in enumerate(summaries):
-                links = ntuple.page_link_list[i]
+            for i, (summary, links) in enumerate(clusters):
                 if column.idx >= len(links):
                     continue
                 values = sum(page.num_elements for page in links[column.idx].pages)
@@ -475,14 +474,8 @@ class _Source:
     def _check_memory(self, n_rows, columns, row_bytes, *,
                       declared="events the file declares"):
         """Refuse a read larger than the free memory (a damaged or hostile file)."""
-        self._refuse_beyond_memory(
-            int(n_rows) * int(row_bytes),
-            f"{self.name} (class {self.label!r}): reading {len(columns)} column(s) of the "
-            f"{int(n_rows):,} {declared} takes",
-            ". Read fewer columns, split the file, or check that it is not damaged.",
-        )
-
-    _refuse_beyond_memory = staticmethod(_memory.refuse_beyond_memory)
+        _memory.refuse_columns_beyond_memory(f"{self.name} (class {self.label!r})", n_rows,
+                                             len(columns), row_bytes, declared)
 
     def _refuse_inflation(self, what, declared, n_values, width, values):
         _memory.refuse_inflation(f"{self.name} (class {self.label!r})", what, declared,
