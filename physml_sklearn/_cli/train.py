@@ -435,7 +435,7 @@ def run(args):
             "give more background events"
         )
     inputs = input_files(args)
-    progress.info(f"{int((y == SIGNAL).sum())} signal and {int((y == BACKGROUND).sum())} "
+    progress.info(f"{int((y == SIGNAL).sum())} signal and {n_background} "
                   f"background events, {len(features)} inputs: {', '.join(features)}")
 
     progress.step(f"training {args.folds} fold models (each on {args.folds - 1} of "
